@@ -1,0 +1,131 @@
+# traceshim - non-recursive build.
+#
+#   make                 build/libtraceshim.so
+#   make check           the whole test suite (plain, then ASan+UBSan, then TSan ring test)
+#   make SANITIZER=address,undefined   sanitized build in build/address-undefined/
+#   make CC=clang        build with clang
+#   make V=1             show commands
+#
+# Build output goes under $(BUILD); nothing is written elsewhere.
+
+CC        ?= cc
+SANITIZER ?=
+V         ?= 0
+comma     := ,
+
+ifeq ($(SANITIZER),)
+BUILD     ?= build
+else
+BUILD     ?= build/$(subst $(comma),-,$(SANITIZER))
+endif
+
+Q := $(if $(filter 1,$(V)),,@)
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wpointer-arith -Wformat=2 -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing $(WARN)
+CFLAGS   += $(if $(CI),-Werror,)
+CPPFLAGS += -D_GNU_SOURCE -MMD -MP
+LDLIBS_LIB := -ldl -lpthread
+
+ifneq ($(SANITIZER),)
+CFLAGS   += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=$(SANITIZER)
+else
+LIB_LDFLAGS := -Wl,--no-undefined
+endif
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+# Library: everything under preload/, hooks/, reporter/.
+LIB_SRCS  := $(sort $(wildcard preload/*.c hooks/*.c reporter/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Core: the library minus the process entry and the hooks, for unit tests.
+CORE_OBJS := $(filter-out $(BUILD)/obj/preload/entry.o $(BUILD)/obj/hooks/%,$(LIB_OBJS))
+LIB       := $(BUILD)/libtraceshim.so
+LIB_A     := $(BUILD)/libtraceshim-internal.a
+MAP       := preload/libtraceshim.map
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN  := $(BUILD)/tests/unit-tests
+
+HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps lib tests check check-plain check-asan check-tsan check-static \
+	unit integration clean
+.DEFAULT_GOAL := all
+
+all: deps lib tests
+
+deps:
+	$(Q)scripts/install-deps
+
+lib: $(LIB)
+tests: $(UNIT_BIN) $(HELPER_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS) $(MAP)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared $(LDFLAGS) $(LIB_LDFLAGS) -Wl,--version-script=$(MAP) \
+		-Wl,-z,nodelete -Wl,-soname,libtraceshim.so -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+
+$(LIB_A): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(UNIT_BIN): $(UNIT_OBJS) $(CORE_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_OBJS) $(CHECK_LIBS) $(LDLIBS_LIB)
+
+# Helper programs link the whole shim in (constructor, hooks and all), so
+# they behave exactly like a preloaded process while calling span APIs.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS_LIB)
+
+# --- tests -----------------------------------------------------------------
+
+unit: $(UNIT_BIN)
+	$(Q)CK_DEFAULT_TIMEOUT=120 $(UNIT_BIN)
+
+integration: $(LIB) $(HELPER_BINS)
+	$(Q)BUILD=$(BUILD) SANITIZER=$(SANITIZER) tests/run-integration
+
+check-static: $(LIB)
+	$(Q)scripts/check-exports $(LIB) $(MAP)
+	$(Q)scripts/check-real $(MAP)
+
+check-plain: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-static unit integration
+
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined lib tests unit integration
+
+check-tsan: deps
+	$(Q)$(MAKE) --no-print-directory SANITIZER=thread tests
+	$(Q)CK_RUN_SUITE=ring CK_DEFAULT_TIMEOUT=300 TSAN_OPTIONS=halt_on_error=1 \
+		build/thread/tests/unit-tests
+
+check: check-plain check-asan check-tsan
+	@echo "make check: all steps passed"
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

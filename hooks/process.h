@@ -1,0 +1,11 @@
+/*
+ * process.h - hooks on process exit.
+ *
+ * _exit() and _Exit() skip destructors, so a forked child that leaves by
+ * _exit() (the usual way out of a fork-per-request server) would lose its
+ * spans: these hooks run the bounded exit flush first.  exit() and return
+ * from main reach the destructor in entry.c instead.
+ */
+#ifndef TS_HOOKS_PROCESS_H
+#define TS_HOOKS_PROCESS_H
+#endif

@@ -1,0 +1,251 @@
+/*
+ * config.c - parsing of the OTEL_* and TRACESHIM_* environment variables.
+ *
+ * Runs once, on the initialising thread.  Uses getenv and fixed buffers
+ * only: initialisation may happen inside another library's constructor or
+ * from a hook called before malloc is usable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "log.h"
+
+struct ts_config ts_cfg;
+
+void ts_config_defaults(struct ts_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->exporters = TS_EXPORTER_OTLP;
+	c->schedule_delay_ms = 5000;
+	c->max_queue_size = 2048;
+	c->max_export_batch = 512;
+	c->export_timeout_ms = 30000;
+	c->shutdown_timeout_ms = 1000;
+	c->log_level = TS_LOG_WARN;
+	strcpy(c->file_path, "traceshim-spans.jsonl");
+}
+
+/* getenv with surrounding blanks trimmed into `buf`; NULL when unset/empty. */
+static const char *env_value(const char *name, char *buf, size_t size)
+{
+	const char *v = getenv(name);
+	size_t n;
+
+	if (!v)
+		return NULL;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n'))
+		n--;
+	if (n == 0)
+		return NULL;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Strict decimal in [min, max]: no sign, no suffix, no overflow. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		if (v > (max - (unsigned long)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int load_uint(const char *name, unsigned min, unsigned max,
+		     unsigned *field)
+{
+	char buf[64];
+	const char *v = env_value(name, buf, sizeof(buf));
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	if (parse_uint(v, min, max, &n)) {
+		*field = (unsigned)n;
+		return 0;
+	}
+	ts_warn("%s=\"%s\" is not a whole number from %u to %u; using %u",
+		name, v, min, max, *field);
+	return 1;
+}
+
+static int load_bool(const char *name, bool *field)
+{
+	char buf[64];
+	const char *v = env_value(name, buf, sizeof(buf));
+
+	if (!v)
+		return 0;
+	if (!strcasecmp(v, "true")) {
+		*field = true;
+		return 0;
+	}
+	if (!strcasecmp(v, "false")) {
+		*field = false;
+		return 0;
+	}
+	ts_warn("%s=\"%s\" is not true or false; using %s", name, v,
+		*field ? "true" : "false");
+	return 1;
+}
+
+static int load_log_level(struct ts_config *c)
+{
+	static const char *const names[] = { "none", "error", "warn", "info",
+					     "debug" };
+	char buf[64];
+	const char *v = env_value("TRACESHIM_LOG_LEVEL", buf, sizeof(buf));
+	size_t i;
+
+	if (!v)
+		return 0;
+	for (i = 0; i < TS_ARRAY_SIZE(names); i++) {
+		if (!strcasecmp(v, names[i])) {
+			c->log_level = (int)i;
+			ts_log_level = c->log_level;
+			return 0;
+		}
+	}
+	ts_warn("TRACESHIM_LOG_LEVEL=\"%s\" is not one of error, warn, info, "
+		"debug, none; using warn",
+		v);
+	return 1;
+}
+
+/* One entry of OTEL_TRACES_EXPORTER: returns its bit, 0 for none, -1 bad. */
+static int exporter_bit(const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		int bit;
+	} known[] = {
+		{ "otlp", TS_EXPORTER_OTLP },
+		{ "file", TS_EXPORTER_FILE },
+		{ "console", TS_EXPORTER_CONSOLE },
+		{ "logging", TS_EXPORTER_CONSOLE }, /* deprecated alias */
+		{ "none", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_SIZE(known); i++)
+		if (strlen(known[i].name) == len &&
+		    !strncasecmp(name, known[i].name, len))
+			return known[i].bit;
+	return -1;
+}
+
+static int load_exporters(struct ts_config *c)
+{
+	char buf[256];
+	const char *v = env_value("OTEL_TRACES_EXPORTER", buf, sizeof(buf));
+	unsigned bits = 0;
+	bool any_valid = false;
+	int warnings = 0;
+
+	if (!v)
+		return 0;
+	while (*v) {
+		size_t len = strcspn(v, ",");
+		const char *e = v;
+		size_t elen = len;
+		int bit;
+
+		while (elen && (*e == ' ' || *e == '\t'))
+			e++, elen--;
+		while (elen && (e[elen - 1] == ' ' || e[elen - 1] == '\t'))
+			elen--;
+		if (elen) {
+			bit = exporter_bit(e, elen);
+			if (bit < 0) {
+				ts_warn("OTEL_TRACES_EXPORTER: unknown exporter "
+					"\"%.*s\" ignored (known: otlp, file, "
+					"console, none)",
+					(int)elen, e);
+				warnings++;
+			} else {
+				bits |= (unsigned)bit;
+				any_valid = true;
+			}
+		}
+		v += len;
+		if (*v == ',')
+			v++;
+	}
+	if (any_valid)
+		c->exporters = bits;
+	else if (warnings)
+		ts_warn("OTEL_TRACES_EXPORTER names no known exporter; using otlp");
+	return warnings;
+}
+
+static int load_string(const char *name, char *field, size_t size)
+{
+	const char *v = getenv(name);
+	size_t n;
+
+	if (!v || !*v)
+		return 0;
+	n = strlen(v);
+	if (n >= size) {
+		ts_warn("%s is longer than %zu bytes; ignored", name, size - 1);
+		return 1;
+	}
+	memcpy(field, v, n + 1);
+	return 0;
+}
+
+int ts_config_load(struct ts_config *c)
+{
+	int w = 0;
+
+	ts_config_defaults(c);
+	ts_log_level = c->log_level;
+	w += load_log_level(c); /* first: it decides what the rest prints */
+	w += load_bool("OTEL_SDK_DISABLED", &c->sdk_disabled);
+	w += load_exporters(c);
+	w += load_uint("OTEL_BSP_SCHEDULE_DELAY", 1, 3600000,
+		       &c->schedule_delay_ms);
+	w += load_uint("OTEL_BSP_MAX_QUEUE_SIZE", 1, TS_QUEUE_SIZE_MAX,
+		       &c->max_queue_size);
+	w += load_uint("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, TS_QUEUE_SIZE_MAX,
+		       &c->max_export_batch);
+	w += load_uint("OTEL_BSP_EXPORT_TIMEOUT", 1, 3600000,
+		       &c->export_timeout_ms);
+	w += load_uint("TRACESHIM_SHUTDOWN_TIMEOUT", 0, 60000,
+		       &c->shutdown_timeout_ms);
+	w += load_string("OTEL_SERVICE_NAME", c->service_name,
+			 sizeof(c->service_name));
+	w += load_string("OTEL_RESOURCE_ATTRIBUTES", c->resource_attrs,
+			 sizeof(c->resource_attrs));
+	w += load_string("TRACESHIM_FILE", c->file_path, sizeof(c->file_path));
+	if (c->max_export_batch > c->max_queue_size) {
+		/* The specification: the batch must not exceed the queue. */
+		ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "
+			"OTEL_BSP_MAX_QUEUE_SIZE=%u; using %u",
+			c->max_export_batch, c->max_queue_size,
+			c->max_queue_size);
+		c->max_export_batch = c->max_queue_size;
+		w++;
+	}
+	return w;
+}

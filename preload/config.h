@@ -1,0 +1,54 @@
+/*
+ * config.h - configuration read once from the environment.
+ *
+ * Standard OTEL_* variables keep the OpenTelemetry specification's names
+ * and defaults; TRACESHIM_* variables are ours.  An empty variable counts
+ * as unset (as the specification asks).  An invalid value produces exactly
+ * one warning naming the variable, the value and the default used.
+ *
+ * Threads: ts_config_load() runs once, during initialisation; afterwards
+ * ts_cfg is read-only and may be read from any thread.
+ */
+#ifndef TS_CONFIG_H
+#define TS_CONFIG_H
+
+#include <limits.h>
+
+#include "common.h"
+
+/* Exporter bits of OTEL_TRACES_EXPORTER. */
+enum {
+	TS_EXPORTER_OTLP = 1u << 0,    /* OTLP/HTTP; the default */
+	TS_EXPORTER_FILE = 1u << 1,    /* OTLP/JSON lines to TRACESHIM_FILE */
+	TS_EXPORTER_CONSOLE = 1u << 2, /* one readable line per span, stderr */
+};
+
+#define TS_QUEUE_SIZE_MAX (1u << 20) /* keeps the ring's mapping sane */
+
+struct ts_config {
+	bool sdk_disabled;             /* OTEL_SDK_DISABLED=true */
+	unsigned exporters;            /* TS_EXPORTER_* bits; 0 = none */
+	unsigned schedule_delay_ms;    /* OTEL_BSP_SCHEDULE_DELAY, 5000 */
+	unsigned max_queue_size;       /* OTEL_BSP_MAX_QUEUE_SIZE, 2048 */
+	unsigned max_export_batch;     /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512 */
+	unsigned export_timeout_ms;    /* OTEL_BSP_EXPORT_TIMEOUT, 30000 */
+	unsigned shutdown_timeout_ms;  /* TRACESHIM_SHUTDOWN_TIMEOUT, 1000 */
+	int log_level;                 /* TRACESHIM_LOG_LEVEL, warn */
+	char service_name[256];        /* OTEL_SERVICE_NAME, "" = derive */
+	char resource_attrs[4096];     /* OTEL_RESOURCE_ATTRIBUTES, raw */
+	char file_path[PATH_MAX];      /* TRACESHIM_FILE */
+};
+
+extern struct ts_config ts_cfg;
+
+/* Fill `c` with the defaults only (no environment, no warnings). */
+void ts_config_defaults(struct ts_config *c);
+
+/*
+ * Fill `c` from the environment, warning about each invalid value.
+ * Returns the number of warnings issued.  Also sets ts_log_level.
+ * Calls getenv only; never allocates.
+ */
+int ts_config_load(struct ts_config *c);
+
+#endif /* TS_CONFIG_H */

@@ -1,0 +1,174 @@
+/*
+ * span.c - building span records (see span.h).
+ */
+#include <string.h>
+
+#include "clock.h"
+#include "ids.h"
+#include "pipeline.h"
+#include "span.h"
+
+void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
+		   const char *name, size_t name_len,
+		   const struct ts_span_ctx *parent)
+{
+	/* Only the header is cleared: the arena is written before read. */
+	memset(s, 0, offsetof(struct ts_span, arena));
+	s->kind = (uint8_t)kind;
+	if (parent && ts_span_ctx_is_valid(parent)) {
+		memcpy(s->trace_id, parent->trace_id, 16);
+		memcpy(s->parent_id, parent->span_id, 8);
+		s->flags = parent->flags;
+		s->parent_remote = parent->remote;
+	} else {
+		ts_ids_trace(s->trace_id);
+		s->flags = TS_TRACE_FLAG_SAMPLED;
+	}
+	ts_ids_span(s->span_id);
+	s->start_unix_ns = ts_clock_realtime_ns();
+	s->start_mono_ns = ts_clock_mono_ns();
+	ts_span_set_name(s, name, name_len);
+}
+
+void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
+{
+	memcpy(out->trace_id, s->trace_id, 16);
+	memcpy(out->span_id, s->span_id, 8);
+	out->flags = s->flags;
+	out->remote = false;
+}
+
+bool ts_span_ctx_is_valid(const struct ts_span_ctx *c)
+{
+	return !ts_ids_is_zero(c->trace_id, 16) && !ts_ids_is_zero(c->span_id, 8);
+}
+
+/* Copy bytes into the arena; false when there is no room. */
+static bool arena_put(struct ts_span *s, const char *p, size_t len,
+		      uint16_t *off)
+{
+	if (len > (size_t)TS_SPAN_ARENA - s->arena_used)
+		return false;
+	memcpy(s->arena + s->arena_used, p, len);
+	*off = s->arena_used;
+	s->arena_used = (uint16_t)(s->arena_used + len);
+	return true;
+}
+
+/* Shorten `len` to at most `max` without splitting a UTF-8 sequence. */
+static size_t utf8_cut(const char *p, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	len = max;
+	while (len && ((unsigned char)p[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}
+
+bool ts_span_set_name(struct ts_span *s, const char *name, size_t len)
+{
+	len = utf8_cut(name, len, TS_SPAN_VALUE_MAX);
+	if (!arena_put(s, name, len, &s->name_off))
+		return false;
+	s->name_len = (uint16_t)len;
+	return true;
+}
+
+bool ts_span_set_tracestate(struct ts_span *s, const char *ts, size_t len)
+{
+	if (len > TS_SPAN_VALUE_MAX || !arena_put(s, ts, len, &s->tstate_off))
+		return false;
+	s->tstate_len = (uint16_t)len;
+	return true;
+}
+
+/* Reserve a descriptor and store its key; NULL (and a drop) if full. */
+static struct ts_attr *attr_new(struct ts_span *s, const char *key,
+				enum ts_attr_type type)
+{
+	size_t klen = strlen(key);
+	struct ts_attr *a;
+
+	if (s->nattrs >= TS_SPAN_MAX_ATTRS || klen > 255)
+		goto out_drop;
+	a = &s->attrs[s->nattrs];
+	if (!arena_put(s, key, klen, &a->key_off))
+		goto out_drop;
+	a->key_len = (uint8_t)klen;
+	a->type = (uint8_t)type;
+	a->val_off = a->val_len = 0;
+	a->ival = 0;
+	return a;
+out_drop:
+	s->dropped_attrs++;
+	return NULL;
+}
+
+bool ts_span_add_str(struct ts_span *s, const char *key, const char *val,
+		     size_t len)
+{
+	uint16_t used = s->arena_used;
+	struct ts_attr *a = attr_new(s, key, TS_ATTR_STRING);
+
+	if (!a)
+		return false;
+	len = utf8_cut(val, len, TS_SPAN_VALUE_MAX);
+	if (!arena_put(s, val, len, &a->val_off)) {
+		s->arena_used = used; /* give the key's bytes back */
+		s->dropped_attrs++;
+		return false;
+	}
+	a->val_len = (uint16_t)len;
+	s->nattrs++;
+	return true;
+}
+
+bool ts_span_add_int(struct ts_span *s, const char *key, int64_t val)
+{
+	struct ts_attr *a = attr_new(s, key, TS_ATTR_INT);
+
+	if (!a)
+		return false;
+	a->ival = val;
+	s->nattrs++;
+	return true;
+}
+
+bool ts_span_add_bool(struct ts_span *s, const char *key, bool val)
+{
+	struct ts_attr *a = attr_new(s, key, TS_ATTR_BOOL);
+
+	if (!a)
+		return false;
+	a->ival = val;
+	s->nattrs++;
+	return true;
+}
+
+void ts_span_set_status(struct ts_span *s, enum ts_status st,
+			const char *msg, size_t len)
+{
+	s->status = (uint8_t)st;
+	s->smsg_len = 0;
+	/* The specification: a description is only kept with ERROR. */
+	if (st == TS_STATUS_ERROR && msg && len) {
+		len = utf8_cut(msg, len, TS_SPAN_VALUE_MAX);
+		if (arena_put(s, msg, len, &s->smsg_off))
+			s->smsg_len = (uint16_t)len;
+	}
+}
+
+size_t ts_span_used_size(const struct ts_span *s)
+{
+	return offsetof(struct ts_span, arena) + s->arena_used;
+}
+
+bool ts_span_end(struct ts_span *s)
+{
+	uint64_t now = ts_clock_mono_ns();
+
+	s->end_unix_ns = s->start_unix_ns +
+			 (now > s->start_mono_ns ? now - s->start_mono_ns : 0);
+	return ts_pipeline_submit(s);
+}

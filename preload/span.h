@@ -1,0 +1,132 @@
+/*
+ * span.h - the fixed-size span record and its builder.
+ *
+ * A span is built in memory the caller owns (a per-fd slot, the stack),
+ * then ts_span_end() copies the used part into the ring.  Every string
+ * (name, attribute keys and values, tracestate, status message) lives in
+ * the record's own arena, so a record is self-contained, can be copied
+ * with memcpy, and no span ever allocates.  What does not fit is dropped
+ * and counted in dropped_attrs (exported as droppedAttributesCount).
+ *
+ * Threads: a record belongs to one thread at a time; the functions keep no
+ * global state except the pipeline hand-off in ts_span_end().
+ */
+#ifndef TS_SPAN_H
+#define TS_SPAN_H
+
+#include "common.h"
+
+/* OTLP's SpanKind numbers. */
+enum ts_span_kind {
+	TS_KIND_INTERNAL = 1,
+	TS_KIND_SERVER = 2,
+	TS_KIND_CLIENT = 3,
+	TS_KIND_PRODUCER = 4,
+	TS_KIND_CONSUMER = 5,
+};
+
+/* OTLP's Status.StatusCode numbers. */
+enum ts_status {
+	TS_STATUS_UNSET = 0,
+	TS_STATUS_OK = 1,
+	TS_STATUS_ERROR = 2,
+};
+
+enum ts_attr_type {
+	TS_ATTR_STRING = 1,
+	TS_ATTR_INT = 2,
+	TS_ATTR_BOOL = 3,
+};
+
+#define TS_SPAN_MAX_ATTRS 32     /* attribute descriptors per span */
+#define TS_SPAN_ARENA 1536       /* bytes for all strings of one span */
+#define TS_SPAN_VALUE_MAX 512    /* longest attribute value kept */
+#define TS_TRACE_FLAG_SAMPLED 0x01
+
+/* The propagated part of a span: what goes into traceparent. */
+struct ts_span_ctx {
+	uint8_t trace_id[16];    /* all zero = no context */
+	uint8_t span_id[8];
+	uint8_t flags;           /* W3C trace-flags */
+	bool remote;             /* extracted from a request, not local */
+};
+
+struct ts_attr {
+	uint16_t key_off;        /* key: arena offset */
+	uint8_t key_len;         /* key length (keys are short) */
+	uint8_t type;            /* enum ts_attr_type */
+	uint16_t val_off;        /* string value: arena offset */
+	uint16_t val_len;        /* string value length */
+	int64_t ival;            /* int value, or bool as 0/1 */
+};
+
+struct ts_span {
+	uint8_t trace_id[16];    /* W3C trace id */
+	uint8_t span_id[8];      /* this span's id */
+	uint8_t parent_id[8];    /* parent span id; all zero for a root */
+	uint64_t start_unix_ns;  /* CLOCK_REALTIME at start */
+	uint64_t start_mono_ns;  /* CLOCK_MONOTONIC at start */
+	uint64_t end_unix_ns;    /* start_unix_ns + monotonic duration */
+	uint8_t flags;           /* W3C trace-flags */
+	uint8_t kind;            /* enum ts_span_kind */
+	uint8_t status;          /* enum ts_status */
+	uint8_t nattrs;          /* used entries of attrs[] */
+	bool parent_remote;      /* parent came from another process */
+	uint8_t pad_;            /* explicit padding */
+	uint16_t dropped_attrs;  /* attributes that did not fit */
+	uint16_t name_off, name_len;      /* span name in the arena */
+	uint16_t tstate_off, tstate_len;  /* W3C tracestate in the arena */
+	uint16_t smsg_off, smsg_len;      /* status message in the arena */
+	uint16_t arena_used;     /* bytes of arena[] in use */
+	struct ts_attr attrs[TS_SPAN_MAX_ATTRS]; /* attribute descriptors */
+	char arena[TS_SPAN_ARENA];        /* every string of this span */
+};
+
+/*
+ * Start a span now.  With a valid parent context the span joins its
+ * trace and copies its flags; otherwise it starts a new sampled trace.
+ */
+void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
+		   const char *name, size_t name_len,
+		   const struct ts_span_ctx *parent);
+
+/* The context a child of `s` (or an outgoing request) should carry. */
+void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out);
+
+/* True when `c` holds a usable (non-zero) trace and span id. */
+bool ts_span_ctx_is_valid(const struct ts_span_ctx *c);
+
+/* Replace the name (e.g. once the route is known).  False if no room. */
+bool ts_span_set_name(struct ts_span *s, const char *name, size_t len);
+
+bool ts_span_set_tracestate(struct ts_span *s, const char *ts, size_t len);
+
+/*
+ * Add an attribute.  String values longer than TS_SPAN_VALUE_MAX are cut
+ * at a UTF-8 character boundary.  Returns false (and counts a dropped
+ * attribute) when the record is full.
+ */
+bool ts_span_add_str(struct ts_span *s, const char *key, const char *val,
+		     size_t len);
+bool ts_span_add_int(struct ts_span *s, const char *key, int64_t val);
+bool ts_span_add_bool(struct ts_span *s, const char *key, bool val);
+
+void ts_span_set_status(struct ts_span *s, enum ts_status st,
+			const char *msg, size_t len);
+
+/* Bytes of `s` that matter (header plus used arena): what the ring copies. */
+size_t ts_span_used_size(const struct ts_span *s);
+
+/*
+ * Stamp the end time and hand the span to the pipeline.  Returns false if
+ * it was dropped (queue full, tracing inactive).  `s` may be reused after.
+ */
+bool ts_span_end(struct ts_span *s);
+
+/* Accessors for encoders. */
+static inline const char *ts_span_str(const struct ts_span *s, uint16_t off)
+{
+	return s->arena + off;
+}
+
+#endif /* TS_SPAN_H */

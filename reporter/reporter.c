@@ -1,0 +1,270 @@
+/*
+ * reporter.c - the reporter thread (see reporter.h).
+ *
+ * Hand-off words, all futexes in this file:
+ *   wake        bumped by producers (once per batch), flush and stop;
+ *               the thread sleeps on it.
+ *   flush_req   bumped by each flush request; flush_done is the newest
+ *               request the thread has fully served (requesters sleep on it).
+ *   stopped     set by the thread as its last act.
+ * The thread reads `wake` before it checks for work, and every requester
+ * changes `wake` after posting work, so a wake-up is never lost.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../preload/clock.h"
+#include "../preload/config.h"
+#include "../preload/guard.h"
+#include "../preload/log.h"
+#include "../preload/pipeline.h"
+#include "exporter.h"
+#include "reporter.h"
+#include "resource.h"
+
+enum { ST_IDLE, ST_RUNNING, ST_FAILED, ST_STOPPED };
+
+static struct {
+	const struct ts_config *cfg;    /* configuration in force */
+	struct ts_exporter exp[3];      /* configured exporters */
+	unsigned nexp;                  /* entries of exp[] in use */
+	int state;                      /* ST_*; CAS from ST_IDLE starts */
+	uint32_t wake;                  /* futex: something to look at */
+	uint32_t flush_req;             /* newest flush request number */
+	uint32_t flush_done;            /* futex: newest request served */
+	int stop_req;                   /* final drain, then exit */
+	uint32_t stopped;               /* futex: thread has exited */
+	uint64_t exported;              /* spans some exporter took */
+	uint64_t failed;                /* spans every exporter refused */
+} rep;
+
+static TS_TLS bool on_reporter;         /* this thread is the reporter */
+
+static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(timeout_ns / 1000000000u),
+		.tv_nsec = (long)(timeout_ns % 1000000000u),
+	};
+
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+}
+
+static void futex_wake_all(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void ts_reporter_setup(const struct ts_config *c)
+{
+	memset(&rep, 0, sizeof(rep));
+	rep.cfg = c;
+	if (c->exporters & TS_EXPORTER_OTLP)
+		ts_exporter_otlp_init(&rep.exp[rep.nexp++], c);
+	if (c->exporters & TS_EXPORTER_FILE)
+		ts_exporter_file_init(&rep.exp[rep.nexp++], c);
+	if (c->exporters & TS_EXPORTER_CONSOLE)
+		ts_exporter_console_init(&rep.exp[rep.nexp++], c);
+}
+
+static void export_batch(const struct ts_span *const *spans, size_t n)
+{
+	const struct ts_resource *res = ts_resource_get(rep.cfg);
+	uint64_t deadline = ts_clock_mono_ns() +
+			    (uint64_t)rep.cfg->export_timeout_ms * 1000000u;
+	bool delivered = false;
+	unsigned i;
+
+	for (i = 0; i < rep.nexp; i++)
+		if (rep.exp[i].export(&rep.exp[i], res, spans, n, deadline) == 0)
+			delivered = true;
+	if (delivered || rep.nexp == 0)
+		__atomic_add_fetch(&rep.exported, n, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&rep.failed, n, __ATOMIC_RELAXED);
+}
+
+/*
+ * Export queued spans in batches.  With `all`, everything queued when we
+ * started (bounded, so a busy producer cannot keep us here forever);
+ * without, only full batches.
+ */
+static void drain(const struct ts_span **batch, bool all)
+{
+	uint64_t max = rep.cfg->max_export_batch;
+	uint64_t budget = ts_ring_count(&ts_span_ring);
+	uint64_t n;
+	const void *p;
+
+	while (budget) {
+		if (!all && ts_ring_count(&ts_span_ring) < max)
+			break;
+		for (n = 0; n < max && n < budget &&
+			    (p = ts_ring_peek(&ts_span_ring, n));
+		     n++)
+			batch[n] = p;
+		if (n == 0)
+			break; /* next slot claimed but not yet written */
+		export_batch(batch, n);
+		ts_ring_release(&ts_span_ring, n);
+		budget -= n;
+	}
+}
+
+static void *reporter_main(void *arg)
+{
+	const struct ts_span **batch;
+	uint64_t delay = (uint64_t)rep.cfg->schedule_delay_ms * 1000000u;
+	uint64_t next, now;
+	uint32_t seen, req, served = 0;
+	unsigned i;
+
+	(void)arg;
+	ts_guard_hold(); /* everything this thread does is untraced */
+	on_reporter = true;
+	prctl(PR_SET_NAME, "traceshim");
+	batch = malloc(sizeof(*batch) * rep.cfg->max_export_batch);
+	if (!batch) {
+		ts_warn("cannot allocate the export batch; spans are dropped");
+		goto out;
+	}
+	next = ts_clock_mono_ns() + delay;
+	for (;;) {
+		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
+		req = __atomic_load_n(&rep.flush_req, __ATOMIC_ACQUIRE);
+		now = ts_clock_mono_ns();
+		if (req != served || now >= next ||
+		    __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE)) {
+			drain(batch, true);
+			next = ts_clock_mono_ns() + delay;
+			served = req;
+			__atomic_store_n(&rep.flush_done, req, __ATOMIC_RELEASE);
+			futex_wake_all(&rep.flush_done);
+			if (__atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
+		if (ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch) {
+			drain(batch, false);
+			continue;
+		}
+		futex_wait(&rep.wake, seen, next - now);
+	}
+	for (i = 0; i < rep.nexp; i++)
+		rep.exp[i].shutdown(&rep.exp[i]);
+	free(batch);
+out:
+	__atomic_store_n(&rep.stopped, 1, __ATOMIC_RELEASE);
+	futex_wake_all(&rep.stopped);
+	return NULL;
+}
+
+void ts_reporter_start_once(void)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int expect = ST_IDLE, err;
+
+	if (ts_likely(__atomic_load_n(&rep.state, __ATOMIC_RELAXED) != ST_IDLE))
+		return;
+	if (!__atomic_compare_exchange_n(&rep.state, &expect, ST_RUNNING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	/* The thread inherits a full mask: no app signal is ever run there. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 512 * 1024);
+	err = pthread_create(&tid, &attr, reporter_main, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		__atomic_store_n(&rep.state, ST_FAILED, __ATOMIC_RELEASE);
+		ts_warn_once("cannot start the reporter thread: %s; spans are "
+			     "dropped",
+			     strerror(err));
+	}
+}
+
+void ts_reporter_wake(void)
+{
+	__atomic_add_fetch(&rep.wake, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &rep.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Sleep on `word` until pred(word) or the deadline; true if pred held. */
+static bool wait_until(uint32_t *word, uint32_t target, bool at_least,
+		       uint64_t deadline)
+{
+	uint32_t v;
+	uint64_t now;
+
+	for (;;) {
+		v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		if (at_least ? (int32_t)(v - target) >= 0 : v == target)
+			return true;
+		now = ts_clock_mono_ns();
+		if (now >= deadline)
+			return false;
+		futex_wait(word, v, deadline - now);
+	}
+}
+
+bool ts_reporter_flush(uint64_t deadline)
+{
+	int state = __atomic_load_n(&rep.state, __ATOMIC_ACQUIRE);
+	uint32_t target;
+
+	if (state == ST_IDLE || state == ST_STOPPED)
+		return true;
+	if (state != ST_RUNNING || on_reporter)
+		return false;
+	target = __atomic_add_fetch(&rep.flush_req, 1, __ATOMIC_ACQ_REL);
+	ts_reporter_wake();
+	return wait_until(&rep.flush_done, target, true, deadline);
+}
+
+void ts_reporter_stop(uint64_t deadline)
+{
+	if (__atomic_load_n(&rep.state, __ATOMIC_ACQUIRE) != ST_RUNNING ||
+	    on_reporter)
+		return;
+	__atomic_store_n(&rep.stop_req, 1, __ATOMIC_RELEASE);
+	ts_reporter_wake();
+	if (wait_until(&rep.stopped, 1, false, deadline))
+		__atomic_store_n(&rep.state, ST_STOPPED, __ATOMIC_RELEASE);
+}
+
+void ts_reporter_after_fork_child(void)
+{
+	unsigned i;
+
+	for (i = 0; i < rep.nexp; i++)
+		if (rep.exp[i].after_fork)
+			rep.exp[i].after_fork(&rep.exp[i]);
+	rep.state = ST_IDLE;
+	rep.wake = rep.flush_req = rep.flush_done = rep.stopped = 0;
+	rep.stop_req = 0;
+	rep.exported = rep.failed = 0;
+}
+
+void ts_reporter_counts(uint64_t *exported, uint64_t *failed)
+{
+	*exported = __atomic_load_n(&rep.exported, __ATOMIC_RELAXED);
+	*failed = __atomic_load_n(&rep.failed, __ATOMIC_RELAXED);
+}
+
+bool ts_reporter_is_current_thread(void)
+{
+	return on_reporter;
+}

@@ -1,0 +1,45 @@
+/*
+ * reporter.h - the background thread that batches and exports spans.
+ *
+ * One thread per process, started lazily at the first finished span, with
+ * every signal blocked and the reentrancy guard held for its whole life.
+ * It sleeps on a futex and wakes when a batch is full, when the schedule
+ * delay expires, or when a flush or stop is asked for.  Nothing an
+ * application thread does waits for it except the bounded flush at exit.
+ *
+ * Threads: start_once and wake from any thread or signal handler (wake is
+ * a futex syscall); flush/stop from application threads; setup and
+ * after_fork_child from the entry code.
+ */
+#ifndef TS_REPORTER_H
+#define TS_REPORTER_H
+
+#include "../preload/common.h"
+
+struct ts_config;
+
+/* Choose the exporters for c.  No thread, no I/O. */
+void ts_reporter_setup(const struct ts_config *c);
+
+/* Start the thread if it has never been started in this process. */
+void ts_reporter_start_once(void);
+
+/* Ask the thread to look at the queue now. */
+void ts_reporter_wake(void);
+
+/* See ts_pipeline_flush. */
+bool ts_reporter_flush(uint64_t deadline);
+
+/* Final drain and thread exit, waiting at most until `deadline`. */
+void ts_reporter_stop(uint64_t deadline);
+
+/* Forked child: no thread exists; forget the parent's. */
+void ts_reporter_after_fork_child(void);
+
+/* Spans delivered and spans lost by export failure. */
+void ts_reporter_counts(uint64_t *exported, uint64_t *failed);
+
+/* True on the reporter thread itself. */
+bool ts_reporter_is_current_thread(void);
+
+#endif /* TS_REPORTER_H */
