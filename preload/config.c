@@ -158,16 +158,16 @@ static int load_exporters(struct ts_config *c)
 {
 	char buf[256];
 	const char *v = env_value("OTEL_TRACES_EXPORTER", buf, sizeof(buf));
+	const char *p, *bad = NULL;
+	size_t bad_len = 0;
 	unsigned bits = 0;
 	bool any_valid = false;
-	int warnings = 0;
 
 	if (!v)
 		return 0;
-	while (*v) {
-		size_t len = strcspn(v, ",");
-		const char *e = v;
-		size_t elen = len;
+	for (p = v; *p;) {
+		size_t len = strcspn(p, ","), elen = len;
+		const char *e = p;
 		int bit;
 
 		while (elen && (*e == ' ' || *e == '\t'))
@@ -176,26 +176,27 @@ static int load_exporters(struct ts_config *c)
 			elen--;
 		if (elen) {
 			bit = exporter_bit(e, elen);
-			if (bit < 0) {
-				ts_warn("OTEL_TRACES_EXPORTER: unknown exporter "
-					"\"%.*s\" ignored (known: otlp, file, "
-					"console, none)",
-					(int)elen, e);
-				warnings++;
-			} else {
+			if (bit < 0 && !bad) {
+				bad = e;
+				bad_len = elen;
+			} else if (bit >= 0) {
 				bits |= (unsigned)bit;
 				any_valid = true;
 			}
 		}
-		v += len;
-		if (*v == ',')
-			v++;
+		p += len;
+		if (*p == ',')
+			p++;
 	}
 	if (any_valid)
 		c->exporters = bits;
-	else if (warnings)
-		ts_warn("OTEL_TRACES_EXPORTER names no known exporter; using otlp");
-	return warnings;
+	if (!bad)
+		return 0;
+	/* One line for the variable, naming the first unknown entry. */
+	ts_warn("OTEL_TRACES_EXPORTER=\"%s\": unknown exporter \"%.*s\" "
+		"ignored (known: otlp, file, console, none); using %s",
+		v, (int)bad_len, bad, any_valid ? "the others" : "otlp");
+	return 1;
 }
 
 static int load_string(const char *name, char *field, size_t size)

@@ -93,14 +93,15 @@ static void export_batch(const struct ts_span *const *spans, size_t n)
 }
 
 /*
- * Export queued spans in batches.  With `all`, everything queued when we
- * started (bounded, so a busy producer cannot keep us here forever);
- * without, only full batches.
+ * Export queued spans in batches and return how many went out.  With
+ * `all`, everything queued when we started (bounded, so a busy producer
+ * cannot keep us here forever); without, only whole batches: a batch that
+ * meets a slot still being written waits for the next look.
  */
-static void drain(const struct ts_span **batch, bool all)
+static uint64_t drain(const struct ts_span **batch, bool all)
 {
 	uint64_t max = rep.cfg->max_export_batch;
-	uint64_t budget = ts_ring_count(&ts_span_ring);
+	uint64_t budget = ts_ring_count(&ts_span_ring), done = 0;
 	uint64_t n;
 	const void *p;
 
@@ -111,12 +112,14 @@ static void drain(const struct ts_span **batch, bool all)
 			    (p = ts_ring_peek(&ts_span_ring, n));
 		     n++)
 			batch[n] = p;
-		if (n == 0)
+		if (n == 0 || (!all && n < max))
 			break; /* next slot claimed but not yet written */
 		export_batch(batch, n);
 		ts_ring_release(&ts_span_ring, n);
 		budget -= n;
+		done += n;
 	}
+	return done;
 }
 
 static void *reporter_main(void *arg)
@@ -152,11 +155,17 @@ static void *reporter_main(void *arg)
 				break;
 			continue;
 		}
-		if (ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch) {
-			drain(batch, false);
+		if (ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch &&
+		    drain(batch, false))
 			continue;
-		}
-		futex_wait(&rep.wake, seen, next - now);
+		/*
+		 * A full batch whose last slot is still being written gives no
+		 * progress: nap 1 ms rather than spin against its producer.
+		 */
+		futex_wait(&rep.wake, seen,
+			   ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch
+				   ? (next - now < 1000000u ? next - now : 1000000u)
+				   : next - now);
 	}
 	for (i = 0; i < rep.nexp; i++)
 		rep.exp[i].shutdown(&rep.exp[i]);

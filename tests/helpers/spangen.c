@@ -1,0 +1,136 @@
+/*
+ * spangen - a test program with the whole shim linked in.
+ *
+ * It behaves like a preloaded process (our constructor, destructor and
+ * _exit hooks are in it) but can make spans directly, which lets the
+ * integration tests drive the pipeline, the exporters, fork handling and
+ * the exit paths before any protocol hook exists.
+ *
+ *   spangen [-n spans] [-p procs] [-t threads] [-x exit|_exit|_Exit|return]
+ *           [-s ms] [-a]
+ *
+ * Each of `procs` forked processes (or the process itself when procs is 0)
+ * runs `threads` threads that each make `spans` spans: a server span, then
+ * client children of it, with attributes of every type.  Children leave
+ * by the chosen exit path; so does the parent, after waiting for them.
+ * Prints one line per process: "pid <pid> spans <n>".  -s sleeps that many
+ * ms before leaving (a long-lived process); -a prints "secure <AT_SECURE>".
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../preload/span.h"
+
+static long nspans = 10;
+static int nthreads = 1;
+
+static void *make_spans(void *arg)
+{
+	struct ts_span server, child;
+	struct ts_span_ctx ctx;
+	long i;
+
+	(void)arg;
+	ts_span_start(&server, TS_KIND_SERVER, "GET /spangen", 12, NULL);
+	ts_span_ctx_of(&server, &ctx);
+	for (i = 1; i < nspans; i++) {
+		ts_span_start(&child, TS_KIND_CLIENT, "GET", 3, &ctx);
+		ts_span_add_str(&child, "http.request.method", "GET", 3);
+		ts_span_add_str(&child, "url.full", "http://127.0.0.1/x?q=\"1\"",
+				24);
+		ts_span_add_int(&child, "http.response.status_code",
+				i % 7 ? 200 : 503);
+		ts_span_add_bool(&child, "spangen.odd", i & 1);
+		if (i % 7 == 0)
+			ts_span_set_status(&child, TS_STATUS_ERROR, "503", 3);
+		ts_span_end(&child);
+	}
+	if (nspans > 0) {
+		ts_span_add_int(&server, "http.response.status_code", 200);
+		ts_span_end(&server);
+	}
+	return NULL;
+}
+
+static void run(void)
+{
+	pthread_t tids[64];
+	int i;
+
+	for (i = 0; i < nthreads; i++)
+		pthread_create(&tids[i], NULL, make_spans, NULL);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(tids[i], NULL);
+	printf("pid %d spans %ld\n", (int)getpid(), nspans * nthreads);
+	fflush(stdout);
+}
+
+static int leave(const char *how, int status)
+{
+	if (!strcmp(how, "_exit"))
+		_exit(status);
+	if (!strcmp(how, "_Exit"))
+		_Exit(status);
+	if (!strcmp(how, "exit"))
+		exit(status);
+	return status; /* "return": from main */
+}
+
+int main(int argc, char **argv)
+{
+	const char *how = "return";
+	int procs = 0, c, i;
+	long sleep_ms = 0;
+
+	while ((c = getopt(argc, argv, "n:p:t:x:s:a")) != -1) {
+		switch (c) {
+		case 'n': nspans = atol(optarg); break;
+		case 'p': procs = atoi(optarg); break;
+		case 't': nthreads = atoi(optarg); break;
+		case 'x': how = optarg; break;
+		case 's': sleep_ms = atol(optarg); break;
+		case 'a':
+			printf("secure %lu\n", getauxval(AT_SECURE));
+			break;
+		default:
+			fprintf(stderr, "usage: spangen [-n spans] [-p procs] "
+					"[-t threads] [-x exit|_exit|_Exit|return] "
+					"[-s ms] [-a]\n");
+			return 2;
+		}
+	}
+	if (nthreads < 1 || nthreads > 64)
+		nthreads = 1;
+	if (procs == 0) {
+		run();
+		if (sleep_ms) {
+			struct timespec ts = { sleep_ms / 1000,
+					       sleep_ms % 1000 * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		return leave(how, 0);
+	}
+	for (i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			run();
+			return leave(how, 0);
+		}
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	return leave(how, 0);
+}

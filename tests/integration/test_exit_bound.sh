@@ -1,0 +1,58 @@
+# Acceptance: with a stuck exporter, exit is delayed by at most
+# TRACESHIM_SHUTDOWN_TIMEOUT, on every exit path, and the program's output
+# and exit status are unchanged.
+#
+# The stuck exporter is real: TRACESHIM_FILE names a FIFO.  With no reader
+# the reporter blocks in open(); with a reader that never reads it blocks
+# in write() once the pipe is full.
+source "$(dirname "$0")/lib.sh"
+
+mkfifo "$T/fifo"
+margin=400 # ms for process start-up and exit on a loaded 2-core machine
+
+run_timed() { # timeout_ms how -> prints elapsed ms; checks output
+	local start end rc
+	start=$(now_ms)
+	set +e
+	TRACESHIM_SHUTDOWN_TIMEOUT=$1 OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/fifo" \
+		"$SPANGEN" -n 3000 -x "$2" >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	end=$(now_ms)
+	[ "$rc" = 0 ] || fail "exit status $rc with a stuck exporter ($2)"
+	grep -q '^pid [0-9]* spans 3000$' "$T/out" || fail "stdout changed ($2)"
+	[ ! -s "$T/err" ] || { cat "$T/err"; fail "stderr not empty ($2)"; }
+	echo $((end - start))
+}
+
+for timeout in 300 1000; do
+	for how in return exit _exit; do
+		ms=$(run_timed "$timeout" "$how")
+		# At least the timeout: the flush really waited for the exporter
+		# (so the bound, not luck, ended it); at most timeout + margin.
+		[ "$ms" -ge $((timeout - 20)) ] || fail "$how: exit after ${ms} ms, before the ${timeout} ms bound: flush did not wait"
+		[ "$ms" -le $((timeout + margin)) ] || fail "$how: exit took ${ms} ms, bound is ${timeout} ms"
+		note "no reader, TRACESHIM_SHUTDOWN_TIMEOUT=$timeout, $how: exit after ${ms} ms"
+	done
+done
+
+# Default bound (1000 ms) when the variable is unset.
+start=$(now_ms)
+OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/fifo" "$SPANGEN" -n 10 >/dev/null
+ms=$(($(now_ms) - start))
+[ "$ms" -ge 980 ] && [ "$ms" -le $((1000 + margin)) ] || fail "default bound: exit after ${ms} ms"
+note "default bound: exit after ${ms} ms"
+
+# A reader that holds the FIFO open and never reads: write() blocks.
+sleep 30 <"$T/fifo" &
+holder=$!
+ms=$(run_timed 300 exit)
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+[ "$ms" -le $((300 + margin)) ] || fail "blocked write: exit took ${ms} ms"
+note "reader that never reads, bound 300: exit after ${ms} ms"
+
+# TRACESHIM_SHUTDOWN_TIMEOUT=0: do not wait at all.
+ms=$(run_timed 0 exit)
+[ "$ms" -le "$margin" ] || fail "timeout 0: exit took ${ms} ms"
+note "bound 0: exit after ${ms} ms"
