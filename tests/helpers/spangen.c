@@ -7,7 +7,7 @@
  * the exit paths before any protocol hook exists.
  *
  *   spangen [-n spans] [-p procs] [-t threads] [-x exit|_exit|_Exit|return]
- *           [-s ms] [-a]
+ *           [-s ms] [-a] [-v n] [-C victim]
  *
  * Each of `procs` forked processes (or the process itself when procs is 0)
  * runs `threads` threads that each make `spans` spans: a server span, then
@@ -15,7 +15,17 @@
  * by the chosen exit path; so does the parent, after waiting for them.
  * Prints one line per process: "pid <pid> spans <n>".  -s sleeps that many
  * ms before leaving (a long-lived process); -a prints "secure <AT_SECURE>".
+ *
+ * Between two rounds of spans (single-process mode only):
+ *   -v n       n vfork() children that leave by _exit() at once, one
+ *              failing execve first: they share our memory and must not
+ *              touch the reporter.
+ *   -C victim  wait for an export, then point every descriptor 3..1023 at
+ *              the file `victim`, as a program that closes and reuses all
+ *              descriptors would: the exporter must notice its descriptor
+ *              is gone and never write into the victim.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -72,6 +82,41 @@ static void run(void)
 	fflush(stdout);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void vfork_children(int n)
+{
+	char *argv[] = { "/nonexistent/program", NULL };
+	volatile int i; /* survives the vfork child's use of our frame */
+
+	for (i = 0; i < n; i++) {
+		pid_t pid = vfork();
+
+		if (pid == 0) {
+			if (i == 0)
+				execve(argv[0], argv, NULL);
+			_exit(0);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
+static void reuse_all_fds(const char *victim)
+{
+	int fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644), i;
+
+	sleep_ms(400); /* let the reporter export round one (delay 50 ms) */
+	for (i = 3; i < 1024; i++)
+		if (i != fd)
+			dup2(fd, i);
+}
+
 static int leave(const char *how, int status)
 {
 	if (!strcmp(how, "_exit"))
@@ -86,23 +131,26 @@ static int leave(const char *how, int status)
 int main(int argc, char **argv)
 {
 	const char *how = "return";
-	int procs = 0, c, i;
-	long sleep_ms = 0;
+	const char *victim = NULL;
+	int procs = 0, c, i, vforks = 0;
+	long pause_ms = 0;
 
-	while ((c = getopt(argc, argv, "n:p:t:x:s:a")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:")) != -1) {
 		switch (c) {
 		case 'n': nspans = atol(optarg); break;
 		case 'p': procs = atoi(optarg); break;
 		case 't': nthreads = atoi(optarg); break;
 		case 'x': how = optarg; break;
-		case 's': sleep_ms = atol(optarg); break;
+		case 's': pause_ms = atol(optarg); break;
+		case 'v': vforks = atoi(optarg); break;
+		case 'C': victim = optarg; break;
 		case 'a':
 			printf("secure %lu\n", getauxval(AT_SECURE));
 			break;
 		default:
 			fprintf(stderr, "usage: spangen [-n spans] [-p procs] "
 					"[-t threads] [-x exit|_exit|_Exit|return] "
-					"[-s ms] [-a]\n");
+					"[-s ms] [-a] [-v n] [-C victim]\n");
 			return 2;
 		}
 	}
@@ -110,12 +158,14 @@ int main(int argc, char **argv)
 		nthreads = 1;
 	if (procs == 0) {
 		run();
-		if (sleep_ms) {
-			struct timespec ts = { sleep_ms / 1000,
-					       sleep_ms % 1000 * 1000000 };
-
-			nanosleep(&ts, NULL);
-		}
+		if (vforks)
+			vfork_children(vforks);
+		if (victim)
+			reuse_all_fds(victim);
+		if (vforks || victim)
+			run();
+		if (pause_ms)
+			sleep_ms(pause_ms);
 		return leave(how, 0);
 	}
 	for (i = 0; i < procs; i++) {

@@ -9,16 +9,18 @@ BUILD=${BUILD:-build}
 LIB="$ROOT/$BUILD/libtraceshim.so"
 SPANGEN="$ROOT/$BUILD/tests/spangen"
 CHECK_JSON="/usr/bin/python3 $ROOT/tests/integration/otlp_json_check.py"
-PRELOAD=$LIB
+# SAN_RUNTIME: the sanitizer runtime, which must come first in LD_PRELOAD.
+SAN_RUNTIME=
 if [ -n "${SANITIZER:-}" ]; then
 	case $SANITIZER in
-	*address*) PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $LIB" ;;
-	*thread*) PRELOAD="$(${CC:-cc} -print-file-name=libtsan.so) $LIB" ;;
+	*address*) SAN_RUNTIME="$(${CC:-cc} -print-file-name=libasan.so)" ;;
+	*thread*) SAN_RUNTIME="$(${CC:-cc} -print-file-name=libtsan.so)" ;;
 	esac
 	# Programs we preload into were not built for leak checking.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
+PRELOAD="${SAN_RUNTIME:+$SAN_RUNTIME }$LIB"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # No variable of ours may leak in from the caller's environment.
