@@ -1,7 +1,7 @@
 # traceshim - non-recursive build.
 #
 #   make                 build/libtraceshim.so
-#   make check           the whole test suite (plain, then ASan+UBSan, then TSan ring test)
+#   make check           the whole test suite (plain, clang, TSan ring test, ASan+UBSan)
 #   make SANITIZER=address,undefined   sanitized build in build/address-undefined/
 #   make CC=clang        build with clang
 #   make V=1             show commands
@@ -55,11 +55,13 @@ UNIT_BIN  := $(BUILD)/tests/unit-tests
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps lib tests check check-plain check-asan check-tsan check-static \
-	unit integration clean
+.PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
+	check-static unit integration clean
 .DEFAULT_GOAL := all
 
-all: deps lib tests
+# deps first, then a fresh make: pkg-config answers only once `check` is in.
+all: deps
+	$(Q)$(MAKE) --no-print-directory lib tests
 
 deps:
 	$(Q)scripts/install-deps
@@ -110,9 +112,12 @@ check-static: $(LIB)
 	$(Q)scripts/check-exports $(LIB) $(MAP)
 	$(Q)scripts/check-real $(MAP)
 
-check-plain: deps
-	$(Q)$(MAKE) --no-print-directory all
+check-plain: all
 	$(Q)$(MAKE) --no-print-directory check-static unit integration
+
+# The library and tests also build warning-free with clang.
+check-clang: deps
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang CI=$(or $(CI),1) lib tests
 
 check-asan: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined lib tests unit integration
@@ -122,8 +127,12 @@ check-tsan: deps
 	$(Q)CK_RUN_SUITE=ring CK_DEFAULT_TIMEOUT=300 TSAN_OPTIONS=halt_on_error=1 \
 		build/thread/tests/unit-tests
 
-check: check-plain check-asan check-tsan
-	@echo "make check: all steps passed"
+# Ordered so the last line printed is the sanitizer pass's test summary.
+check:
+	$(Q)$(MAKE) --no-print-directory check-plain
+	$(Q)$(MAKE) --no-print-directory check-clang
+	$(Q)$(MAKE) --no-print-directory check-tsan
+	$(Q)$(MAKE) --no-print-directory check-asan
 
 clean:
 	rm -rf build
