@@ -64,6 +64,7 @@ static int init_locked(void)
 	int err;
 
 	ts_real_resolve();
+	ts_stderr_note();
 	if (getauxval(AT_SECURE))
 		return -EPERM; /* never read a setuid program's environment */
 	ts_config_load(&ts_cfg);

@@ -4,11 +4,29 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "real.h"
 
 int ts_log_level = TS_LOG_WARN;
+static bool stderr_was_socket; /* fd 2 was a socket at start-up */
+
+void ts_stderr_note(void)
+{
+	struct stat sb;
+
+	stderr_was_socket = fstat(2, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+bool ts_stderr_is_safe(void)
+{
+	struct stat sb;
+
+	if (fstat(2, &sb) != 0)
+		return false;
+	return !S_ISSOCK(sb.st_mode) || stderr_was_socket;
+}
 
 static const char *const level_names[] = {
 	[TS_LOG_ERROR] = "error: ",
@@ -36,6 +54,7 @@ void ts_log(int level, const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2; /* truncated: keep it one line */
 	line[n++] = '\n';
-	(void)!TS_REAL(write)(2, line, (size_t)n);
+	if (ts_stderr_is_safe())
+		(void)!TS_REAL(write)(2, line, (size_t)n);
 	errno = saved;
 }

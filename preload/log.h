@@ -27,6 +27,16 @@ extern int ts_log_level;
 
 void ts_log(int level, const char *fmt, ...) TS_PRINTF(2, 3);
 
+/*
+ * True when fd 2 may receive our text: it is open and is not a socket
+ * that was put there after start-up (a daemon that closed stderr and got
+ * a client connection on fd 2 must never receive log or console lines).
+ */
+bool ts_stderr_is_safe(void);
+
+/* Remember what fd 2 is at start-up (entry code, once). */
+void ts_stderr_note(void);
+
 #define ts_log_enabled(lvl) ((lvl) <= ts_log_level)
 #define ts_error(...) ts_log(TS_LOG_ERROR, __VA_ARGS__)
 #define ts_warn(...) ts_log(TS_LOG_WARN, __VA_ARGS__)

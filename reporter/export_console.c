@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../preload/log.h"
 #include "../preload/real.h"
 #include "../preload/span.h"
 #include "buf.h"
@@ -85,6 +86,8 @@ static int console_export(struct ts_exporter *e, const struct ts_resource *res,
 	size_t i, left;
 
 	(void)e, (void)res, (void)deadline;
+	if (!ts_stderr_is_safe())
+		return -EBADF;
 	ts_buf_reset(&cbuf);
 	for (i = 0; i < n; i++)
 		console_line(&cbuf, spans[i]);

@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@
 #define HIGH_FD 700 /* out of the way of applications' low descriptors */
 
 static struct {
+	char path[PATH_MAX]; /* TRACESHIM_FILE made absolute at start-up */
 	int fd;          /* our descriptor, -1 when not open */
 	dev_t dev;       /* identity of the file behind fd */
 	ino_t ino;
@@ -94,7 +97,7 @@ static int file_export(struct ts_exporter *e, const struct ts_resource *res,
 	if (!fd_is_ours()) {
 		/* Never closed here: if the number was reused it is not ours. */
 		st.fd = -1;
-		err = file_open(e->cfg->file_path);
+		err = file_open(st.path);
 		if (err) {
 			ts_warn_once("cannot open TRACESHIM_FILE \"%s\": %s; "
 				     "spans are dropped",
@@ -132,6 +135,24 @@ static void file_after_fork(struct ts_exporter *e)
 
 void ts_exporter_file_init(struct ts_exporter *e, const struct ts_config *c)
 {
+	size_t n;
+
+	/*
+	 * A relative path means relative to where the program started: a
+	 * later chdir() must not scatter span files across directories.
+	 */
+	st.path[0] = '\0';
+	if (c->file_path[0] != '/' && getcwd(st.path, sizeof(st.path))) {
+		n = strlen(st.path);
+		if (n + 1 + strlen(c->file_path) < sizeof(st.path)) {
+			st.path[n] = '/';
+			strcpy(st.path + n + 1, c->file_path);
+		} else {
+			st.path[0] = '\0';
+		}
+	}
+	if (!st.path[0])
+		snprintf(st.path, sizeof(st.path), "%s", c->file_path);
 	e->name = "file";
 	e->export = file_export;
 	e->shutdown = file_shutdown;

@@ -86,9 +86,9 @@ static void export_batch(const struct ts_span *const *spans, size_t n)
 	for (i = 0; i < rep.nexp; i++)
 		if (rep.exp[i].export(&rep.exp[i], res, spans, n, deadline) == 0)
 			delivered = true;
-	if (delivered || rep.nexp == 0)
+	if (delivered)
 		__atomic_add_fetch(&rep.exported, n, __ATOMIC_RELAXED);
-	else
+	else if (rep.nexp)
 		__atomic_add_fetch(&rep.failed, n, __ATOMIC_RELAXED);
 }
 

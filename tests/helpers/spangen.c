@@ -7,7 +7,7 @@
  * the exit paths before any protocol hook exists.
  *
  *   spangen [-n spans] [-p procs] [-t threads] [-x exit|_exit|_Exit|return]
- *           [-s ms] [-a] [-v n] [-C victim]
+ *           [-s ms] [-a] [-v n] [-C victim] [-D dir] [-S]
  *
  * Each of `procs` forked processes (or the process itself when procs is 0)
  * runs `threads` threads that each make `spans` spans: a server span, then
@@ -24,6 +24,11 @@
  *              the file `victim`, as a program that closes and reuses all
  *              descriptors would: the exporter must notice its descriptor
  *              is gone and never write into the victim.
+ * Before the first round:
+ *   -D dir     chdir(dir): a relative TRACESHIM_FILE must not follow it.
+ *   -S         put one end of a socketpair on fd 2 (a daemon whose stderr
+ *              became a client connection), and at the end print
+ *              "stderr-socket-bytes N": what the shim wrote into it.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,11 +137,13 @@ static int leave(const char *how, int status)
 int main(int argc, char **argv)
 {
 	const char *how = "return";
-	const char *victim = NULL;
+	const char *victim = NULL, *dir = NULL;
+	int sv[2] = { -1, -1 };
+	bool sock_stderr = false;
 	int procs = 0, c, i, vforks = 0;
 	long pause_ms = 0;
 
-	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:D:S")) != -1) {
 		switch (c) {
 		case 'n': nspans = atol(optarg); break;
 		case 'p': procs = atoi(optarg); break;
@@ -144,18 +152,28 @@ int main(int argc, char **argv)
 		case 's': pause_ms = atol(optarg); break;
 		case 'v': vforks = atoi(optarg); break;
 		case 'C': victim = optarg; break;
+		case 'D': dir = optarg; break;
+		case 'S': sock_stderr = true; break;
 		case 'a':
 			printf("secure %lu\n", getauxval(AT_SECURE));
 			break;
 		default:
 			fprintf(stderr, "usage: spangen [-n spans] [-p procs] "
 					"[-t threads] [-x exit|_exit|_Exit|return] "
-					"[-s ms] [-a] [-v n] [-C victim]\n");
+					"[-s ms] [-a] [-v n] [-C victim] [-D dir] [-S]\n");
 			return 2;
 		}
 	}
 	if (nthreads < 1 || nthreads > 64)
 		nthreads = 1;
+	if (dir && chdir(dir) != 0) {
+		perror("chdir");
+		return 1;
+	}
+	if (sock_stderr) {
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+		dup2(sv[0], 2);
+	}
 	if (procs == 0) {
 		run();
 		if (vforks)
@@ -166,6 +184,15 @@ int main(int argc, char **argv)
 			run();
 		if (pause_ms)
 			sleep_ms(pause_ms);
+		if (sock_stderr) {
+			char buf[65536];
+			ssize_t got;
+
+			sleep_ms(300); /* schedule delay 50 ms: exports happened */
+			got = read(sv[1], buf, sizeof(buf));
+			printf("stderr-socket-bytes %zd\n", got < 0 ? (ssize_t)0 : got);
+			fflush(stdout);
+		}
 		return leave(how, 0);
 	}
 	for (i = 0; i < procs; i++) {

@@ -143,3 +143,16 @@ OTEL_BSP_SCHEDULE_DELAY=50 OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/c.jsonl"
 [ ! -s "$T/victim" ] || fail "span bytes were written into the application's file"
 $CHECK_JSON "$T/c.jsonl" --spans 200 >/dev/null || fail "exporter did not recover after fd reuse"
 note "all descriptors reused: victim untouched, exporter reopened its file"
+
+# A relative TRACESHIM_FILE stays where the program started after chdir().
+mkdir "$T/start" "$T/elsewhere"
+(cd "$T/start" && OTEL_TRACES_EXPORTER=file TRACESHIM_FILE=rel.jsonl "$SPANGEN" -n 4 -D "$T/elsewhere" >/dev/null)
+[ -s "$T/start/rel.jsonl" ] && [ ! -e "$T/elsewhere/rel.jsonl" ] ||
+	fail "relative TRACESHIM_FILE followed chdir()"
+note "relative TRACESHIM_FILE resolved at start-up, not after chdir()"
+
+# stderr replaced by a socket after start-up: console lines and warnings
+# must not go into what is now a client connection.
+out=$(OTEL_BSP_SCHEDULE_DELAY=50 OTEL_TRACES_EXPORTER=console "$SPANGEN" -n 5 -S 2>/dev/null)
+echo "$out" | grep -q '^stderr-socket-bytes 0$' || fail "shim wrote into a socket on fd 2: $out"
+note "console exporter skips a socket that replaced stderr"
