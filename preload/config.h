@@ -46,7 +46,8 @@ void ts_config_defaults(struct ts_config *c);
 
 /*
  * Fill `c` from the environment, warning about each invalid value.
- * Returns the number of warnings issued.  Also sets ts_log_level.
+ * Returns the number of invalid values found (printed or not, depending
+ * on TRACESHIM_LOG_LEVEL).  Also sets ts_log_level.
  * Calls getenv only; never allocates.
  */
 int ts_config_load(struct ts_config *c);

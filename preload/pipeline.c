@@ -2,7 +2,9 @@
  * pipeline.c - the span queue in front of the reporter (see pipeline.h).
  */
 #include "../reporter/reporter.h"
+#include "clock.h"
 #include "config.h"
+#include "log.h"
 #include "pipeline.h"
 #include "span.h"
 
@@ -67,6 +69,10 @@ void ts_pipeline_stats(struct ts_pipeline_stats *out)
 
 void ts_pipeline_destroy(void)
 {
-	ts_reporter_stop(0);
+	/* The reporter reads the ring in place: never unmap under it. */
+	if (!ts_reporter_stop(ts_clock_mono_ns() + 10000000000ull)) {
+		ts_warn("reporter did not stop in 10 s; span queue leaked");
+		return;
+	}
 	ts_ring_destroy(&ts_span_ring);
 }

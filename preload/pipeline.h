@@ -50,7 +50,10 @@ void ts_pipeline_after_fork_child(void);
 
 void ts_pipeline_stats(struct ts_pipeline_stats *out);
 
-/* Tear everything down (tests only; no thread may be submitting). */
+/*
+ * Tear everything down (tests only; no thread may be submitting): waits
+ * for the reporter's final drain, then unmaps the queue.
+ */
 void ts_pipeline_destroy(void);
 
 #endif /* TS_PIPELINE_H */

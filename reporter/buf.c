@@ -46,6 +46,8 @@ out_fail:
 
 void ts_buf_put(struct ts_buf *b, const void *p, size_t len)
 {
+	if (len == 0)
+		return; /* data may still be NULL: memcpy(NULL, p, 0) is UB */
 	if (!ts_buf_reserve(b, len))
 		return;
 	memcpy(b->data + b->len, p, len);

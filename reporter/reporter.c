@@ -243,15 +243,20 @@ bool ts_reporter_flush(uint64_t deadline)
 	return wait_until(&rep.flush_done, target, true, deadline);
 }
 
-void ts_reporter_stop(uint64_t deadline)
+bool ts_reporter_stop(uint64_t deadline)
 {
-	if (__atomic_load_n(&rep.state, __ATOMIC_ACQUIRE) != ST_RUNNING ||
-	    on_reporter)
-		return;
+	int state = __atomic_load_n(&rep.state, __ATOMIC_ACQUIRE);
+
+	if (state != ST_RUNNING)
+		return true;
+	if (on_reporter)
+		return false;
 	__atomic_store_n(&rep.stop_req, 1, __ATOMIC_RELEASE);
 	ts_reporter_wake();
-	if (wait_until(&rep.stopped, 1, false, deadline))
-		__atomic_store_n(&rep.state, ST_STOPPED, __ATOMIC_RELEASE);
+	if (!wait_until(&rep.stopped, 1, false, deadline))
+		return false;
+	__atomic_store_n(&rep.state, ST_STOPPED, __ATOMIC_RELEASE);
+	return true;
 }
 
 void ts_reporter_after_fork_child(void)

@@ -30,8 +30,11 @@ void ts_reporter_wake(void);
 /* See ts_pipeline_flush. */
 bool ts_reporter_flush(uint64_t deadline);
 
-/* Final drain and thread exit, waiting at most until `deadline`. */
-void ts_reporter_stop(uint64_t deadline);
+/*
+ * Final drain and thread exit, waiting at most until `deadline`.  True
+ * when no reporter thread runs any more (stopped, or never started).
+ */
+bool ts_reporter_stop(uint64_t deadline);
 
 /* Forked child: no thread exists; forget the parent's. */
 void ts_reporter_after_fork_child(void);

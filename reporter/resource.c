@@ -105,8 +105,17 @@ static void add_str(struct ts_resource *r, const char *key, const char *v,
 }
 
 /*
+ * Room kept for the detected attributes (service.name, process.pid,
+ * process.executable.name/.path, process.command_args, host.name,
+ * telemetry.sdk.name/.version): user attributes may never crowd out
+ * service.name, which OTLP backends require.
+ */
+#define DETECTED_ATTRS 8
+
+/*
  * Walk `k=v,...`.  With r == NULL only validate.  Returns false on the
- * first malformed entry.
+ * first malformed entry.  Entries past the room left for detected
+ * attributes are dropped with one warning.
  */
 static bool parse_user(const char *raw, struct ts_resource *r)
 {
@@ -127,7 +136,12 @@ static bool parse_user(const char *raw, struct ts_resource *r)
 		vn = pct_decode(eq + 1, len - klen - 1, val);
 		if (kn <= 0 || vn < 0)
 			return false;
-		if (r) {
+		if (r && r->n >= TS_RES_MAX_ATTRS - DETECTED_ATTRS) {
+			ts_warn_once("OTEL_RESOURCE_ATTRIBUTES has too many "
+				     "entries; those after the first %zu are "
+				     "ignored",
+				     r->n);
+		} else if (r) {
 			size_t used = r->used;
 			struct ts_res_attr *a =
 				add(r, key, (size_t)kn, TS_RES_STRING);
