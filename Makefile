@@ -58,6 +58,8 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 .PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
 	check-static unit integration clean
 .DEFAULT_GOAL := all
+# Keep intermediate objects (helpers link from them; no "rm" noise at the end).
+.SECONDARY:
 
 # deps first, then a fresh make: pkg-config answers only once `check` is in.
 all: deps
