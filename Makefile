@@ -42,8 +42,10 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 # Library: everything under preload/, hooks/, reporter/.
 LIB_SRCS  := $(sort $(wildcard preload/*.c hooks/*.c reporter/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-# Core: the library minus the process entry and the hooks, for unit tests.
-CORE_OBJS := $(filter-out $(BUILD)/obj/preload/entry.o $(BUILD)/obj/hooks/%,$(LIB_OBJS))
+# Core: the library minus the process entry and the files that define
+# exported libc names, for unit tests (which must not interpose libc).
+CORE_OBJS := $(filter-out $(BUILD)/obj/preload/entry.o $(BUILD)/obj/hooks/sockets.o \
+	$(BUILD)/obj/hooks/process.o $(BUILD)/obj/hooks/threads.o,$(LIB_OBJS))
 LIB       := $(BUILD)/libtraceshim.so
 LIB_A     := $(BUILD)/libtraceshim-internal.a
 MAP       := preload/libtraceshim.map

@@ -24,6 +24,7 @@ void ts_config_defaults(struct ts_config *c)
 	c->max_export_batch = 512;
 	c->export_timeout_ms = 30000;
 	c->shutdown_timeout_ms = 1000;
+	c->max_header_bytes = 8192;
 	c->log_level = TS_LOG_WARN;
 	strcpy(c->file_path, "traceshim-spans.jsonl");
 }
@@ -234,6 +235,8 @@ int ts_config_load(struct ts_config *c)
 		       &c->export_timeout_ms);
 	w += load_uint("TRACESHIM_SHUTDOWN_TIMEOUT", 0, 60000,
 		       &c->shutdown_timeout_ms);
+	w += load_uint("TRACESHIM_MAX_HEADER_BYTES", 256, 1u << 20,
+		       &c->max_header_bytes);
 	w += load_string("OTEL_SERVICE_NAME", c->service_name,
 			 sizeof(c->service_name));
 	w += load_string("OTEL_RESOURCE_ATTRIBUTES", c->resource_attrs,

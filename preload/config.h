@@ -33,6 +33,7 @@ struct ts_config {
 	unsigned max_export_batch;     /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512 */
 	unsigned export_timeout_ms;    /* OTEL_BSP_EXPORT_TIMEOUT, 30000 */
 	unsigned shutdown_timeout_ms;  /* TRACESHIM_SHUTDOWN_TIMEOUT, 1000 */
+	unsigned max_header_bytes;     /* TRACESHIM_MAX_HEADER_BYTES, 8192 */
 	int log_level;                 /* TRACESHIM_LOG_LEVEL, warn */
 	char service_name[256];        /* OTEL_SERVICE_NAME, "" = derive */
 	char resource_attrs[4096];     /* OTEL_RESOURCE_ATTRIBUTES, raw */

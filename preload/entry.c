@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../hooks/conn.h"
+#include "../hooks/context.h"
 #include "../reporter/resource.h"
 #include "clock.h"
 #include "config.h"
@@ -56,6 +58,8 @@ static void fork_child(void)
 	flushed_pid = 0;
 	ts_ids_after_fork();
 	ts_pipeline_after_fork_child();
+	ts_conn_after_fork_child();
+	ts_ctx_after_fork_child();
 	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
@@ -78,6 +82,10 @@ static int init_locked(void)
 			ts_cfg.max_queue_size, strerror(-err));
 		return err;
 	}
+	err = ts_conn_init();
+	if (err) /* the socket hooks then pass everything through */
+		ts_warn("cannot map the descriptor table: %s; sockets untraced",
+			strerror(-err));
 	err = pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (err) {
 		ts_warn("cannot register fork handlers: %s; tracing off",

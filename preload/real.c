@@ -9,6 +9,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,14 +26,136 @@ static ssize_t fb_write(int fd, const void *buf, size_t n)
 	return syscall(SYS_write, fd, buf, n);
 }
 
+static ssize_t fb_readv(int fd, const struct iovec *iov, int cnt)
+{
+	return syscall(SYS_readv, fd, iov, cnt);
+}
+
 static ssize_t fb_writev(int fd, const struct iovec *iov, int cnt)
 {
 	return syscall(SYS_writev, fd, iov, cnt);
 }
 
+static ssize_t fb_recvfrom(int fd, void *buf, size_t n, int fl,
+			   struct sockaddr *a, socklen_t *al)
+{
+	return syscall(SYS_recvfrom, fd, buf, n, fl, a, al);
+}
+
+static ssize_t fb_recv(int fd, void *buf, size_t n, int fl)
+{
+	return fb_recvfrom(fd, buf, n, fl, NULL, NULL);
+}
+
+static ssize_t fb_recvmsg(int fd, struct msghdr *m, int fl)
+{
+	return syscall(SYS_recvmsg, fd, m, fl);
+}
+
+static ssize_t fb_sendto(int fd, const void *buf, size_t n, int fl,
+			 const struct sockaddr *a, socklen_t al)
+{
+	return syscall(SYS_sendto, fd, buf, n, fl, a, al);
+}
+
+static ssize_t fb_send(int fd, const void *buf, size_t n, int fl)
+{
+	return fb_sendto(fd, buf, n, fl, NULL, 0);
+}
+
+static ssize_t fb_sendmsg(int fd, const struct msghdr *m, int fl)
+{
+	return syscall(SYS_sendmsg, fd, m, fl);
+}
+
+static ssize_t fb_sendfile(int out, int in, off_t *off, size_t n)
+{
+	return syscall(SYS_sendfile, out, in, off, n);
+}
+
+/* The _chk fallbacks skip the buffer check: they only run during bootstrap. */
+static ssize_t fb___read_chk(int fd, void *buf, size_t n, size_t bl)
+{
+	(void)bl;
+	return fb_read(fd, buf, n);
+}
+
+static ssize_t fb___recv_chk(int fd, void *buf, size_t n, size_t bl, int fl)
+{
+	(void)bl;
+	return fb_recv(fd, buf, n, fl);
+}
+
+static ssize_t fb___recvfrom_chk(int fd, void *buf, size_t n, size_t bl,
+				 int fl, struct sockaddr *a, socklen_t *al)
+{
+	(void)bl;
+	return fb_recvfrom(fd, buf, n, fl, a, al);
+}
+
+static int fb_accept4(int fd, struct sockaddr *a, socklen_t *al, int fl)
+{
+	return (int)syscall(SYS_accept4, fd, a, al, fl);
+}
+
+static int fb_accept(int fd, struct sockaddr *a, socklen_t *al)
+{
+	return fb_accept4(fd, a, al, 0);
+}
+
+static int fb_connect(int fd, const struct sockaddr *a, socklen_t al)
+{
+	return (int)syscall(SYS_connect, fd, a, al);
+}
+
+static int fb_shutdown(int fd, int how)
+{
+	return (int)syscall(SYS_shutdown, fd, how);
+}
+
 static int fb_close(int fd)
 {
 	return (int)syscall(SYS_close, fd);
+}
+
+static int fb_close_range(unsigned lo, unsigned hi, int fl)
+{
+	return (int)syscall(SYS_close_range, lo, hi, fl);
+}
+
+static int fb_dup(int fd)
+{
+	return (int)syscall(SYS_dup, fd);
+}
+
+static int fb_dup3(int fd, int to, int fl)
+{
+	return (int)syscall(SYS_dup3, fd, to, fl);
+}
+
+static int fb_dup2(int fd, int to)
+{
+	if (fd == to) /* dup3 refuses equal fds; dup2 checks validity */
+		return (int)syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : to;
+	return fb_dup3(fd, to, 0);
+}
+
+static int fb_fcntl(int fd, int cmd, long arg)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static int fb_fcntl64(int fd, int cmd, long arg)
+{
+	return fb_fcntl(fd, cmd, arg);
+}
+
+/* No thread without libc's help: refuse (callers handle the error). */
+static int fb_pthread_create(pthread_t *t, const pthread_attr_t *a,
+			     void *(*fn)(void *), void *arg)
+{
+	(void)t, (void)a, (void)fn, (void)arg;
+	return EAGAIN;
 }
 
 static TS_NORETURN void fb__exit(int status)

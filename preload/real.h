@@ -15,18 +15,66 @@
 #ifndef TS_REAL_H
 #define TS_REAL_H
 
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include "common.h"
 
-/* X(return type, name, parameter list, argument list) */
+/*
+ * X(return type, name, parameter list, argument list).  Each entry has a
+ * fallback fb_<name> in real.c doing the same through syscall(2).
+ */
 #define TS_REAL_FUNCS(X)                                                       \
 	X(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))          \
 	X(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))   \
+	X(ssize_t, readv, (int fd, const struct iovec *iov, int cnt),          \
+	  (fd, iov, cnt))                                                      \
 	X(ssize_t, writev, (int fd, const struct iovec *iov, int cnt),         \
 	  (fd, iov, cnt))                                                      \
+	X(ssize_t, recv, (int fd, void *buf, size_t n, int fl),                \
+	  (fd, buf, n, fl))                                                    \
+	X(ssize_t, recvfrom,                                                   \
+	  (int fd, void *buf, size_t n, int fl, struct sockaddr *a,            \
+	   socklen_t *al),                                                     \
+	  (fd, buf, n, fl, a, al))                                             \
+	X(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl))   \
+	X(ssize_t, send, (int fd, const void *buf, size_t n, int fl),          \
+	  (fd, buf, n, fl))                                                    \
+	X(ssize_t, sendto,                                                     \
+	  (int fd, const void *buf, size_t n, int fl,                          \
+	   const struct sockaddr *a, socklen_t al),                            \
+	  (fd, buf, n, fl, a, al))                                             \
+	X(ssize_t, sendmsg, (int fd, const struct msghdr *m, int fl),          \
+	  (fd, m, fl))                                                         \
+	X(ssize_t, sendfile, (int out, int in, off_t *off, size_t n),          \
+	  (out, in, off, n))                                                   \
+	X(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t bl),       \
+	  (fd, buf, n, bl))                                                    \
+	X(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t bl, int fl), \
+	  (fd, buf, n, bl, fl))                                                \
+	X(ssize_t, __recvfrom_chk,                                             \
+	  (int fd, void *buf, size_t n, size_t bl, int fl, struct sockaddr *a, \
+	   socklen_t *al),                                                     \
+	  (fd, buf, n, bl, fl, a, al))                                         \
+	X(int, accept, (int fd, struct sockaddr *a, socklen_t *al), (fd, a, al)) \
+	X(int, accept4, (int fd, struct sockaddr *a, socklen_t *al, int fl),   \
+	  (fd, a, al, fl))                                                     \
+	X(int, connect, (int fd, const struct sockaddr *a, socklen_t al),      \
+	  (fd, a, al))                                                         \
+	X(int, shutdown, (int fd, int how), (fd, how))                         \
 	X(int, close, (int fd), (fd))                                          \
+	X(int, close_range, (unsigned lo, unsigned hi, int fl), (lo, hi, fl))  \
+	X(int, dup, (int fd), (fd))                                            \
+	X(int, dup2, (int fd, int to), (fd, to))                               \
+	X(int, dup3, (int fd, int to, int fl), (fd, to, fl))                   \
+	X(int, fcntl, (int fd, int cmd, long arg), (fd, cmd, arg))             \
+	X(int, fcntl64, (int fd, int cmd, long arg), (fd, cmd, arg))           \
+	X(int, pthread_create,                                                 \
+	  (pthread_t * t, const pthread_attr_t *a, void *(*fn)(void *),        \
+	   void *arg),                                                         \
+	  (t, a, fn, arg))                                                     \
 	X(void, _exit, (int status), (status))                                 \
 	X(void, _Exit, (int status), (status))
 

@@ -54,7 +54,7 @@ static int file_open(const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
 	if (high >= 0) {
 		TS_REAL(close)(fd);
 		fd = high;

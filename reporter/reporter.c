@@ -26,6 +26,7 @@
 #include "../preload/guard.h"
 #include "../preload/log.h"
 #include "../preload/pipeline.h"
+#include "../preload/real.h"
 #include "exporter.h"
 #include "reporter.h"
 #include "resource.h"
@@ -194,7 +195,7 @@ void ts_reporter_start_once(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 512 * 1024);
-	err = pthread_create(&tid, &attr, reporter_main, NULL);
+	err = TS_REAL(pthread_create)(&tid, &attr, reporter_main, NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {

@@ -44,3 +44,55 @@ now_ms() {
 count_threads() {
 	ls "/proc/$1/task" | wc -l
 }
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_traced NAME LOGFILE CMD...: run CMD in the background under the
+# shim with service NAME and the file exporter writing $T/spans-NAME.jsonl;
+# waits for it to print "ready" (or listen); the pid is in $LAST_PID.
+# All started processes are killed when the test exits.
+PIDS=()
+start_traced() {
+	local name=$1 log=$2
+	shift 2
+	OTEL_SERVICE_NAME=$name OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-$name.jsonl" \
+		OTEL_BSP_SCHEDULE_DELAY=${SCHEDULE_DELAY:-100} LD_PRELOAD="$PRELOAD" "$@" >"$log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+	for _ in $(seq 200); do
+		grep -q ready "$log" 2>/dev/null && return 0
+		kill -0 "$LAST_PID" 2>/dev/null || { cat "$log"; fail "$name died at start"; }
+		sleep 0.05
+	done
+	cat "$log"
+	fail "$name did not become ready"
+}
+
+# stop_all: stop background services gracefully so their spans are flushed.
+stop_all() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	PIDS=()
+}
+trap 'stop_all; rm -rf "$T"' EXIT
+
+# traced CMD...: run CMD under the shim (service from $SVC, default the command).
+traced() {
+	OTEL_SERVICE_NAME=${SVC:-$(basename "$1")} OTEL_TRACES_EXPORTER=file \
+		TRACESHIM_FILE="$T/spans-${SVC:-$(basename "$1")}.jsonl" LD_PRELOAD="$PRELOAD" "$@"
+}
+
+# wait_spans N: wait until the span files hold at least N spans (max 10 s).
+wait_spans() {
+	for _ in $(seq 100); do
+		[ "$(cat "$T"/spans-*.jsonl 2>/dev/null | grep -o '"spanId"' | wc -l)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 0
+}
+
+SPANLIB="import sys; sys.path.insert(0, '$ROOT/tests/integration'); from spanlib import *"

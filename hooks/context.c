@@ -1,0 +1,137 @@
+/*
+ * context.c - the active server span registry (see context.h).
+ */
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "context.h"
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE };
+
+struct slot {
+	uint32_t state;            /* SLOT_*; CAS FREE -> BUSY claims it */
+	uint32_t seq;              /* bumped on every change (readers) */
+	int tid;                   /* thread that read the request */
+	struct ts_span_ctx ctx;    /* the server span's own context */
+};
+
+static struct slot slots[TS_CTX_SLOTS];
+static TS_TLS int my_tid;
+static TS_TLS struct ts_span_ctx inherited;
+
+int ts_ctx_tid(void)
+{
+	if (ts_unlikely(!my_tid))
+		my_tid = (int)syscall(SYS_gettid);
+	return my_tid;
+}
+
+uint32_t ts_ctx_server_begin(const struct ts_span *s)
+{
+	uint32_t i, expect;
+
+	for (i = 0; i < TS_CTX_SLOTS; i++) {
+		expect = SLOT_FREE;
+		if (__atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) !=
+			    SLOT_FREE ||
+		    !__atomic_compare_exchange_n(&slots[i].state, &expect,
+						 SLOT_BUSY, false,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;
+		__atomic_add_fetch(&slots[i].seq, 1, __ATOMIC_RELEASE);
+		slots[i].tid = ts_ctx_tid();
+		ts_span_ctx_of(s, &slots[i].ctx);
+		__atomic_store_n(&slots[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
+		return i + 1;
+	}
+	return 0;
+}
+
+void ts_ctx_server_end(uint32_t slot)
+{
+	if (slot == 0 || slot > TS_CTX_SLOTS)
+		return;
+	__atomic_add_fetch(&slots[slot - 1].seq, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&slots[slot - 1].state, SLOT_FREE, __ATOMIC_RELEASE);
+}
+
+/* Copy a live slot consistently; false if it is not live. */
+static bool slot_read(uint32_t i, int *tid, struct ts_span_ctx *ctx)
+{
+	uint32_t seq = __atomic_load_n(&slots[i].seq, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) != SLOT_LIVE)
+		return false;
+	*tid = __atomic_load_n(&slots[i].tid, __ATOMIC_RELAXED);
+	memcpy(ctx, &slots[i].ctx, sizeof(*ctx));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&slots[i].seq, __ATOMIC_RELAXED) == seq &&
+	       __atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) == SLOT_LIVE;
+}
+
+bool ts_ctx_parent_for_thread(struct ts_span_ctx *out)
+{
+	struct ts_span_ctx c;
+	int me = ts_ctx_tid(), tid, found = 0;
+	uint32_t i;
+
+	for (i = 0; i < TS_CTX_SLOTS; i++) {
+		if (!slot_read(i, &tid, &c) || tid != me)
+			continue;
+		if (++found > 1)
+			return false; /* several requests in flight: ambiguous */
+		*out = c;
+	}
+	if (found)
+		return true;
+	if (!ts_span_ctx_is_valid(&inherited))
+		return false;
+	*out = inherited;
+	return true;
+}
+
+bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out)
+{
+	struct ts_span_ctx c;
+	int me = ts_ctx_tid(), tid;
+	bool found = false;
+	uint32_t i;
+
+	for (i = 0; i < TS_CTX_SLOTS; i++) {
+		if (!slot_read(i, &tid, &c) || memcmp(c.trace_id, trace_id, 16))
+			continue;
+		*out = c;
+		found = true;
+		if (tid == me)
+			break;
+	}
+	return found;
+}
+
+void ts_ctx_set_inherited(const struct ts_span_ctx *c)
+{
+	if (c)
+		inherited = *c;
+	else
+		memset(&inherited, 0, sizeof(inherited));
+}
+
+void ts_ctx_after_fork_child(void)
+{
+	int parent_tid = my_tid; /* TLS was copied: the forking thread's id */
+	uint32_t i;
+
+	my_tid = (int)syscall(SYS_gettid);
+	for (i = 0; i < TS_CTX_SLOTS; i++) {
+		if (__atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) ==
+		    SLOT_FREE)
+			continue;
+		if (slots[i].tid == parent_tid)
+			slots[i].tid = my_tid;
+		else
+			__atomic_store_n(&slots[i].state, SLOT_FREE,
+					 __ATOMIC_RELAXED);
+	}
+}

@@ -1,0 +1,49 @@
+/*
+ * context.h - which server span an outgoing request belongs to.
+ *
+ * Every SERVER span whose request head has been read and whose response
+ * has not yet been written is registered here with the thread that read
+ * it.  An outgoing request on some connection then finds its parent:
+ *  - a forwarded traceparent names a trace: the active server span of that
+ *    trace is the parent (a proxy forwarding its caller's headers, also
+ *    when one event-loop thread serves many clients at once);
+ *  - otherwise, when exactly one server span is active on this thread
+ *    (thread-per-request servers), that one;
+ *  - otherwise the context this thread inherited from its creator
+ *    (pthread_create), if any.
+ * Ambiguity gives no parent: a missing link is better than a wrong one.
+ *
+ * The registry is a fixed array of slots claimed with CAS; readers copy a
+ * slot under a sequence number and retry if it changed.  Lock-free and
+ * async-signal-safe.
+ */
+#ifndef TS_HOOKS_CONTEXT_H
+#define TS_HOOKS_CONTEXT_H
+
+#include "../preload/span.h"
+
+#define TS_CTX_SLOTS 1024
+
+/* Register an active server span; returns its slot + 1, or 0 if full. */
+uint32_t ts_ctx_server_begin(const struct ts_span *s);
+
+/* Its response is complete (or the connection gone). */
+void ts_ctx_server_end(uint32_t slot);
+
+/* The parent for a request made now on this thread (see above). */
+bool ts_ctx_parent_for_thread(struct ts_span_ctx *out);
+
+/* The active server span of trace `trace_id`, preferring this thread's. */
+bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out);
+
+/* This thread's inherited context (pthread_create); NULL clears it. */
+void ts_ctx_set_inherited(const struct ts_span_ctx *c);
+
+/* Forked child: the forking thread's spans are now this thread's; the
+ * other threads' are gone. */
+void ts_ctx_after_fork_child(void);
+
+/* This thread's kernel id, cached. */
+int ts_ctx_tid(void);
+
+#endif /* TS_HOOKS_CONTEXT_H */

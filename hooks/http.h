@@ -1,0 +1,117 @@
+/*
+ * http.h - HTTP/1.x tracing of one connection: spans and injection.
+ *
+ * The socket hooks hand every byte of a traced connection to this layer:
+ * bytes the application read (ts_http_inbound) and bytes it asks to send
+ * (ts_http_send, which performs the real send itself because it may have
+ * to insert a header line).  The first HTTP message decides the role: a
+ * request read means we are the server, a request written the client.
+ *
+ * Server: a SERVER span per request, from its first byte read to the last
+ * byte of its response written; incoming trace context is extracted.
+ * Client: a CLIENT span per request, from its first byte written to the
+ * last byte of its response read; its context is injected as a header
+ * line at the end of the request head, or written into a forwarded
+ * traceparent of the same trace (a proxy).
+ *
+ * Threads: callers hold the connection's direction lock (conn.h) for the
+ * direction they feed.  Everything here is async-signal-safe.
+ */
+#ifndef TS_HOOKS_HTTP_H
+#define TS_HOOKS_HTTP_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "../preload/span.h"
+#include "http_parse.h"
+
+#define TS_HTTP_PENDING 4     /* requests in flight on one connection */
+#define TS_HTTP_EDIT_MAX 256  /* longest header block we insert */
+#define TS_HTTP_PLAN_MAX 8    /* edits planned within one send */
+
+/* A request on this connection whose response has not completed. */
+struct ts_http_req {
+	struct ts_span span;      /* its span (valid when `traced`) */
+	uint64_t start_unix_ns;   /* first byte of the request */
+	uint64_t start_mono_ns;
+	bool traced;              /* a span is being recorded */
+	bool decided;             /* client: whether to trace it is settled
+				     (its edit went out, or none is due) */
+	bool head_done;           /* request head complete, span started */
+	bool no_body;             /* HEAD: its response has no body */
+	bool connect;             /* CONNECT: a tunnel may follow */
+	bool registered;          /* server span is in the active registry */
+	uint16_t status;          /* response status, 0 until known */
+	uint64_t req_body;        /* request body bytes */
+	uint64_t resp_body;       /* response body bytes */
+};
+
+/* Bytes the send path owes the stream before more application bytes. */
+struct ts_http_edit {
+	char bytes[TS_HTTP_EDIT_MAX]; /* what we emit */
+	uint16_t len;             /* bytes in `bytes` */
+	uint16_t off;             /* already emitted */
+	bool replace;             /* each emitted byte replaces one app byte
+				     (false: inserted, app bytes unaffected) */
+};
+
+struct ts_http_conn {
+	struct ts_http_parser in;      /* what the application reads */
+	struct ts_http_parser out;     /* what the application sends */
+	uint8_t role;                  /* enum ts_conn_kind (conn.h) */
+	bool in_lost;                  /* inbound bytes missed: give up */
+	bool out_lost;                 /* outbound state unusable: give up */
+	bool addr_known;               /* peer/local fields filled */
+	uint8_t q_head, q_len;         /* FIFO of requests in flight */
+	struct ts_http_req q[TS_HTTP_PENDING];
+	struct ts_http_edit edit;      /* partially emitted edit, if len */
+	uint8_t tp_state;              /* forwarded-traceparent rewrite */
+	uint16_t tp_seen;              /* value bytes of it seen so far */
+	char peer_addr[48];            /* numeric peer address */
+	uint16_t peer_port;            /* peer port (0 for Unix) */
+	uint16_t local_port;           /* our port (0 for Unix) */
+	uint8_t family;                /* AF_INET, AF_INET6, AF_UNIX */
+};
+
+/* How the application asked to send: the real call to make. */
+struct ts_http_sendop {
+	int fd;
+	int how;                       /* TS_SEND_* below */
+	int flags;                     /* send/sendto/sendmsg flags */
+	const struct msghdr *msg;      /* sendmsg: name and control data */
+	const struct sockaddr *addr;   /* sendto destination */
+	socklen_t addrlen;
+	const struct iovec *iov;       /* the application's bytes */
+	int iovcnt;
+};
+
+enum { TS_SEND_WRITE, TS_SEND_WRITEV, TS_SEND_SEND, TS_SEND_SENDTO,
+       TS_SEND_SENDMSG };
+
+/* A new connection (or an object being reused). */
+void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client);
+
+/* The connection is gone (last reference): end what is open. */
+void ts_http_conn_release(struct ts_http_conn *h);
+
+/* The application read `n` bytes into `iov` (n > 0), or EOF (n == 0). */
+void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
+		     int cnt, size_t n);
+
+/*
+ * Send for the application, inserting or rewriting trace-context header
+ * bytes where due.  Returns what the real call returns, counted in the
+ * application's bytes only (never more than it asked to send), with errno
+ * as the real call set it.
+ */
+ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op);
+
+/* sendfile() moved `n` body bytes the shim cannot see. */
+void ts_http_sendfile(struct ts_http_conn *h, size_t n);
+
+/* Perform `op` with `iov` instead of the application's bytes. */
+ssize_t ts_http_send_raw(const struct ts_http_sendop *op,
+			 const struct iovec *iov, int cnt);
+
+#endif /* TS_HOOKS_HTTP_H */

@@ -1,0 +1,1048 @@
+/*
+ * http_parse.c - incremental HTTP/1.x message framing (see http_parse.h).
+ *
+ * One state machine walks the bytes of one stream direction.  The head
+ * (start line, header fields, empty line) is parsed a byte at a time
+ * because every byte there can matter for framing or safety; body bytes
+ * counted by Content-Length or by a chunk size are skipped in bulk, so a
+ * large body costs one step per call.  Nothing is buffered: a token that
+ * spans two calls continues from `state`, `sub`, `field_len`, `scratch`.
+ *
+ * How events are delivered (the socket hooks rely on every line of this):
+ *  - A call reports at most one event and returns the bytes it consumed;
+ *    the event's stream offset is the offset right after those bytes.
+ *  - "Before" events (MSG_BEGIN, HEADER_VALUE, HEADERS_END) precede a byte
+ *    that is not consumed, so they are reported once that byte is in the
+ *    buffer; the next call starts at that byte and consumes it.
+ *  - "After" events (HEADERS_DONE, MSG_END, UPGRADE) are reported by the
+ *    call that consumed the message's last byte, also when it is the last
+ *    byte of the input.  Where several fall on one offset (HEADERS_DONE,
+ *    then MSG_END of a body-less message, then UPGRADE after 101 or a 2xx
+ *    to CONNECT), the later ones come from the following calls, which
+ *    consume nothing; a call with len 0 reports them too.
+ *  - TS_HTTP_EV_NONE means "all len bytes consumed, nothing pending".  So a
+ *    caller that loops until NONE never misses an event, whatever the
+ *    chunking:
+ *
+ *	do {
+ *		n = ts_http_feed(p, buf, len, &ev);
+ *		handle(ev);
+ *		buf += n;
+ *		len -= n;
+ *	} while (ev != TS_HTTP_EV_NONE);
+ *
+ *    A caller that stops at len == 0 instead can leave the MSG_END (and
+ *    UPGRADE) of a body-less message pending; ts_http_eof() then completes
+ *    that message at close, so its MSG_END is still reported exactly once.
+ *  - NOT_HTTP is reported before the byte that proved it; that byte and
+ *    everything after it are the caller's pass-through.
+ *  - Requests: empty lines (CRLF) before a request-line are skipped and
+ *    counted in the next head's header_bytes, but MSG_BEGIN comes before
+ *    the method, so a stray CRLF after a body opens no message.
+ *  - The fields of a message are reset when the first byte after the
+ *    previous message is fed (the method or status line's 'H', or a
+ *    skipped CR), never at MSG_END, so they can be read while handling
+ *    MSG_END.
+ *  - max_header_bytes: NOT_HTTP before byte max + 1 of a head, or already
+ *    at the CR of the empty line when its CRLF would not fit, so that a
+ *    HEADERS_END (where the caller inserts a line) is never followed by
+ *    NOT_HTTP for size.  Framing errors known only at the end of the head
+ *    (a request Transfer-Encoding not ending in chunked) are also reported
+ *    there, before HEADERS_END.
+ *
+ * Threads: none of its own; a parser is used by one thread at a time (the
+ * caller serialises).  No allocation, no locks, no libc calls besides
+ * memset: async-signal-safe.
+ */
+#include <string.h>
+
+#include "http_parse.h"
+
+/* Parser states, in stream order; in-message states are contiguous. */
+enum {
+	S_IDLE,                /* between messages: nothing of the next yet */
+	S_START,               /* fields reset; start line or CRLF next */
+	S_LEAD_LF,             /* LF of a skipped leading empty line */
+	S_METHOD,              /* first in-message state */
+	S_TARGET,              /* request-target */
+	S_REQ_VERSION,         /* "HTTP/1.x" CR, `sub` = chars matched */
+	S_RESP_VERSION,        /* "HTTP/1.x" SP, `sub` = chars matched */
+	S_STATUS,              /* three digits, `sub` = digits seen */
+	S_REASON,              /* reason-phrase up to CR */
+	S_LINE_LF,             /* LF ending the start line or a field line */
+	S_LINE_START,          /* a field name or the empty line next */
+	S_NAME,                /* field name up to ':' */
+	S_OWS,                 /* white space before a field value */
+	S_VALUE,               /* field value up to CR */
+	S_HEAD_CR,             /* CR of the empty line (after HEADERS_END) */
+	S_HEAD_LF,             /* LF of the empty line */
+	S_BODY_CL,             /* Content-Length body, `remaining` to come */
+	S_BODY_CLOSE,          /* response body delimited by close */
+	S_CHUNK_SIZE0,         /* first hex digit of a chunk-size */
+	S_CHUNK_SIZE,          /* more hex digits, `scratch` = size */
+	S_CHUNK_EXT,           /* chunk extensions up to CR */
+	S_CHUNK_LF,            /* LF of the chunk-size line */
+	S_CHUNK_DATA,          /* chunk data, `remaining` to come */
+	S_CHUNK_DATA_CR,       /* CR after chunk data */
+	S_CHUNK_DATA_LF,       /* LF after chunk data */
+	S_TRAILER_START,       /* a trailer field or the final CRLF next */
+	S_TRAILER_LINE,        /* trailer field line up to CR */
+	S_TRAILER_LF,          /* LF of a trailer field line */
+	S_TRAILER_END_LF,      /* LF of the final empty line */
+	S_END_PENDING,         /* MSG_END due, nothing left to consume */
+	S_END_UPGRADE_PENDING, /* MSG_END then UPGRADE due; last in-message */
+	S_UPGRADE_PENDING,     /* UPGRADE due */
+	S_DEAD,                /* NOT_HTTP or UPGRADE reported */
+	S_CLOSED,              /* ts_http_eof() completed the last message */
+};
+
+/* What one byte did, for the loop in ts_http_feed(). */
+enum step {
+	STEP_NEXT,   /* byte consumed */
+	STEP_AGAIN,  /* state changed; look at the same byte again */
+	STEP_BEFORE, /* report the event before this byte (not consumed) */
+	STEP_AFTER,  /* byte consumed; report the event after it */
+	STEP_FAIL,   /* not HTTP: report NOT_HTTP before this byte */
+};
+
+/* p->flags: facts about the current head, reset with the message. */
+#define F_TE 0x01        /* a Transfer-Encoding field was seen */
+#define F_KEEPALIVE 0x02 /* Connection listed keep-alive */
+#define F_HOST 0x04      /* Host seen (only the first is captured) */
+#define F_UA 0x08        /* User-Agent seen (likewise) */
+#define F_CAPTURE 0x10   /* the current value is being captured */
+
+/* `sub` while parsing a Content-Length value. */
+enum { CL_PRE, CL_DIGITS, CL_POST };
+/* `sub` while parsing a comma list (Transfer-Encoding, Connection). */
+enum { L_PRE, L_TOKEN, L_POST, L_PARAM };
+
+/*
+ * Bytes of one chunk-size line (size and extensions).  No real peer comes
+ * close; the bound only keeps a hostile stream from looking alive forever.
+ */
+#define CHUNK_LINE_MAX 4096
+/* field_len for a list token that can match nothing (too long, junk). */
+#define TOKEN_NONE (sizeof(((struct ts_http_parser *)0)->name) + 1)
+
+/* Character classes of RFC 9110 section 5.6 and RFC 9112. */
+#define C_TCHAR 0x01 /* token character */
+#define C_VCHAR 0x02 /* visible ASCII: request-target */
+#define C_FIELD 0x04 /* field-value / reason-phrase: HT SP VCHAR obs-text */
+#define V (C_VCHAR | C_FIELD)
+#define TV (C_TCHAR | C_VCHAR | C_FIELD)
+
+static const uint8_t ts_http_cls[256] = {
+	['\t'] = C_FIELD,   [' '] = C_FIELD,   ['!'] = TV,
+	['"'] = V,          ['#' ... '\''] = TV, ['('] = V,
+	[')'] = V,          ['*'] = TV,        ['+'] = TV,
+	[','] = V,          ['-'] = TV,        ['.'] = TV,
+	['/'] = V,          ['0' ... '9'] = TV, [':' ... '@'] = V,
+	['A' ... 'Z'] = TV, ['['] = V,         ['\\'] = V,
+	[']'] = V,          ['^'] = TV,        ['_'] = TV,
+	['`'] = TV,         ['a' ... 'z'] = TV, ['{'] = V,
+	['|'] = TV,         ['}'] = V,         ['~'] = TV,
+	[0x80 ... 0xff] = C_FIELD,
+};
+
+#undef V
+#undef TV
+
+static inline bool is_tchar(unsigned char c)
+{
+	return ts_http_cls[c] & C_TCHAR;
+}
+
+static inline bool is_field(unsigned char c)
+{
+	return ts_http_cls[c] & C_FIELD;
+}
+
+static inline bool is_ows(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline char lower(unsigned char c)
+{
+	return (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+}
+
+/* Value of a hex digit, or -1. */
+static inline int hex_value(unsigned char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The result fields are one block, cleared in one go per message. */
+_Static_assert(offsetof(struct ts_http_parser, header) <
+		       offsetof(struct ts_http_parser, body_bytes) &&
+	       offsetof(struct ts_http_parser, body_bytes) <
+		       offsetof(struct ts_http_parser, state),
+	       "result fields must lie between header and state");
+
+static void reset_message(struct ts_http_parser *p)
+{
+	size_t from = offsetof(struct ts_http_parser, header);
+	size_t to = offsetof(struct ts_http_parser, state);
+
+	memset((char *)p + from, 0, to - from);
+	p->content_length = -1;
+	p->sub = 0;
+	p->flags = 0;
+	p->field_len = 0;
+	p->remaining = 0;
+	p->scratch = 0;
+}
+
+void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
+			 uint32_t max_header_bytes)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = (uint8_t)kind;
+	p->max_header_bytes = max_header_bytes;
+	p->content_length = -1;
+	p->state = S_IDLE;
+}
+
+void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
+{
+	p->expect = (uint8_t)(flags &
+			      (TS_HTTP_EXPECT_NO_BODY | TS_HTTP_EXPECT_CONNECT));
+}
+
+/* --- header names and values ------------------------------------------- */
+
+static const struct {
+	const char *name; /* lowercase */
+	uint8_t len;
+	uint8_t header;   /* enum ts_http_header */
+} ts_http_known[] = {
+	{ "host", 4, TS_HDR_HOST },
+	{ "user-agent", 10, TS_HDR_USER_AGENT },
+	{ "content-length", 14, TS_HDR_CONTENT_LENGTH },
+	{ "transfer-encoding", 17, TS_HDR_TRANSFER_ENCODING },
+	{ "connection", 10, TS_HDR_CONNECTION },
+	{ "upgrade", 7, TS_HDR_UPGRADE },
+	{ "traceparent", 11, TS_HDR_TRACEPARENT },
+	{ "tracestate", 10, TS_HDR_TRACESTATE },
+};
+
+/* Is the lowercased token in p->name (field_len bytes) equal to `lit`? */
+static bool token_is(const struct ts_http_parser *p, const char *lit,
+		     size_t len)
+{
+	if (p->field_len != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (p->name[i] != lit[i])
+			return false;
+	return true;
+}
+
+/* Append a lowercased token byte to p->name, or mark it unmatchable. */
+static void token_add(struct ts_http_parser *p, unsigned char c)
+{
+	if (p->field_len < sizeof(p->name))
+		p->name[p->field_len++] = lower(c);
+	else
+		p->field_len = TOKEN_NONE;
+}
+
+static uint8_t lookup_header(const struct ts_http_parser *p)
+{
+	for (size_t i = 0; i < TS_ARRAY_SIZE(ts_http_known); i++)
+		if (token_is(p, ts_http_known[i].name, ts_http_known[i].len))
+			return ts_http_known[i].header;
+	return TS_HDR_OTHER;
+}
+
+/* Where the value of the current header is captured, if it is. */
+static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
+			 uint16_t *cap)
+{
+	switch (p->header) {
+	case TS_HDR_HOST:
+		*s = &p->host_s;
+		*cap = TS_HTTP_HOST_MAX;
+		return p->host;
+	case TS_HDR_USER_AGENT:
+		*s = &p->user_agent_s;
+		*cap = TS_HTTP_UA_MAX;
+		return p->user_agent;
+	case TS_HDR_TRACEPARENT:
+		*s = &p->traceparent_s;
+		*cap = TS_HTTP_TP_MAX;
+		return p->traceparent;
+	default:
+		*s = &p->tracestate_s;
+		*cap = TS_HTTP_TS_MAX;
+		return p->tracestate;
+	}
+}
+
+/*
+ * Keep one value byte.  field_len is the raw write position (it stops at
+ * the cap); s->len only grows past non-white bytes, so trailing OWS is
+ * trimmed without look-ahead, and only a visible byte that does not fit
+ * makes the value "cut".
+ */
+static void capture_byte(struct ts_http_parser *p, unsigned char c)
+{
+	struct ts_http_str *s;
+	uint16_t cap;
+	char *dst = capture_dst(p, &s, &cap);
+	uint16_t w = p->field_len;
+
+	if (w < cap) {
+		dst[w] = (char)c;
+		p->field_len = (uint16_t)(w + 1);
+		if (!is_ows(c))
+			s->len = (uint16_t)(w + 1);
+	} else if (!is_ows(c)) {
+		s->cut = true;
+	}
+}
+
+static void capture_end(struct ts_http_parser *p)
+{
+	struct ts_http_str *s;
+	uint16_t cap;
+	char *dst = capture_dst(p, &s, &cap);
+
+	dst[s->len] = '\0';
+	p->flags &= (uint8_t)~F_CAPTURE;
+}
+
+/* One element of a Content-Length list ended: it must agree with all. */
+static bool cl_element(struct ts_http_parser *p)
+{
+	if (p->content_length >= 0 && (uint64_t)p->content_length != p->scratch)
+		return false;
+	p->content_length = (int64_t)p->scratch;
+	p->sub = CL_PRE;
+	return true;
+}
+
+/* Content-Length = 1*DIGIT, or a list of identical ones (RFC 9110 8.6). */
+static bool cl_byte(struct ts_http_parser *p, unsigned char c)
+{
+	switch (p->sub) {
+	case CL_PRE:
+		if (is_ows(c))
+			return true;
+		if (!is_digit(c))
+			return false;
+		p->scratch = (uint64_t)(c - '0');
+		p->sub = CL_DIGITS;
+		return true;
+	case CL_DIGITS:
+		if (is_digit(c)) {
+			uint64_t d = (uint64_t)(c - '0');
+
+			if (p->scratch > ((uint64_t)INT64_MAX - d) / 10)
+				return false; /* would not fit content_length */
+			p->scratch = p->scratch * 10 + d;
+			return true;
+		}
+		if (is_ows(c)) {
+			p->sub = CL_POST;
+			return true;
+		}
+		return c == ',' && cl_element(p);
+	default: /* CL_POST */
+		if (is_ows(c))
+			return true;
+		return c == ',' && cl_element(p);
+	}
+}
+
+/* A list element of Transfer-Encoding or Connection ended. */
+static void list_element(struct ts_http_parser *p)
+{
+	if (p->header == TS_HDR_TRANSFER_ENCODING) {
+		/* Only the last coding decides the framing. */
+		p->chunked = token_is(p, "chunked", 7);
+	} else if (token_is(p, "close", 5)) {
+		p->conn_close = true;
+	} else if (token_is(p, "upgrade", 7)) {
+		p->conn_upgrade = true;
+	} else if (token_is(p, "keep-alive", 10)) {
+		p->flags |= F_KEEPALIVE;
+	}
+	p->sub = L_PRE;
+}
+
+/*
+ * #list of tokens with optional ;parameters.  Anything odd only makes an
+ * element match nothing: for a request that means "not chunked", which
+ * the end of the head rejects; for a response, a close-delimited body.
+ */
+static void list_byte(struct ts_http_parser *p, unsigned char c)
+{
+	switch (p->sub) {
+	case L_PRE:
+		if (is_ows(c) || c == ',')
+			return; /* empty elements are allowed */
+		p->field_len = 0;
+		if (c == ';') {
+			p->sub = L_PARAM;
+			return;
+		}
+		p->sub = L_TOKEN;
+		token_add(p, c);
+		return;
+	case L_TOKEN:
+		if (c == ',')
+			list_element(p);
+		else if (is_ows(c))
+			p->sub = L_POST;
+		else if (c == ';')
+			p->sub = L_PARAM;
+		else
+			token_add(p, c);
+		return;
+	case L_POST:
+		if (c == ',') {
+			list_element(p);
+		} else if (!is_ows(c)) {
+			if (c != ';')
+				p->field_len = TOKEN_NONE; /* "a b" */
+			p->sub = L_PARAM;
+		}
+		return;
+	default: /* L_PARAM */
+		if (c == ',')
+			list_element(p);
+		return;
+	}
+}
+
+/* The field name ended at ':'; prepare for its value. */
+static void header_begin(struct ts_http_parser *p)
+{
+	p->header = lookup_header(p);
+	p->sub = 0;
+	p->field_len = 0;
+	switch (p->header) {
+	case TS_HDR_HOST:
+		if (!(p->flags & F_HOST))
+			p->flags |= F_HOST | F_CAPTURE;
+		break;
+	case TS_HDR_USER_AGENT:
+		if (!(p->flags & F_UA))
+			p->flags |= F_UA | F_CAPTURE;
+		break;
+	case TS_HDR_TRACEPARENT:
+		if (p->traceparent_count == 0)
+			p->flags |= F_CAPTURE;
+		if (p->traceparent_count < UINT8_MAX)
+			p->traceparent_count++;
+		break;
+	case TS_HDR_TRACESTATE:
+		p->flags |= F_CAPTURE;
+		p->field_len = p->tracestate_s.len; /* append */
+		break;
+	case TS_HDR_CONTENT_LENGTH:
+		p->sub = CL_PRE;
+		break;
+	case TS_HDR_TRANSFER_ENCODING:
+		p->flags |= F_TE;
+		p->sub = L_PRE;
+		break;
+	case TS_HDR_CONNECTION:
+		p->sub = L_PRE;
+		break;
+	case TS_HDR_UPGRADE:
+		p->has_upgrade = true;
+		break;
+	}
+}
+
+/* One byte of a field value (not CR, already a valid field byte). */
+static bool value_byte(struct ts_http_parser *p, unsigned char c)
+{
+	switch (p->header) {
+	case TS_HDR_CONTENT_LENGTH:
+		return cl_byte(p, c);
+	case TS_HDR_TRANSFER_ENCODING:
+	case TS_HDR_CONNECTION:
+		list_byte(p, c);
+		return true;
+	case TS_HDR_TRACESTATE:
+		/* Several tracestate lines form one comma-joined list. */
+		if (!p->sub) {
+			p->sub = 1;
+			if (p->tracestate_s.len)
+				capture_byte(p, ',');
+		}
+		capture_byte(p, c);
+		return true;
+	default:
+		if (p->flags & F_CAPTURE)
+			capture_byte(p, c);
+		return true;
+	}
+}
+
+/* The value ended at CR. */
+static bool value_end(struct ts_http_parser *p)
+{
+	if (p->flags & F_CAPTURE)
+		capture_end(p);
+	switch (p->header) {
+	case TS_HDR_CONTENT_LENGTH:
+		return p->sub != CL_PRE && cl_element(p); /* no empty element */
+	case TS_HDR_TRANSFER_ENCODING:
+	case TS_HDR_CONNECTION:
+		if (p->sub != L_PRE)
+			list_element(p);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* --- framing ------------------------------------------------------------ */
+
+static bool is_interim(const struct ts_http_parser *p)
+{
+	return p->kind == TS_HTTP_RESPONSES && p->status < 200 &&
+	       p->status != 101;
+}
+
+/*
+ * Where the message goes after its head (RFC 9112 section 6.3), or S_DEAD
+ * when its framing cannot be trusted.  A pure function of the head, so it
+ * can be asked at the empty line's CR (to refuse before HEADERS_END) and
+ * again at its LF.
+ */
+static uint8_t body_state(const struct ts_http_parser *p)
+{
+	if (p->kind == TS_HTTP_REQUESTS) {
+		if (p->flags & F_TE)
+			return p->chunked ? S_CHUNK_SIZE0 : S_DEAD;
+		return p->content_length > 0 ? S_BODY_CL : S_END_PENDING;
+	}
+	if (p->status == 101)
+		return S_END_UPGRADE_PENDING;
+	if (p->status < 200)
+		return S_END_PENDING; /* interim; the final one follows */
+	if ((p->expect & TS_HTTP_EXPECT_CONNECT) && p->status / 100 == 2)
+		return S_END_UPGRADE_PENDING; /* now a tunnel */
+	if ((p->expect & TS_HTTP_EXPECT_NO_BODY) || p->status == 204 ||
+	    p->status == 304)
+		return S_END_PENDING;
+	if (p->flags & F_TE)
+		return p->chunked ? S_CHUNK_SIZE0 : S_BODY_CLOSE;
+	if (p->content_length >= 0)
+		return p->content_length > 0 ? S_BODY_CL : S_END_PENDING;
+	return S_BODY_CLOSE;
+}
+
+/* The empty line's LF was consumed: settle the results, enter the body. */
+static void head_done(struct ts_http_parser *p)
+{
+	if (p->version_minor == 0 && !(p->flags & F_KEEPALIVE))
+		p->conn_close = true;
+	p->state = body_state(p);
+	p->remaining = p->state == S_BODY_CL ? (uint64_t)p->content_length : 0;
+	p->scratch = 0;
+	p->field_len = 0;
+}
+
+/* MSG_END is being reported. */
+static void end_message(struct ts_http_parser *p)
+{
+	p->state = S_IDLE;
+	/* The flags described the request this final response answers. */
+	if (p->kind == TS_HTTP_RESPONSES && !is_interim(p))
+		p->expect = 0;
+}
+
+/* --- start line and header block ---------------------------------------- */
+
+/* "HTTP/1.0" or "HTTP/1.1", then `after`. */
+static enum step version_byte(struct ts_http_parser *p, unsigned char c,
+			      unsigned char after)
+{
+	static const char lit[] = "HTTP/1.";
+
+	if (p->sub < sizeof(lit) - 1) {
+		if (c != (unsigned char)lit[p->sub])
+			return STEP_FAIL;
+		p->sub++;
+		return STEP_NEXT;
+	}
+	if (p->sub == sizeof(lit) - 1) {
+		if (c != '0' && c != '1')
+			return STEP_FAIL;
+		p->version_minor = (uint8_t)(c - '0');
+		p->sub++;
+		return STEP_NEXT;
+	}
+	if (c != after)
+		return STEP_FAIL;
+	p->sub = 0;
+	p->state = after == '\r' ? S_LINE_LF : S_STATUS;
+	return STEP_NEXT;
+}
+
+static enum step start_byte(struct ts_http_parser *p, unsigned char c,
+			    enum ts_http_event *ev)
+{
+	if (p->kind == TS_HTTP_REQUESTS) {
+		if (c == '\r') {
+			p->state = S_LEAD_LF; /* RFC 9112 2.2: skip it */
+			return STEP_NEXT;
+		}
+		if (!is_tchar(c))
+			return STEP_FAIL;
+		p->state = S_METHOD;
+	} else {
+		if (c != 'H')
+			return STEP_FAIL;
+		p->state = S_RESP_VERSION;
+	}
+	*ev = TS_HTTP_EV_MSG_BEGIN;
+	return STEP_BEFORE;
+}
+
+static enum step request_line_byte(struct ts_http_parser *p, unsigned char c)
+{
+	switch (p->state) {
+	case S_METHOD:
+		if (is_tchar(c)) {
+			if (p->field_len == TS_HTTP_METHOD_MAX)
+				return STEP_FAIL;
+			p->method[p->field_len++] = (char)c;
+			return STEP_NEXT;
+		}
+		if (c != ' ' || p->field_len == 0)
+			return STEP_FAIL;
+		p->state = S_TARGET;
+		return STEP_NEXT;
+	case S_TARGET:
+		if (c == ' ') {
+			if (!p->target_s.len)
+				return STEP_FAIL; /* empty target */
+			p->state = S_REQ_VERSION;
+			p->sub = 0;
+			return STEP_NEXT;
+		}
+		if (!(ts_http_cls[c] & C_VCHAR))
+			return STEP_FAIL;
+		if (p->target_s.len < TS_HTTP_TARGET_MAX)
+			p->target[p->target_s.len++] = (char)c;
+		else
+			p->target_s.cut = true;
+		return STEP_NEXT;
+	default: /* S_REQ_VERSION */
+		return version_byte(p, c, '\r');
+	}
+}
+
+static enum step status_line_byte(struct ts_http_parser *p, unsigned char c)
+{
+	switch (p->state) {
+	case S_RESP_VERSION:
+		return version_byte(p, c, ' ');
+	case S_STATUS:
+		if (p->sub < 3) {
+			if (!is_digit(c) || (p->sub == 0 && c == '0'))
+				return STEP_FAIL;
+			p->status = (uint16_t)(p->status * 10 + (c - '0'));
+			p->sub++;
+			return STEP_NEXT;
+		}
+		if (c == ' ') {
+			p->state = S_REASON;
+			return STEP_NEXT;
+		}
+		if (c != '\r')
+			return STEP_FAIL;
+		p->state = S_LINE_LF; /* "HTTP/1.1 200" CRLF: tolerated */
+		return STEP_NEXT;
+	default: /* S_REASON */
+		if (c == '\r') {
+			p->state = S_LINE_LF;
+			return STEP_NEXT;
+		}
+		return is_field(c) ? STEP_NEXT : STEP_FAIL;
+	}
+}
+
+static enum step field_byte(struct ts_http_parser *p, unsigned char c,
+			    enum ts_http_event *ev)
+{
+	switch (p->state) {
+	case S_LINE_START:
+		if (c == '\r') {
+			/* Refuse now rather than after HEADERS_END. */
+			if (p->header_bytes + 2 > p->max_header_bytes ||
+			    body_state(p) == S_DEAD)
+				return STEP_FAIL;
+			p->state = S_HEAD_CR;
+			*ev = TS_HTTP_EV_HEADERS_END;
+			return STEP_BEFORE;
+		}
+		if (!is_tchar(c))
+			return STEP_FAIL; /* obs-fold, empty name, junk */
+		p->field_len = 0;
+		p->state = S_NAME;
+		return STEP_AGAIN;
+	case S_NAME:
+		if (is_tchar(c)) {
+			token_add(p, c);
+			return STEP_NEXT;
+		}
+		if (c != ':')
+			return STEP_FAIL; /* includes white space before ':' */
+		header_begin(p);
+		p->state = S_OWS;
+		return STEP_NEXT;
+	case S_OWS:
+		if (is_ows(c))
+			return STEP_NEXT;
+		p->state = S_VALUE;
+		if (p->header == TS_HDR_OTHER)
+			return STEP_AGAIN;
+		*ev = TS_HTTP_EV_HEADER_VALUE;
+		return STEP_BEFORE;
+	default: /* S_VALUE */
+		if (c == '\r') {
+			if (!value_end(p))
+				return STEP_FAIL;
+			p->state = S_LINE_LF;
+			return STEP_NEXT;
+		}
+		if (!is_field(c) || !value_byte(p, c))
+			return STEP_FAIL;
+		return STEP_NEXT;
+	}
+}
+
+/* One byte of the head; header_bytes is counted by the caller. */
+static enum step head_byte(struct ts_http_parser *p, unsigned char c,
+			   enum ts_http_event *ev)
+{
+	switch (p->state) {
+	case S_START:
+		return start_byte(p, c, ev);
+	case S_LEAD_LF:
+		if (c != '\n')
+			return STEP_FAIL;
+		p->state = S_START;
+		return STEP_NEXT;
+	case S_METHOD:
+	case S_TARGET:
+	case S_REQ_VERSION:
+		return request_line_byte(p, c);
+	case S_RESP_VERSION:
+	case S_STATUS:
+	case S_REASON:
+		return status_line_byte(p, c);
+	case S_LINE_LF:
+		if (c != '\n')
+			return STEP_FAIL;
+		p->header = TS_HDR_OTHER;
+		p->state = S_LINE_START;
+		return STEP_NEXT;
+	case S_HEAD_CR:
+		/* The byte HEADERS_END was reported before. */
+		if (c != '\r')
+			return STEP_FAIL;
+		p->state = S_HEAD_LF;
+		return STEP_NEXT;
+	case S_HEAD_LF:
+		if (c != '\n')
+			return STEP_FAIL;
+		head_done(p);
+		*ev = TS_HTTP_EV_HEADERS_DONE;
+		return STEP_AFTER;
+	default:
+		return field_byte(p, c, ev);
+	}
+}
+
+/* --- chunked body ------------------------------------------------------- */
+
+static enum step chunk_size_byte(struct ts_http_parser *p, unsigned char c)
+{
+	int v = hex_value(c);
+
+	if (++p->field_len > CHUNK_LINE_MAX)
+		return STEP_FAIL;
+	switch (p->state) {
+	case S_CHUNK_SIZE0:
+		if (v < 0)
+			return STEP_FAIL;
+		p->scratch = (uint64_t)v;
+		p->state = S_CHUNK_SIZE;
+		return STEP_NEXT;
+	case S_CHUNK_SIZE:
+		if (v >= 0) {
+			if (p->scratch > (uint64_t)INT64_MAX >> 4)
+				return STEP_FAIL;
+			p->scratch = p->scratch << 4 | (uint64_t)v;
+			return STEP_NEXT;
+		}
+		if (c == ';' || is_ows(c)) {
+			p->state = S_CHUNK_EXT;
+			return STEP_NEXT;
+		}
+		break;
+	default: /* S_CHUNK_EXT */
+		if (is_field(c))
+			return STEP_NEXT;
+		break;
+	}
+	if (c != '\r')
+		return STEP_FAIL;
+	p->state = S_CHUNK_LF;
+	return STEP_NEXT;
+}
+
+/*
+ * Trailer fields are only checked for line structure and counted against
+ * max_header_bytes (in `scratch`); nothing in them is captured.
+ */
+static enum step trailer_byte(struct ts_http_parser *p, unsigned char c,
+			      enum ts_http_event *ev)
+{
+	if (p->scratch++ >= p->max_header_bytes)
+		return STEP_FAIL;
+	switch (p->state) {
+	case S_TRAILER_START:
+		if (c == '\r') {
+			p->state = S_TRAILER_END_LF;
+			return STEP_NEXT;
+		}
+		if (!is_tchar(c))
+			return STEP_FAIL;
+		p->state = S_TRAILER_LINE;
+		return STEP_NEXT;
+	case S_TRAILER_LINE:
+		if (c == '\r') {
+			p->state = S_TRAILER_LF;
+			return STEP_NEXT;
+		}
+		return is_field(c) ? STEP_NEXT : STEP_FAIL;
+	case S_TRAILER_LF:
+		if (c != '\n')
+			return STEP_FAIL;
+		p->state = S_TRAILER_START;
+		return STEP_NEXT;
+	default: /* S_TRAILER_END_LF */
+		if (c != '\n')
+			return STEP_FAIL;
+		end_message(p);
+		*ev = TS_HTTP_EV_MSG_END;
+		return STEP_AFTER;
+	}
+}
+
+static enum step chunk_byte(struct ts_http_parser *p, unsigned char c,
+			    enum ts_http_event *ev)
+{
+	switch (p->state) {
+	case S_CHUNK_SIZE0:
+	case S_CHUNK_SIZE:
+	case S_CHUNK_EXT:
+		return chunk_size_byte(p, c);
+	case S_CHUNK_LF:
+		if (c != '\n')
+			return STEP_FAIL;
+		p->field_len = 0;
+		if (p->scratch == 0) {
+			p->state = S_TRAILER_START; /* last-chunk */
+			return STEP_NEXT;
+		}
+		p->remaining = p->scratch;
+		p->scratch = 0;
+		p->state = S_CHUNK_DATA;
+		return STEP_NEXT;
+	case S_CHUNK_DATA_CR:
+		if (c != '\r')
+			return STEP_FAIL;
+		p->state = S_CHUNK_DATA_LF;
+		return STEP_NEXT;
+	case S_CHUNK_DATA_LF:
+		if (c != '\n')
+			return STEP_FAIL;
+		p->state = S_CHUNK_SIZE0;
+		return STEP_NEXT;
+	default:
+		return trailer_byte(p, c, ev);
+	}
+}
+
+/* --- driver ------------------------------------------------------------- */
+
+/* Body bytes counted by a length: skip as many as this buffer holds. */
+static size_t skip_counted(struct ts_http_parser *p, size_t avail)
+{
+	size_t n = p->remaining < avail ? (size_t)p->remaining : avail;
+
+	p->remaining -= n;
+	p->body_bytes += n;
+	return n;
+}
+
+/*
+ * Field values of headers we do not care about are most of a head: take
+ * them in a tight loop, still counted against max_header_bytes.
+ */
+static size_t skip_other_value(struct ts_http_parser *p,
+			       const unsigned char *s, size_t avail)
+{
+	uint64_t room = p->max_header_bytes - p->header_bytes;
+	size_t end = room < avail ? (size_t)room : avail;
+	size_t i = 0;
+
+	while (i < end && is_field(s[i]))
+		i++;
+	p->header_bytes += i;
+	return i;
+}
+
+/* Events due without consuming anything, or NONE. */
+static enum ts_http_event pending_event(struct ts_http_parser *p)
+{
+	switch (p->state) {
+	case S_END_PENDING:
+		end_message(p);
+		return TS_HTTP_EV_MSG_END;
+	case S_END_UPGRADE_PENDING:
+		end_message(p);
+		p->state = S_UPGRADE_PENDING;
+		return TS_HTTP_EV_MSG_END;
+	case S_UPGRADE_PENDING:
+		p->state = S_DEAD;
+		return TS_HTTP_EV_UPGRADE;
+	default:
+		return TS_HTTP_EV_NONE;
+	}
+}
+
+size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
+		    enum ts_http_event *ev)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+
+	*ev = pending_event(p);
+	if (*ev != TS_HTTP_EV_NONE)
+		return 0;
+	switch (p->state) {
+	case S_DEAD:
+	case S_CLOSED:
+		return len;
+	case S_BODY_CLOSE:
+		p->body_bytes += len;
+		return len;
+	}
+
+	while (i < len) {
+		enum step r;
+		bool head = p->state <= S_HEAD_LF;
+
+		if (p->state == S_IDLE) {
+			reset_message(p);
+			p->state = S_START;
+		}
+		if (p->state == S_BODY_CL || p->state == S_CHUNK_DATA) {
+			i += skip_counted(p, len - i);
+			if (p->remaining)
+				continue; /* i == len */
+			if (p->state == S_CHUNK_DATA) {
+				p->state = S_CHUNK_DATA_CR;
+				continue;
+			}
+			end_message(p);
+			*ev = TS_HTTP_EV_MSG_END;
+			return i;
+		}
+		if (head && p->header_bytes >= p->max_header_bytes) {
+			r = STEP_FAIL;
+		} else if (p->state == S_VALUE && p->header == TS_HDR_OTHER &&
+			   is_field(s[i])) {
+			i += skip_other_value(p, s + i, len - i);
+			r = STEP_AGAIN;
+		} else if (head) {
+			r = head_byte(p, s[i], ev);
+		} else {
+			r = chunk_byte(p, s[i], ev);
+		}
+
+		switch (r) {
+		case STEP_NEXT:
+			p->header_bytes += head;
+			i++;
+			break;
+		case STEP_AGAIN:
+			break;
+		case STEP_BEFORE:
+			return i;
+		case STEP_AFTER:
+			p->header_bytes += head;
+			return i + 1;
+		case STEP_FAIL:
+			p->state = S_DEAD;
+			*ev = TS_HTTP_EV_NOT_HTTP;
+			return i;
+		}
+	}
+	return len;
+}
+
+bool ts_http_eof(struct ts_http_parser *p)
+{
+	switch (p->state) {
+	case S_BODY_CLOSE:
+	case S_END_PENDING:         /* caller stopped before this MSG_END */
+	case S_END_UPGRADE_PENDING:
+		end_message(p);
+		p->state = S_CLOSED;
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool ts_http_in_message(const struct ts_http_parser *p)
+{
+	return p->state >= S_METHOD && p->state <= S_END_UPGRADE_PENDING;
+}
+
+bool ts_http_is_dead(const struct ts_http_parser *p)
+{
+	return p->state == S_DEAD;
+}
+
+bool ts_http_skip_body(struct ts_http_parser *p, uint64_t n)
+{
+	if (p->state == S_BODY_CLOSE) {
+		p->body_bytes += n;
+		return true;
+	}
+	if (p->state == S_BODY_CL && n <= p->remaining) {
+		p->remaining -= n;
+		p->body_bytes += n;
+		if (!p->remaining)
+			p->state = S_END_PENDING; /* reported by the next feed */
+		return true;
+	}
+	p->state = S_DEAD;
+	return false;
+}

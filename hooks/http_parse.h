@@ -1,0 +1,165 @@
+/*
+ * http_parse.h - incremental HTTP/1.x message parser for one byte stream.
+ *
+ * The socket hooks feed it every byte of one direction of a connection, in
+ * whatever pieces the application reads or writes them.  It never buffers
+ * the stream and never allocates: it walks the bytes with a state machine,
+ * copies the few values tracing needs into bounded fields of the parser
+ * struct, and reports events at exact byte offsets so the caller can act
+ * between two bytes (start a span, insert a header line, end a span).
+ *
+ * Contract of ts_http_feed(): it consumes bytes up to the next event and
+ * returns how many it consumed; the caller then handles the event and calls
+ * again with the rest.  "Before" events are reported with the offset of the
+ * byte they precede (that byte is not consumed yet; the next call consumes
+ * it and does not report the event again).  Any byte sequence, cut at any
+ * points, gives the same events at the same stream offsets.
+ *
+ * Not HTTP (bad syntax, HTTP/2 preface, TLS, NUL bytes, bare LF, a header
+ * block over max_header_bytes, a value over its cap where that matters for
+ * framing, conflicting Content-Length): TS_HTTP_EV_NOT_HTTP, and the parser
+ * is dead from then on (every later call consumes everything and reports
+ * TS_HTTP_EV_NONE): the caller passes the connection through untouched.
+ *
+ * Threads: a parser belongs to one connection direction; the caller
+ * serialises calls.  Async-signal-safe (no locks, no allocation).
+ */
+#ifndef TS_HTTP_PARSE_H
+#define TS_HTTP_PARSE_H
+
+#include "../preload/common.h"
+
+enum ts_http_kind {
+	TS_HTTP_REQUESTS = 1,  /* this stream carries requests */
+	TS_HTTP_RESPONSES = 2, /* this stream carries responses */
+};
+
+enum ts_http_event {
+	TS_HTTP_EV_NONE = 0,      /* all input consumed, nothing to report */
+	TS_HTTP_EV_MSG_BEGIN,     /* before the first byte of a message */
+	TS_HTTP_EV_HEADER_VALUE,  /* before the first byte of a known
+				     header's value (after optional white
+				     space); `header` says which */
+	TS_HTTP_EV_HEADERS_END,   /* before the first byte of the empty line
+				     that ends the header block: where a
+				     header line can be inserted */
+	TS_HTTP_EV_HEADERS_DONE,  /* after the empty line: start line and
+				     captured headers are complete */
+	TS_HTTP_EV_MSG_END,       /* after the last byte of the message */
+	TS_HTTP_EV_NOT_HTTP,      /* not HTTP/1.x, or a limit was broken */
+	TS_HTTP_EV_UPGRADE,       /* after a message that switched the
+				     connection to another protocol (101
+				     response, 2xx to CONNECT): parser dead */
+};
+
+/* Headers whose values are captured or matter for framing. */
+enum ts_http_header {
+	TS_HDR_OTHER = 0,
+	TS_HDR_HOST,
+	TS_HDR_USER_AGENT,
+	TS_HDR_CONTENT_LENGTH,
+	TS_HDR_TRANSFER_ENCODING,
+	TS_HDR_CONNECTION,
+	TS_HDR_UPGRADE,
+	TS_HDR_TRACEPARENT,
+	TS_HDR_TRACESTATE,
+	TS_HDR_COUNT_,
+};
+
+/* Capture sizes; longer values are cut and flagged (not an error). */
+#define TS_HTTP_METHOD_MAX 16     /* longer method: not HTTP */
+#define TS_HTTP_TARGET_MAX 1024   /* request-target kept (path + query) */
+#define TS_HTTP_HOST_MAX 256
+#define TS_HTTP_UA_MAX 256
+#define TS_HTTP_TP_MAX 64         /* traceparent value kept */
+#define TS_HTTP_TS_MAX 512        /* tracestate value kept (W3C limit) */
+
+/* ts_http_parser_expect() flags for the next response on this stream. */
+#define TS_HTTP_EXPECT_NO_BODY 0x1 /* the request was HEAD */
+#define TS_HTTP_EXPECT_CONNECT 0x2 /* the request was CONNECT */
+
+struct ts_http_str {
+	uint16_t len;             /* bytes kept */
+	bool cut;                 /* the value was longer than kept */
+};
+
+struct ts_http_parser {
+	/* --- configuration --- */
+	uint8_t kind;             /* enum ts_http_kind */
+	uint32_t max_header_bytes; /* start line + headers + empty line */
+
+	/* --- results for the current message (valid as their events say) --- */
+	uint8_t header;           /* enum ts_http_header at HEADER_VALUE */
+	uint8_t version_minor;    /* HTTP/1.<minor>: 0 or 1 */
+	uint16_t status;          /* response status code (100-999) */
+	char method[TS_HTTP_METHOD_MAX + 1];   /* NUL-terminated */
+	char target[TS_HTTP_TARGET_MAX + 1];   /* NUL-terminated */
+	struct ts_http_str target_s;
+	char host[TS_HTTP_HOST_MAX + 1];       /* NUL-terminated */
+	struct ts_http_str host_s;
+	char user_agent[TS_HTTP_UA_MAX + 1];   /* NUL-terminated */
+	struct ts_http_str user_agent_s;
+	char traceparent[TS_HTTP_TP_MAX + 1];  /* first one seen, raw */
+	struct ts_http_str traceparent_s;
+	uint8_t traceparent_count; /* how many traceparent lines (0-255) */
+	char tracestate[TS_HTTP_TS_MAX + 1];   /* combined, comma-joined */
+	struct ts_http_str tracestate_s;
+	int64_t content_length;   /* -1 when absent */
+	bool chunked;             /* Transfer-Encoding ends in chunked */
+	bool conn_close;          /* Connection: close (or 1.0 default) */
+	bool conn_upgrade;        /* Connection has the upgrade token */
+	bool has_upgrade;         /* an Upgrade header is present */
+	uint64_t header_bytes;    /* bytes of this message's head so far */
+	uint64_t body_bytes;      /* body bytes (chunked: payload only) */
+
+	/* --- internal state (opaque to callers) --- */
+	uint8_t state;            /* where in the message grammar we are */
+	uint8_t expect;           /* TS_HTTP_EXPECT_* for the next response */
+	uint8_t sub;              /* sub-state within a state */
+	uint8_t reported;         /* a "before" event already reported */
+	uint8_t flags;            /* facts about the current head (F_*) */
+	uint16_t field_len;       /* bytes of the current token/field */
+	char name[32];            /* current header name, lowercased, cut */
+	uint64_t remaining;       /* body/chunk bytes still to come */
+	uint64_t scratch;         /* number being parsed (sizes, status) */
+};
+
+/* Prepare `p` for a new stream carrying `kind` messages. */
+void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
+			 uint32_t max_header_bytes);
+
+/*
+ * For a RESPONSES stream: how the request this response answers was made
+ * (TS_HTTP_EXPECT_* flags).  Call before the response's first byte is fed;
+ * it applies to the next response only (1xx interim responses keep it).
+ */
+void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags);
+
+/* Consume bytes up to the next event (see the contract above). */
+size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
+		    enum ts_http_event *ev);
+
+/*
+ * The peer closed the stream.  True when that completes the current
+ * message (a response delimited by close); the caller then treats it as
+ * TS_HTTP_EV_MSG_END.
+ */
+bool ts_http_eof(struct ts_http_parser *p);
+
+/*
+ * `n` bytes of the current message's body went by unseen (sendfile).
+ * True when the body had at least that many bytes left (Content-Length
+ * bodies and close-delimited ones; the message may end: a MSG_END is then
+ * reported by the next ts_http_feed call, with 0 bytes consumed).  False
+ * (and the parser dead) anywhere else, such as inside a chunked body,
+ * whose framing would have to be read.
+ */
+bool ts_http_skip_body(struct ts_http_parser *p, uint64_t n);
+
+/* True between MSG_BEGIN and MSG_END of a message. */
+bool ts_http_in_message(const struct ts_http_parser *p);
+
+/* True once the parser reported NOT_HTTP or UPGRADE. */
+bool ts_http_is_dead(const struct ts_http_parser *p);
+
+#endif /* TS_HTTP_PARSE_H */

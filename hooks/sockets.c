@@ -1,0 +1,552 @@
+/*
+ * sockets.c - the interposed socket and descriptor calls.
+ *
+ * Each exported name is a one-line trampoline into a static hook.  A hook
+ * passes the call straight through when the thread is already inside the
+ * shim (reentrancy guard), when tracing is off, or when the descriptor is
+ * not a traced stream socket (one fdmap load).  Otherwise it makes the
+ * real call and hands the bytes to the HTTP layer.  The application sees
+ * exactly the real call's return value and errno.
+ *
+ * Descriptor bookkeeping happens before close-type calls (so a descriptor
+ * number reused by another thread right after the real close is never
+ * wiped) and after dup-type and accept/connect calls succeed.
+ *
+ * Threads: any, including signal handlers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../preload/entry.h"
+#include "../preload/guard.h"
+#include "../preload/real.h"
+#include "conn.h"
+#include "http.h"
+
+/* glibc's fortified entry points have no public prototypes. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       __SOCKADDR_ARG addr, socklen_t *alen);
+int fcntl64(int fd, int cmd, ...);
+int close_range(unsigned lo, unsigned hi, int flags);
+
+/* The traced connection of fd, referenced, or NULL to pass through. */
+static struct ts_conn *traced(int fd)
+{
+	return ts_is_active() ? ts_conn_get(fd) : NULL;
+}
+
+static void put_keep_errno(struct ts_conn *c)
+{
+	int saved = errno;
+
+	ts_conn_put(c);
+	errno = saved;
+}
+
+/* After a read-type call on a traced connection returned r. */
+static void inbound_done(struct ts_conn *c, int fd, const struct iovec *iov,
+			 int cnt, ssize_t r, int flags)
+{
+	int saved = errno;
+
+	if (r >= 0 && !(flags & MSG_PEEK)) {
+		if (flags & MSG_TRUNC) {
+			c->http.in_lost = true; /* bytes discarded unseen */
+		} else if (ts_conn_lock_in(c)) {
+			ts_http_inbound(&c->http, fd, iov, cnt, (size_t)r);
+			ts_conn_unlock_in(c);
+		} else {
+			__atomic_store_n(&c->http.in_lost, true,
+					 __ATOMIC_RELAXED);
+		}
+	}
+	ts_conn_put(c);
+	errno = saved;
+}
+
+/* A send-type call on a traced connection. */
+static ssize_t outbound(struct ts_conn *c, const struct ts_http_sendop *op)
+{
+	ssize_t r;
+
+	if (ts_conn_lock_out(c)) {
+		r = ts_http_send(&c->http, op);
+		ts_conn_unlock_out(c);
+	} else {
+		/* Another writer is mid-message: our state no longer
+		 * matches the stream. */
+		__atomic_store_n(&c->http.out_lost, true, __ATOMIC_RELAXED);
+		r = ts_http_send_raw(op, op->iov, op->iovcnt);
+	}
+	put_keep_errno(c);
+	return r;
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+#define READ_HOOK(call, fd, buf, n, flags)                                     \
+	do {                                                                   \
+		struct iovec v_ = { (buf), (n) };                              \
+		struct ts_conn *c_;                                            \
+		ssize_t r_;                                                    \
+                                                                               \
+		if (!ts_guard_enter())                                         \
+			return call;                                           \
+		c_ = traced(fd);                                               \
+		r_ = call;                                                     \
+		if (c_)                                                        \
+			inbound_done(c_, (fd), &v_, 1, r_, (flags));           \
+		ts_guard_leave();                                              \
+		return r_;                                                     \
+	} while (0)
+
+static ssize_t hook_read(int fd, void *buf, size_t n)
+{
+	READ_HOOK(TS_REAL(read)(fd, buf, n), fd, buf, n, 0);
+}
+
+static ssize_t hook_read_chk(int fd, void *buf, size_t n, size_t bl)
+{
+	READ_HOOK(TS_REAL(__read_chk)(fd, buf, n, bl), fd, buf, n, 0);
+}
+
+static ssize_t hook_recv(int fd, void *buf, size_t n, int fl)
+{
+	READ_HOOK(TS_REAL(recv)(fd, buf, n, fl), fd, buf, n, fl);
+}
+
+static ssize_t hook_recv_chk(int fd, void *buf, size_t n, size_t bl, int fl)
+{
+	READ_HOOK(TS_REAL(__recv_chk)(fd, buf, n, bl, fl), fd, buf, n, fl);
+}
+
+static ssize_t hook_recvfrom(int fd, void *buf, size_t n, int fl,
+			     struct sockaddr *a, socklen_t *al)
+{
+	READ_HOOK(TS_REAL(recvfrom)(fd, buf, n, fl, a, al), fd, buf, n, fl);
+}
+
+static ssize_t hook_recvfrom_chk(int fd, void *buf, size_t n, size_t bl,
+				 int fl, struct sockaddr *a, socklen_t *al)
+{
+	READ_HOOK(TS_REAL(__recvfrom_chk)(fd, buf, n, bl, fl, a, al), fd, buf,
+		  n, fl);
+}
+
+static ssize_t hook_readv(int fd, const struct iovec *iov, int cnt)
+{
+	struct ts_conn *c;
+	ssize_t r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(readv)(fd, iov, cnt);
+	c = traced(fd);
+	r = TS_REAL(readv)(fd, iov, cnt);
+	if (c)
+		inbound_done(c, fd, iov, cnt, r, 0);
+	ts_guard_leave();
+	return r;
+}
+
+static ssize_t hook_recvmsg(int fd, struct msghdr *m, int fl)
+{
+	struct ts_conn *c;
+	ssize_t r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(recvmsg)(fd, m, fl);
+	c = traced(fd);
+	r = TS_REAL(recvmsg)(fd, m, fl);
+	if (c)
+		inbound_done(c, fd, m->msg_iov, (int)m->msg_iovlen, r,
+			     fl | (r >= 0 ? (m->msg_flags & MSG_TRUNC) : 0));
+	ts_guard_leave();
+	return r;
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static ssize_t send_common(struct ts_http_sendop *op)
+{
+	struct ts_conn *c;
+	ssize_t r;
+
+	if (!ts_guard_enter())
+		return ts_http_send_raw(op, op->iov, op->iovcnt);
+	c = traced(op->fd);
+	r = c ? outbound(c, op) : ts_http_send_raw(op, op->iov, op->iovcnt);
+	ts_guard_leave();
+	return r;
+}
+
+static ssize_t hook_write(int fd, const void *buf, size_t n)
+{
+	struct iovec v = { (void *)buf, n };
+	struct ts_http_sendop op = { .fd = fd, .how = TS_SEND_WRITE,
+				     .iov = &v, .iovcnt = 1 };
+
+	return send_common(&op);
+}
+
+static ssize_t hook_writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct ts_http_sendop op = { .fd = fd, .how = TS_SEND_WRITEV,
+				     .iov = iov, .iovcnt = cnt };
+
+	return send_common(&op);
+}
+
+static ssize_t hook_send(int fd, const void *buf, size_t n, int fl)
+{
+	struct iovec v = { (void *)buf, n };
+	struct ts_http_sendop op = { .fd = fd, .how = TS_SEND_SEND,
+				     .flags = fl, .iov = &v, .iovcnt = 1 };
+
+	return send_common(&op);
+}
+
+static ssize_t hook_sendto(int fd, const void *buf, size_t n, int fl,
+			   const struct sockaddr *a, socklen_t al)
+{
+	struct iovec v = { (void *)buf, n };
+	struct ts_http_sendop op = { .fd = fd, .how = TS_SEND_SENDTO,
+				     .flags = fl, .addr = a, .addrlen = al,
+				     .iov = &v, .iovcnt = 1 };
+
+	return send_common(&op);
+}
+
+static ssize_t hook_sendmsg(int fd, const struct msghdr *m, int fl)
+{
+	struct ts_http_sendop op = { .fd = fd, .how = TS_SEND_SENDMSG,
+				     .flags = fl, .msg = m,
+				     .iov = m->msg_iov,
+				     .iovcnt = (int)m->msg_iovlen };
+
+	return send_common(&op);
+}
+
+static ssize_t hook_sendfile(int out, int in, off_t *off, size_t n)
+{
+	struct ts_conn *c;
+	ssize_t r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(sendfile)(out, in, off, n);
+	c = traced(out);
+	if (c && !ts_conn_lock_out(c)) {
+		__atomic_store_n(&c->http.out_lost, true, __ATOMIC_RELAXED);
+		put_keep_errno(c);
+		c = NULL;
+	}
+	r = TS_REAL(sendfile)(out, in, off, n);
+	if (c) {
+		int saved = errno;
+
+		if (r > 0)
+			ts_http_sendfile(&c->http, (size_t)r);
+		ts_conn_unlock_out(c);
+		ts_conn_put(c);
+		errno = saved;
+	}
+	ts_guard_leave();
+	return r;
+}
+
+/* ---- connections and descriptors -------------------------------------- */
+
+static bool fd_is_stream(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	       type == SOCK_STREAM;
+}
+
+/* A new connection on fd: a fresh state object (or none). */
+static void new_conn(int fd, enum ts_conn_kind kind)
+{
+	int saved = errno;
+	struct ts_conn *c = NULL;
+
+	if (ts_is_active()) {
+		if (fd_is_stream(fd))
+			c = ts_conn_create(fd, kind);
+		else
+			ts_conn_forget(fd);
+	}
+	if (c)
+		ts_conn_put(c);
+	errno = saved;
+}
+
+static int hook_accept4(int fd, struct sockaddr *a, socklen_t *al, int fl,
+			bool four)
+{
+	int r;
+
+	if (!ts_guard_enter())
+		return four ? TS_REAL(accept4)(fd, a, al, fl)
+			    : TS_REAL(accept)(fd, a, al);
+	r = four ? TS_REAL(accept4)(fd, a, al, fl) : TS_REAL(accept)(fd, a, al);
+	if (r >= 0)
+		new_conn(r, TS_CONN_SERVER);
+	ts_guard_leave();
+	return r;
+}
+
+static int hook_connect(int fd, const struct sockaddr *a, socklen_t al)
+{
+	int r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(connect)(fd, a, al);
+	r = TS_REAL(connect)(fd, a, al);
+	if (a && (a->sa_family == AF_INET || a->sa_family == AF_INET6 ||
+		  a->sa_family == AF_UNIX) &&
+	    (r == 0 || errno == EINPROGRESS))
+		new_conn(fd, TS_CONN_CLIENT);
+	ts_guard_leave();
+	return r;
+}
+
+static int hook_close(int fd)
+{
+	if (ts_guard_enter()) {
+		if (ts_is_active())
+			ts_conn_closed(fd);
+		ts_guard_leave();
+	}
+	return TS_REAL(close)(fd);
+}
+
+static int hook_close_range(unsigned lo, unsigned hi, int fl)
+{
+	unsigned fd, lim;
+
+	if (ts_guard_enter()) {
+		if (ts_is_active() && !(fl & CLOSE_RANGE_CLOEXEC)) {
+			lim = (unsigned)__atomic_load_n(&ts_conn_fd_limit,
+							__ATOMIC_ACQUIRE);
+			for (fd = lo; fd <= hi && fd < lim; fd++)
+				ts_conn_closed((int)fd);
+		}
+		ts_guard_leave();
+	}
+	return TS_REAL(close_range)(lo, hi, fl);
+}
+
+/* After a dup-type call returned r for `fd`. */
+static int dup_done(int fd, int r)
+{
+	int saved = errno;
+
+	if (r >= 0 && r != fd && ts_is_active())
+		ts_conn_dup(fd, r);
+	errno = saved;
+	return r;
+}
+
+static int hook_dup(int fd)
+{
+	int r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(dup)(fd);
+	r = dup_done(fd, TS_REAL(dup)(fd));
+	ts_guard_leave();
+	return r;
+}
+
+static int hook_dup3(int fd, int to, int fl, bool three)
+{
+	int r;
+
+	if (!ts_guard_enter())
+		return three ? TS_REAL(dup3)(fd, to, fl) : TS_REAL(dup2)(fd, to);
+	r = three ? TS_REAL(dup3)(fd, to, fl) : TS_REAL(dup2)(fd, to);
+	r = dup_done(fd, r);
+	ts_guard_leave();
+	return r;
+}
+
+static int hook_fcntl(int fd, int cmd, long arg, bool is64)
+{
+	int r;
+
+	if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
+		return is64 ? TS_REAL(fcntl64)(fd, cmd, arg)
+			    : TS_REAL(fcntl)(fd, cmd, arg);
+	if (!ts_guard_enter())
+		return is64 ? TS_REAL(fcntl64)(fd, cmd, arg)
+			    : TS_REAL(fcntl)(fd, cmd, arg);
+	r = is64 ? TS_REAL(fcntl64)(fd, cmd, arg) : TS_REAL(fcntl)(fd, cmd, arg);
+	r = dup_done(fd, r);
+	ts_guard_leave();
+	return r;
+}
+
+static int hook_shutdown(int fd, int how)
+{
+	return TS_REAL(shutdown)(fd, how);
+}
+
+/* ---- exported names ---------------------------------------------------- */
+
+TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	return hook_read(fd, buf, n);
+}
+
+TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t bl)
+{
+	return hook_read_chk(fd, buf, n, bl);
+}
+
+TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	return hook_readv(fd, iov, cnt);
+}
+
+TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int fl)
+{
+	return hook_recv(fd, buf, n, fl);
+}
+
+TS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t bl, int fl)
+{
+	return hook_recv_chk(fd, buf, n, bl, fl);
+}
+
+TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int fl,
+			   __SOCKADDR_ARG a, socklen_t *al)
+{
+	return hook_recvfrom(fd, buf, n, fl, a.__sockaddr__, al);
+}
+
+TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t bl,
+				 int fl, __SOCKADDR_ARG a, socklen_t *al)
+{
+	return hook_recvfrom_chk(fd, buf, n, bl, fl, a.__sockaddr__, al);
+}
+
+TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int fl)
+{
+	return hook_recvmsg(fd, m, fl);
+}
+
+TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	return hook_write(fd, buf, n);
+}
+
+TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	return hook_writev(fd, iov, cnt);
+}
+
+TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int fl)
+{
+	return hook_send(fd, buf, n, fl);
+}
+
+TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int fl,
+			 __CONST_SOCKADDR_ARG a, socklen_t al)
+{
+	return hook_sendto(fd, buf, n, fl, a.__sockaddr__, al);
+}
+
+TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int fl)
+{
+	return hook_sendmsg(fd, m, fl);
+}
+
+TS_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	return hook_sendfile(out, in, off, n);
+}
+
+TS_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t n)
+{
+	return hook_sendfile(out, in, off, n);
+}
+
+TS_EXPORT int accept(int fd, __SOCKADDR_ARG a, socklen_t *al)
+{
+	return hook_accept4(fd, a.__sockaddr__, al, 0, false);
+}
+
+TS_EXPORT int accept4(int fd, __SOCKADDR_ARG a, socklen_t *al, int fl)
+{
+	return hook_accept4(fd, a.__sockaddr__, al, fl, true);
+}
+
+TS_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG a, socklen_t al)
+{
+	return hook_connect(fd, a.__sockaddr__, al);
+}
+
+TS_EXPORT int shutdown(int fd, int how)
+{
+	return hook_shutdown(fd, how);
+}
+
+TS_EXPORT int close(int fd)
+{
+	return hook_close(fd);
+}
+
+TS_EXPORT int close_range(unsigned lo, unsigned hi, int fl)
+{
+	return hook_close_range(lo, hi, fl);
+}
+
+TS_EXPORT int dup(int fd)
+{
+	return hook_dup(fd);
+}
+
+TS_EXPORT int dup2(int fd, int to)
+{
+	return hook_dup3(fd, to, 0, false);
+}
+
+TS_EXPORT int dup3(int fd, int to, int fl)
+{
+	return hook_dup3(fd, to, fl, true);
+}
+
+/*
+ * fcntl is variadic; its third argument, when there is one, is an int or
+ * a pointer, both passed in a full register on the ABIs we support, so it
+ * is read (and passed on) as a long.
+ */
+TS_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return hook_fcntl(fd, cmd, arg, false);
+}
+
+TS_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return hook_fcntl(fd, cmd, arg, true);
+}

@@ -1,0 +1,65 @@
+/*
+ * threads.c - pthread_create: a new thread inherits its creator's context.
+ *
+ * A request handler that starts a thread to make an outgoing call (the
+ * seed's "/async" from a goroutine) must link that call to the request.
+ * When the creating thread has a parent context for outgoing requests,
+ * the new thread starts in a small trampoline that installs it; without
+ * one the real pthread_create is called unchanged (nothing allocated).
+ *
+ * Threads: any.  Not for signal handlers (neither is pthread_create).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "../preload/entry.h"
+#include "../preload/guard.h"
+#include "../preload/real.h"
+#include "context.h"
+
+struct start {
+	void *(*fn)(void *);       /* the application's start routine */
+	void *arg;                 /* and its argument */
+	struct ts_span_ctx ctx;    /* the creator's context */
+};
+
+static void *trampoline(void *p)
+{
+	struct start s = *(struct start *)p;
+
+	free(p);
+	ts_ctx_set_inherited(&s.ctx);
+	return s.fn(s.arg);
+}
+
+static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg)
+{
+	struct ts_span_ctx ctx;
+	struct start *s = NULL;
+	int err;
+
+	if (!ts_guard_enter())
+		return TS_REAL(pthread_create)(t, attr, fn, arg);
+	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx)) {
+		s = malloc(sizeof(*s));
+		if (s) {
+			s->fn = fn;
+			s->arg = arg;
+			s->ctx = ctx;
+		}
+	}
+	ts_guard_leave();
+	if (!s)
+		return TS_REAL(pthread_create)(t, attr, fn, arg);
+	err = TS_REAL(pthread_create)(t, attr, trampoline, s);
+	if (err)
+		free(s);
+	return err;
+}
+
+TS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+			     void *(*fn)(void *), void *arg)
+{
+	return hook_pthread_create(t, attr, fn, arg);
+}

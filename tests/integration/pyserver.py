@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""A plain HTTP/1.1 test server (no tracing code): the "legacy" service.
+
+usage: pyserver.py PORT [--forking] [--name NAME]
+
+GET /headers          -> 200, JSON of the request headers it received
+GET /status/<code>    -> that status, small body
+GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
+                         answers 200 with the downstream statuses joined
+POST /sha256          -> 200, hex SHA-256 of the request body
+Writes "ready" to stdout once listening.  Loopback only.
+"""
+import hashlib
+import http.server
+import json
+import socketserver
+import sys
+import urllib.parse
+import urllib.request
+import urllib.error
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body, ctype="text/plain"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        if u.path == "/headers":
+            hdrs = [[k, v] for k, v in self.headers.items()]
+            return self.reply(200, json.dumps(hdrs), "application/json")
+        if u.path.startswith("/status/"):
+            return self.reply(int(u.path.split("/")[2]), "status\n")
+        if u.path == "/call":
+            out = []
+            for url in urllib.parse.parse_qs(u.query).get("url", []):
+                try:
+                    with urllib.request.urlopen(url, timeout=10) as r:
+                        r.read()
+                        out.append(str(r.status))
+                except urllib.error.HTTPError as e:
+                    out.append(str(e.code))
+            return self.reply(200, ",".join(out) + "\n")
+        return self.reply(404, "not found\n")
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if self.path == "/sha256":
+            return self.reply(200, hashlib.sha256(body).hexdigest())
+        return self.reply(200, str(len(body)))
+
+
+class Threaded(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class Forking(socketserver.ForkingMixIn, http.server.HTTPServer):
+    allow_reuse_address = True
+
+
+def main():
+    port = int(sys.argv[1])
+    cls = Forking if "--forking" in sys.argv else Threaded
+    srv = cls(("127.0.0.1", port), Handler)
+    print("ready", flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Read exported OTLP/JSON span files and check trace structure.
+
+Used by the integration tests: spans(files) returns a list of dicts with
+the fields flattened (service, name, kind, trace, span, parent, start, end,
+attrs, status) for simple assertions.
+"""
+import glob
+import json
+
+KIND = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+
+
+def _value(v):
+    (k, x), = v.items()
+    if k == "intValue":
+        return int(x)
+    if k == "arrayValue":
+        return [_value(e) for e in x.get("values", [])]
+    return x
+
+
+def spans(*patterns):
+    out = []
+    for pat in patterns:
+        for path in sorted(glob.glob(pat)):
+            with open(path) as f:
+                for line in f:
+                    req = json.loads(line)
+                    for rs in req["resourceSpans"]:
+                        res = {a["key"]: _value(a["value"]) for a in rs["resource"]["attributes"]}
+                        for ss in rs["scopeSpans"]:
+                            for s in ss["spans"]:
+                                out.append({
+                                    "service": res.get("service.name"),
+                                    "pid": res.get("process.pid"),
+                                    "name": s["name"],
+                                    "kind": KIND.get(s["kind"], s["kind"]),
+                                    "trace": s["traceId"],
+                                    "span": s["spanId"],
+                                    "parent": s.get("parentSpanId", ""),
+                                    "start": int(s["startTimeUnixNano"]),
+                                    "end": int(s["endTimeUnixNano"]),
+                                    "attrs": {a["key"]: _value(a["value"]) for a in s.get("attributes", [])},
+                                    "status": s.get("status", {}).get("code", 0),
+                                    "raw_attrs": s.get("attributes", []),
+                                })
+    return out
+
+
+def one(ss, **kw):
+    """The single span matching all key=value filters (attrs via attr_<key>)."""
+    found = [s for s in ss if all(_match(s, k, v) for k, v in kw.items())]
+    assert len(found) == 1, f"expected one span with {kw}, found {len(found)}: {[(s['service'], s['kind'], s['name']) for s in ss]}"
+    return found[0]
+
+
+def _match(s, k, v):
+    if k.startswith("attr_"):
+        return s["attrs"].get(k[5:].replace("__", ".")) == v
+    return s[k] == v
+
+
+def child_of(c, p):
+    assert c["trace"] == p["trace"], f"{c['name']} not in the trace of {p['name']}"
+    assert c["parent"] == p["span"], f"{c['service']}/{c['name']} parent {c['parent']} is not {p['service']}/{p['name']} {p['span']}"
+
+
+def inside(inner, outer, slack_ns=0):
+    assert outer["start"] - slack_ns <= inner["start"] and inner["end"] <= outer["end"] + slack_ns, \
+        f"{inner['name']} [{inner['start']},{inner['end']}] not inside {outer['name']} [{outer['start']},{outer['end']}]"
