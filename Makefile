@@ -57,6 +57,10 @@ UNIT_BIN  := $(BUILD)/tests/unit-tests
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
+# Plain programs the tests run under LD_PRELOAD (no shim linked in).
+APP_SRCS := $(sort $(wildcard tests/apps/*.c))
+APP_BINS := $(APP_SRCS:tests/apps/%.c=$(BUILD)/tests/apps/%)
+
 .PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
 	check-static unit integration clean
 .DEFAULT_GOAL := all
@@ -71,7 +75,7 @@ deps:
 	$(Q)scripts/install-deps
 
 lib: $(LIB)
-tests: $(UNIT_BIN) $(HELPER_BINS)
+tests: $(UNIT_BIN) $(HELPER_BINS) $(APP_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -104,12 +108,17 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS_LIB)
 
+$(BUILD)/tests/apps/%: $(BUILD)/obj/tests/apps/%.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -lpthread
+
 # --- tests -----------------------------------------------------------------
 
 unit: $(UNIT_BIN)
 	$(Q)CK_DEFAULT_TIMEOUT=120 $(UNIT_BIN)
 
-integration: $(LIB) $(HELPER_BINS)
+integration: $(LIB) $(HELPER_BINS) $(APP_BINS)
 	$(Q)BUILD=$(BUILD) SANITIZER=$(SANITIZER) tests/run-integration
 
 check-static: $(LIB)

@@ -1,0 +1,263 @@
+/*
+ * rawclient - a plain HTTP client with unusual I/O patterns (no tracing
+ * code; the tests run it under LD_PRELOAD).
+ *
+ *   rawclient dribble  PORT   request written one byte per send()
+ *   rawclient iov      PORT   request in one sendmsg() of many iovecs,
+ *                             zero-length ones and headers split across them
+ *   rawclient pipeline PORT   three requests in one send()
+ *   rawclient bigpost  PORT   4 MiB POST /sha256 through a non-blocking
+ *                             socket with a 4 KiB SO_SNDBUF
+ *   rawclient raw      PORT FILE  FILE's bytes in writes of varying size,
+ *                             then read everything echoed back to stdout
+ *
+ * HTTP modes read every response (Content-Length framing) and print the
+ * response bodies, one per line; bigpost also prints
+ * "partial <n> eagain <n> sent <n>".  Exit status 1 on any I/O error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int dial(int port, int sndbuf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		perror("connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, 0);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			perror("send");
+			exit(1);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Read one response; print its body on a line.  Bytes of a following
+ * (pipelined) response stay in the buffer for the next call. */
+static void read_response(int fd)
+{
+	static char buf[65536];
+	static size_t have;
+	char *end, *cl;
+	long len;
+	size_t used;
+
+	for (;;) {
+		buf[have] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (end) {
+			cl = strcasestr(buf, "content-length:");
+			len = cl && cl < end ? strtol(cl + 15, NULL, 10) : 0;
+			used = (size_t)(end + 4 - buf) + (size_t)len;
+			if (have >= used)
+				break;
+		}
+		ssize_t r = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
+
+		if (r <= 0) {
+			fprintf(stderr, "response cut short\n");
+			exit(1);
+		}
+		have += (size_t)r;
+	}
+	printf("%.*s\n", (int)len, end + 4);
+	memmove(buf, buf + used, have - used);
+	have -= used;
+}
+
+static const char req_dribble[] =
+	"GET /dribble?a=1 HTTP/1.1\r\nHost: localhost\r\nX-Test: dribble\r\n\r\n";
+
+static void mode_dribble(int port)
+{
+	int fd = dial(port, 0);
+	size_t i;
+
+	for (i = 0; i < sizeof(req_dribble) - 1; i++)
+		send_all(fd, req_dribble + i, 1);
+	read_response(fd);
+	close(fd);
+}
+
+static void mode_iov(int port)
+{
+	static char *parts[] = { "GET /iov HT", "", "TP/1.1\r\nHo", "st: local",
+				 "host\r", "", "\nX-Test: io", "v\r\n", "\r",
+				 "", "\n" };
+	struct iovec iov[sizeof(parts) / sizeof(parts[0])];
+	struct msghdr m = { .msg_iov = iov,
+			    .msg_iovlen = sizeof(parts) / sizeof(parts[0]) };
+	size_t i, total = 0;
+	int fd = dial(port, 0);
+	ssize_t w;
+
+	for (i = 0; i < m.msg_iovlen; i++) {
+		iov[i].iov_base = parts[i];
+		iov[i].iov_len = strlen(parts[i]);
+		total += iov[i].iov_len;
+	}
+	w = sendmsg(fd, &m, 0);
+	if (w != (ssize_t)total) {
+		fprintf(stderr, "sendmsg returned %zd of %zu\n", w, total);
+		exit(1);
+	}
+	read_response(fd);
+	close(fd);
+}
+
+static void mode_pipeline(int port)
+{
+	static const char reqs[] =
+		"GET /p1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+		"GET /p2 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+		"GET /p3 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	int fd = dial(port, 0), i;
+	ssize_t w = send(fd, reqs, sizeof(reqs) - 1, 0);
+
+	if (w != (ssize_t)sizeof(reqs) - 1) {
+		fprintf(stderr, "send returned %zd\n", w);
+		exit(1);
+	}
+	for (i = 0; i < 3; i++)
+		read_response(fd);
+	close(fd);
+}
+
+/* Body byte i: text that looks like HTTP, so an injector must not touch it. */
+static char body_byte(size_t i)
+{
+	static const char pat[] = "GET / HTTP/1.1\r\ntraceparent: x\r\n\r\n";
+
+	return pat[i % (sizeof(pat) - 1)];
+}
+
+static void mode_bigpost(int port)
+{
+	const size_t body = 4u << 20;
+	char head[128], *msg;
+	size_t hlen, total, off = 0, partial = 0, eagain = 0, i;
+	int fd = dial(port, 4096);
+	struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+	hlen = (size_t)snprintf(head, sizeof(head),
+				"POST /sha256 HTTP/1.1\r\nHost: localhost\r\n"
+				"Content-Length: %zu\r\n\r\n",
+				body);
+	total = hlen + body;
+	msg = malloc(total);
+	memcpy(msg, head, hlen);
+	for (i = 0; i < body; i++)
+		msg[hlen + i] = body_byte(i);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (off < total) {
+		size_t want = total - off > 65536 ? 65536 : total - off;
+		ssize_t w = send(fd, msg + off, want, 0);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			eagain++;
+			poll(&pf, 1, 5000);
+			continue;
+		}
+		if (w <= 0 || (size_t)w > want) {
+			fprintf(stderr, "send returned %zd for %zu\n", w, want);
+			exit(1);
+		}
+		partial += (size_t)w < want;
+		off += (size_t)w;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	printf("partial %zu eagain %zu sent %zu\n", partial, eagain, off);
+	read_response(fd);
+	free(msg);
+	close(fd);
+}
+
+static void mode_raw(int port, const char *file)
+{
+	int in = open(file, O_RDONLY), fd = dial(port, 0);
+	struct stat st;
+	char *data, buf[65536];
+	size_t off = 0, step = 1;
+	ssize_t r;
+
+	if (in < 0 || fstat(in, &st) != 0) {
+		perror(file);
+		exit(1);
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (read(in, data, (size_t)st.st_size) != st.st_size) {
+		perror("read");
+		exit(1);
+	}
+	/* Writes of 1, 2, 4, ... 64 KiB bytes, cycling. */
+	while (off < (size_t)st.st_size) {
+		size_t n = (size_t)st.st_size - off < step ? (size_t)st.st_size - off
+							    : step;
+		ssize_t w = write(fd, data + off, n);
+
+		if (w <= 0) {
+			perror("write");
+			exit(1);
+		}
+		off += (size_t)w;
+		step = step >= 65536 ? 1 : step * 2;
+	}
+	shutdown(fd, SHUT_WR);
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)r, stdout);
+	free(data);
+	close(fd);
+	close(in);
+}
+
+int main(int argc, char **argv)
+{
+	int port;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw PORT [FILE]\n");
+		return 2;
+	}
+	port = atoi(argv[2]);
+	if (!strcmp(argv[1], "dribble"))
+		mode_dribble(port);
+	else if (!strcmp(argv[1], "iov"))
+		mode_iov(port);
+	else if (!strcmp(argv[1], "pipeline"))
+		mode_pipeline(port);
+	else if (!strcmp(argv[1], "bigpost"))
+		mode_bigpost(port);
+	else if (!strcmp(argv[1], "raw") && argc > 3)
+		mode_raw(port, argv[3]);
+	else
+		return 2;
+	return 0;
+}

@@ -1,0 +1,99 @@
+# Issue 3 acceptance 4 (and RELIABILITY 12-15, 18): byte exactness of
+# context injection.  A recording server (not traced) captures what really
+# crossed the wire; apart from exactly one injected traceparent line per
+# request, every byte must be the application's, and the application must
+# see return values that count only its own bytes.
+source "$(dirname "$0")/lib.sh"
+RAW="$ROOT/$BUILD/tests/apps/rawclient"
+
+rec() { # mode -> starts a recorder in $T/rec-<mode>, sets RPORT
+	mkdir -p "$T/rec-$1"
+	RPORT=$(free_port)
+	/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec-$1" "$1" >"$T/rec-$1.log" 2>&1 &
+	PIDS+=("$!")
+	for _ in $(seq 100); do grep -q ready "$T/rec-$1.log" && return 0; sleep 0.05; done
+	fail "recorder did not start"
+}
+
+rec http
+HPORT=$RPORT
+SVC=dribble traced "$RAW" dribble "$HPORT" >"$T/out-dribble"
+SVC=iov traced "$RAW" iov "$HPORT" >"$T/out-iov"
+SVC=pipeline traced "$RAW" pipeline "$HPORT" >"$T/out-pipeline"
+SVC=bigpost traced "$RAW" bigpost "$HPORT" >"$T/out-bigpost"
+
+rec echo
+printf 'GET ' >"$T/random.bin"
+head -c $((8 << 20)) /dev/urandom >>"$T/random.bin"
+printf '*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n' >"$T/resp.bin"
+# A TLS 1.2 ClientHello record header and handshake start, then random.
+printf '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' >"$T/tls.bin"
+head -c 4000 /dev/urandom >>"$T/tls.bin"
+printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' >"$T/h2.bin"
+head -c 1000 /dev/urandom >>"$T/h2.bin"
+for f in random resp tls h2; do
+	SVC=raw-$f traced "$RAW" raw "$RPORT" "$T/$f.bin" >"$T/echo-$f.bin"
+	cmp -s "$T/$f.bin" "$T/echo-$f.bin" || fail "$f: echoed bytes differ"
+done
+sleep 0.3
+for f in random resp tls h2; do
+	n=$(ls "$T/rec-echo" | wc -l)
+	cat "$T"/rec-echo/conn-*.bin >/dev/null
+done
+stop_all
+
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+import glob, hashlib, re
+T = sys.argv[1]
+ss = spans(T + "/spans-*.jsonl")
+TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
+
+def conn_bytes(d):
+    return [open(p, "rb").read() for p in sorted(glob.glob(T + "/rec-%s/conn-*.bin" % d),
+                                                   key=lambda p: int(p.split("-")[-1][:-4]))]
+
+http = conn_bytes("http")
+assert len(http) == 4, len(http)
+
+def check(raw, original, service, n):
+    found = TP.findall(raw)
+    assert len(found) == n, (service, found)
+    stripped = TP.sub(b"", raw)
+    assert stripped == original, (service, stripped[:200], original[:200])
+    # each injected line sits right before the empty line ending its head
+    assert len(re.findall(rb"\r\n" + TP.pattern + rb"\r\n", raw)) == n, service
+    cs = sorted([s for s in ss if s["service"] == service and s["kind"] == "client"], key=lambda s: s["start"])
+    assert len(cs) == n, (service, len(cs))
+    assert [(c["trace"].encode(), c["span"].encode()) for c in cs] == found, (service, found)
+    return cs
+
+check(http[0], b"GET /dribble?a=1 HTTP/1.1\r\nHost: localhost\r\nX-Test: dribble\r\n\r\n", "dribble", 1)
+print("  request dribbled byte by byte: one traceparent, other bytes unchanged")
+check(http[1], b"GET /iov HTTP/1.1\r\nHost: localhost\r\nX-Test: iov\r\n\r\n", "iov", 1)
+print("  one sendmsg of 11 iovecs (empty ones, split lines): one traceparent")
+p = b"".join(b"GET /p%d HTTP/1.1\r\nHost: localhost\r\n\r\n" % i for i in (1, 2, 3))
+cs = check(http[2], p, "pipeline", 3)
+assert len({c["span"] for c in cs}) == 3 and [c["name"] for c in cs] == ["GET /p1", "GET /p2", "GET /p3"]
+assert all(c["attrs"]["http.response.status_code"] == 200 for c in cs)
+print("  3 pipelined requests in one send: 3 client spans, 3 distinct traceparents")
+
+out = open(T + "/out-bigpost").read().split("\n")
+partial, eagain, sent = (int(x) for x in out[0].split()[1::2])
+pat = b"GET / HTTP/1.1\r\ntraceparent: x\r\n\r\n"
+body = (pat * ((4 << 20) // len(pat) + 1))[: 4 << 20]
+assert partial > 0 and eagain > 0, out[0]
+assert sent == len(b"POST /sha256 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4194304\r\n\r\n") + len(body), out[0]
+assert out[1] == hashlib.sha256(body).hexdigest(), "server's SHA-256 of the body differs"
+raw = http[3]
+assert raw.count(b"traceparent: 00-") == 1, "injected into the body"
+c = check(raw[: raw.index(b"\r\n\r\n") + 4], b"POST /sha256 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4194304\r\n\r\n", "bigpost", 1)[0]
+assert c["attrs"]["http.request.body.size"] == 4 << 20, c["attrs"]
+print("  4 MiB POST, non-blocking, 4 KiB SO_SNDBUF: %d partial writes, %d EAGAIN, body SHA-256 matches" % (partial, eagain))
+
+echo = conn_bytes("echo")
+for i, f in enumerate(["random", "resp", "tls", "h2"]):
+    assert echo[i] == open(T + "/%s.bin" % f, "rb").read(), f + ": recorded bytes differ"
+    assert not [s for s in ss if s["service"] == "raw-" + f], f + ": spans for a non-HTTP stream"
+print("  8 MiB random starting with 'GET ', Redis RESP, TLS ClientHello, HTTP/2 preface: byte for byte, no spans")
+PY
