@@ -189,6 +189,9 @@ void ts_reporter_start_once(void)
 	if (!__atomic_compare_exchange_n(&rep.state, &expect, ST_RUNNING, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;
+	/* pthread_create has no syscall fallback: make sure it is resolved
+	 * (a no-op once the entry code has done it). */
+	ts_real_resolve();
 	/* The thread inherits a full mask: no app signal is ever run there. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
