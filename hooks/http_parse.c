@@ -40,9 +40,9 @@
  *    counted in the next head's header_bytes, but MSG_BEGIN comes before
  *    the method, so a stray CRLF after a body opens no message.
  *  - The fields of a message are reset when the first byte after the
- *    previous message is fed (the method or status line's 'H', or a
- *    skipped CR), never at MSG_END, so they can be read while handling
- *    MSG_END.
+ *    previous message is fed: the byte MSG_BEGIN precedes, or the CR of
+ *    an empty line skipped before a request.  Never at MSG_END, so they
+ *    can still be read while handling it.
  *  - max_header_bytes: NOT_HTTP before byte max + 1 of a head, or already
  *    at the CR of the empty line when its CRLF would not fit, so that a
  *    HEADERS_END (where the caller inserts a line) is never followed by
@@ -217,8 +217,9 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 
 void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
 {
-	p->expect = (uint8_t)(flags &
-			      (TS_HTTP_EXPECT_NO_BODY | TS_HTTP_EXPECT_CONNECT));
+	unsigned known = TS_HTTP_EXPECT_NO_BODY | TS_HTTP_EXPECT_CONNECT;
+
+	p->expect = (uint8_t)(flags & known);
 }
 
 /* --- header names and values ------------------------------------------- */
@@ -1006,6 +1007,11 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 	return len;
 }
 
+/*
+ * Beyond the header's contract: a body-less message whose MSG_END is
+ * still pending (a caller that stopped at len == 0) also ends here, so
+ * that MSG_END is not lost.  Either way the parser then ignores the rest.
+ */
 bool ts_http_eof(struct ts_http_parser *p)
 {
 	switch (p->state) {
@@ -1032,6 +1038,8 @@ bool ts_http_is_dead(const struct ts_http_parser *p)
 
 bool ts_http_skip_body(struct ts_http_parser *p, uint64_t n)
 {
+	if (n == 0)
+		return true;
 	if (p->state == S_BODY_CLOSE) {
 		p->body_bytes += n;
 		return true;

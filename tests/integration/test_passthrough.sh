@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 cmds=(
-	"ls -la /"
+	"ls -la / | grep -v ' proc$'"
 	"sh -c 'echo hi | wc -c'"
 	"/bin/true"
 	"/bin/false"

@@ -17,7 +17,8 @@
 	X(buf)                                                                 \
 	X(otlp_json)                                                           \
 	X(resource)                                                            \
-	X(pipeline)
+	X(pipeline)                                                            \
+	X(http_parse)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)

@@ -1,0 +1,54 @@
+# Issue 3 acceptance 2 and 6: a three-hop chain (client -> threaded server
+# that calls another server -> server) is one trace of 4 spans; a
+# fork-per-request server whose children leave by _exit() delivers every
+# span, and no id repeats.
+source "$(dirname "$0")/lib.sh"
+
+PB=$(free_port)
+start_traced backend "$T/b.log" python3 "$ROOT/tests/integration/pyserver.py" "$PB"
+PA=$(free_port)
+start_traced frontend "$T/a.log" python3 "$ROOT/tests/integration/pyserver.py" "$PA"
+PF=$(free_port)
+start_traced forking "$T/f.log" python3 "$ROOT/tests/integration/pyserver.py" "$PF" --forking
+
+SVC=curl traced curl -sS "http://127.0.0.1:$PA/call?url=http://127.0.0.1:$PB/headers" >"$T/chain.out"
+[ "$(cat "$T/chain.out")" = 200 ] || fail "chain answered $(cat "$T/chain.out")"
+# 20 requests to the forking server, 4 at a time.
+for i in $(seq 20); do
+	SVC=fcurl traced curl -sS -o /dev/null "http://127.0.0.1:$PF/status/200?i=$i" &
+	batch+=("$!")
+	if [ $((i % 4)) = 0 ]; then
+		wait "${batch[@]}"
+		batch=()
+	fi
+done
+wait_spans 44
+stop_all
+
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+T = sys.argv[1]
+ss = spans(T + "/spans-*.jsonl")
+c = one(ss, service="curl", kind="client")
+a = one(ss, service="frontend", kind="server")
+ac = one(ss, service="frontend", kind="client")
+b = one(ss, service="backend", kind="server")
+child_of(a, c); child_of(ac, a); child_of(b, ac)
+inside(a, c); inside(ac, a); inside(b, ac)
+assert len({s["trace"] for s in (c, a, ac, b)}) == 1
+assert ac["attrs"]["server.port"] == int("$PB") and ac["name"] == "GET /headers"
+print("  curl -> frontend -> backend: one trace, 4 spans, parents and nesting right")
+
+fc = [s for s in ss if s["service"] == "fcurl"]
+fs = [s for s in ss if s["service"] == "forking"]
+assert len(fc) == 20 and len(fs) == 20, (len(fc), len(fs))
+for s in fs:
+    p = [c for c in fc if c["span"] == s["parent"]]
+    assert len(p) == 1 and p[0]["trace"] == s["trace"], s
+    assert s["attrs"]["url.query"] == p[0]["attrs"]["url.query"]
+pids = {s["pid"] for s in fs}
+assert len(pids) >= 2, "requests were not handled in forked children"
+ids = [s["span"] for s in ss]
+assert len(ids) == len(set(ids)), "a span id repeats"
+print("  forking server: 20 of 20 server spans from %d processes, each child of its curl, no id repeats" % len(pids))
+PY

@@ -1,0 +1,1439 @@
+/*
+ * test_http_parse.c - the streaming HTTP/1.x parser: framing, events at
+ * exact offsets, captured fields, limits, and refusal of everything else.
+ *
+ * Most tests run a table of annotated streams.  An annotation is the
+ * stream with the expected events written in where they must occur:
+ * "{B}GET / HTTP/1.1\r\n{E}\r\n{D}{M:GET / 1.1}" means MSG_BEGIN at
+ * offset 0, HEADERS_END before the empty line, HEADERS_DONE and MSG_END
+ * after it, with the fields at MSG_END summarised as "GET / 1.1".  The
+ * harness feeds the bare stream, writes the events it gets back into it
+ * the same way and compares the two texts, so a failure shows where the
+ * sequences part.  What must hold for every case: the same text whether
+ * the stream is fed whole, cut at any one point, byte by byte or in
+ * random pieces; no read past any piece (each piece is placed right
+ * before a PROT_NONE page); any prefix gives exactly the events due
+ * within it; header_bytes at HEADERS_DONE is the length of the head.
+ *
+ * Markers: {B} MSG_BEGIN, {V:name} HEADER_VALUE, {E} HEADERS_END,
+ * {D} HEADERS_DONE, {M:summary} MSG_END, {U} UPGRADE, {X} NOT_HTTP,
+ * {Z:summary} ts_http_eof() returned true at the end of the stream.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../hooks/http_parse.h"
+#include "suites.h"
+
+#define REQ TS_HTTP_REQUESTS
+#define RESP TS_HTTP_RESPONSES
+#define MAX_HEAD 8192     /* max_header_bytes unless a case says */
+#define EV_EOF 100        /* pseudo event: ts_http_eof() said true */
+#define MAX_RECS 64       /* events one table stream may produce */
+#define SUM_MAX 256       /* summary text of one message */
+#define TEXT_MAX 4096     /* annotated text of one stream */
+#define CHUNK_LINE_MAX 4096 /* http_parse.c's bound on a chunk-size line */
+
+struct rec {
+	uint8_t ev;           /* enum ts_http_event or EV_EOF */
+	uint8_t header;       /* HEADER_VALUE: which header */
+	uint64_t off;         /* stream offset of the event */
+	char sum[SUM_MAX];    /* MSG_END/EOF: summary of the fields */
+};
+
+struct run {
+	struct rec r[MAX_RECS];
+	size_t n;
+	uint64_t msg_start;   /* offset where the current head began */
+	uint64_t head_bytes;  /* header_bytes of the last HEADERS_DONE */
+};
+
+/* How a stream is cut into the pieces fed to ts_http_feed(). */
+enum feed_mode { FEED_WHOLE, FEED_CUT, FEED_BYTES, FEED_RANDOM };
+
+struct feeder {
+	enum feed_mode mode;
+	size_t cut;           /* FEED_CUT: length of the first piece */
+	uint64_t rng;         /* FEED_RANDOM: generator state */
+	char *guard_end;      /* non-NULL: copy each piece to end here */
+	bool naive;           /* stop each piece at len == 0, not at NONE */
+};
+
+struct tcase {
+	const char *name;
+	uint8_t kind;         /* REQ or RESP */
+	uint8_t expect;       /* TS_HTTP_EXPECT_* set before feeding */
+	uint32_t max;         /* max_header_bytes; 0 for MAX_HEAD */
+	const char *ann;      /* the annotated stream */
+	size_t ann_len;
+};
+
+#define ANN(s) .ann = s, .ann_len = sizeof(s) - 1
+
+/*
+ * ck_assert reports every check that passes to the runner, a write per
+ * call; the harness checks millions of times, so it calls into Check only
+ * when something is wrong.
+ */
+#define REQUIRE(x)                                                             \
+	do {                                                                   \
+		if (!(x))                                                      \
+			ck_abort_msg("Assertion '%s' failed", #x);             \
+	} while (0)
+
+static const char *const hdr_names[TS_HDR_COUNT_] = {
+	[TS_HDR_OTHER] = "other",
+	[TS_HDR_HOST] = "host",
+	[TS_HDR_USER_AGENT] = "ua",
+	[TS_HDR_CONTENT_LENGTH] = "cl",
+	[TS_HDR_TRANSFER_ENCODING] = "te",
+	[TS_HDR_CONNECTION] = "conn",
+	[TS_HDR_UPGRADE] = "upgrade",
+	[TS_HDR_TRACEPARENT] = "tp",
+	[TS_HDR_TRACESTATE] = "ts",
+};
+
+/* Deterministic generator, so a failure replays the same pieces. */
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* --- summaries and annotated text --------------------------------------- */
+
+static TS_PRINTF(3, 4) void add(char *out, size_t size, const char *fmt, ...)
+{
+	size_t used = strlen(out);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out + used, size - used, fmt, ap);
+	va_end(ap);
+}
+
+static void add_str(char *out, size_t size, const char *key,
+		    const char *val, const struct ts_http_str *s)
+{
+	if (s->len || s->cut)
+		add(out, size, " %s=%s%s", key, val, s->cut ? "+cut" : "");
+}
+
+/* The fields a caller reads at MSG_END, as one line of text. */
+static void summarize(const struct ts_http_parser *p, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (p->kind == REQ)
+		add(out, size, "%s %s%s 1.%u", p->method, p->target,
+		    p->target_s.cut ? "+cut" : "", p->version_minor);
+	else
+		add(out, size, "%u 1.%u", p->status, p->version_minor);
+	add_str(out, size, "host", p->host, &p->host_s);
+	add_str(out, size, "ua", p->user_agent, &p->user_agent_s);
+	add_str(out, size, "tp", p->traceparent, &p->traceparent_s);
+	if (p->traceparent_count > 1)
+		add(out, size, " tpn=%u", p->traceparent_count);
+	add_str(out, size, "ts", p->tracestate, &p->tracestate_s);
+	if (p->content_length >= 0)
+		add(out, size, " cl=%" PRId64, p->content_length);
+	if (p->chunked)
+		add(out, size, " chunked");
+	if (p->conn_close)
+		add(out, size, " close");
+	if (p->conn_upgrade)
+		add(out, size, " conn-upgrade");
+	if (p->has_upgrade)
+		add(out, size, " upgrade");
+	if (p->body_bytes)
+		add(out, size, " body=%" PRIu64, p->body_bytes);
+}
+
+static size_t put(char *out, size_t at, const char *s, size_t n)
+{
+	REQUIRE(at + n <= TEXT_MAX);
+	memcpy(out + at, s, n);
+	return at + n;
+}
+
+/* One event as its marker text. */
+static size_t put_marker(char *out, size_t at, const struct rec *r)
+{
+	char m[SUM_MAX + 16];
+
+	switch (r->ev) {
+	case TS_HTTP_EV_MSG_BEGIN:
+		snprintf(m, sizeof(m), "{B}");
+		break;
+	case TS_HTTP_EV_HEADER_VALUE:
+		snprintf(m, sizeof(m), "{V:%s}", hdr_names[r->header]);
+		break;
+	case TS_HTTP_EV_HEADERS_END:
+		snprintf(m, sizeof(m), "{E}");
+		break;
+	case TS_HTTP_EV_HEADERS_DONE:
+		snprintf(m, sizeof(m), "{D}");
+		break;
+	case TS_HTTP_EV_MSG_END:
+		snprintf(m, sizeof(m), "{M:%s}", r->sum);
+		break;
+	case TS_HTTP_EV_UPGRADE:
+		snprintf(m, sizeof(m), "{U}");
+		break;
+	case TS_HTTP_EV_NOT_HTTP:
+		snprintf(m, sizeof(m), "{X}");
+		break;
+	default:
+		snprintf(m, sizeof(m), "{Z:%s}", r->sum);
+		break;
+	}
+	return put(out, at, m, strlen(m));
+}
+
+/* The stream with the run's events written in; returns its length. */
+static size_t render(const struct run *run, const char *in, size_t len,
+		     char *out)
+{
+	size_t at = 0, k = 0;
+
+	for (size_t off = 0; off <= len; off++) {
+		while (k < run->n && run->r[k].off == off)
+			at = put_marker(out, at, &run->r[k++]);
+		if (off < len)
+			at = put(out, at, in + off, 1);
+	}
+	REQUIRE(k == run->n); /* offsets never go backwards */
+	return at;
+}
+
+/* Strip the markers of an annotation: the bytes to feed. */
+static size_t strip(const char *ann, size_t ann_len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ann_len; i++) {
+		if (ann[i] == '{') {
+			while (ann[i] != '}')
+				i++;
+			continue;
+		}
+		out[n++] = ann[i];
+	}
+	return n;
+}
+
+/* Printable form of some bytes, for failure messages. */
+static const char *show(const char *s, size_t n, char *out, size_t size)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < n && at + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r' || c == '\n')
+			at += (size_t)snprintf(out + at, size - at, "\\%c",
+					       c == '\r' ? 'r' : 'n');
+		else if (c < 0x20 || c >= 0x7f)
+			at += (size_t)snprintf(out + at, size - at, "\\x%02x",
+					       c);
+		else
+			out[at++] = (char)c;
+	}
+	out[at] = '\0';
+	return out;
+}
+
+static void assert_text(const char *what, const char *want, size_t want_len,
+			const char *got, size_t got_len)
+{
+	static char a[4 * TEXT_MAX + 8], b[4 * TEXT_MAX + 8];
+
+	if (want_len == got_len && !memcmp(want, got, want_len))
+		return;
+	ck_abort_msg("%s\n want: %s\n  got: %s", what,
+		     show(want, want_len, a, sizeof(a)),
+		     show(got, got_len, b, sizeof(b)));
+}
+
+/* --- feeding ------------------------------------------------------------ */
+
+static void record(struct run *run, const struct ts_http_parser *p,
+		   enum ts_http_event ev, uint64_t off)
+{
+	struct rec *r;
+
+	REQUIRE(run->n < MAX_RECS);
+	r = &run->r[run->n++];
+	memset(r, 0, sizeof(*r));
+	r->ev = (uint8_t)ev;
+	r->off = off;
+	switch ((int)ev) {
+	case TS_HTTP_EV_MSG_BEGIN:
+		REQUIRE(ts_http_in_message(p));
+		break;
+	case TS_HTTP_EV_HEADER_VALUE:
+		r->header = p->header;
+		break;
+	case TS_HTTP_EV_HEADERS_DONE:
+		/* Every byte since the previous message is head. */
+		if (p->header_bytes != off - run->msg_start)
+			ck_abort_msg("header_bytes %" PRIu64 ", head %" PRIu64,
+				     p->header_bytes, off - run->msg_start);
+		run->head_bytes = p->header_bytes;
+		break;
+	case TS_HTTP_EV_MSG_END:
+	case EV_EOF:
+		REQUIRE(!ts_http_in_message(p));
+		summarize(p, r->sum, sizeof(r->sum));
+		run->msg_start = off;
+		break;
+	case TS_HTTP_EV_UPGRADE:
+	case TS_HTTP_EV_NOT_HTTP:
+		REQUIRE(ts_http_is_dead(p));
+		break;
+	}
+}
+
+/*
+ * Feed one piece the way the socket hooks do: call until NONE, which also
+ * collects events due at the very end of the piece.
+ */
+static void deliver(struct ts_http_parser *p, const char *buf, size_t len,
+		    uint64_t *off, struct run *run, bool naive)
+{
+	enum ts_http_event ev;
+	int calls = 0, max_calls = 16 + (int)len * 4;
+
+	do {
+		if (naive && !len)
+			break;
+		bool dead = ts_http_is_dead(p);
+		size_t n = ts_http_feed(p, buf, len, &ev);
+
+		REQUIRE(++calls < max_calls);
+		REQUIRE(n <= len);
+		if (ev == TS_HTTP_EV_NONE)
+			REQUIRE(n == len); /* NONE: all taken */
+		if (dead)
+			REQUIRE(ev == TS_HTTP_EV_NONE);
+		buf += n;
+		len -= n;
+		*off += n;
+		if (ev != TS_HTTP_EV_NONE)
+			record(run, p, ev, *off);
+	} while (ev != TS_HTTP_EV_NONE);
+}
+
+static size_t next_piece(struct feeder *f, size_t left, size_t fed)
+{
+	switch (f->mode) {
+	case FEED_WHOLE:
+		return left;
+	case FEED_CUT:
+		return fed < f->cut ? f->cut - fed : left;
+	case FEED_BYTES:
+		return 1;
+	default: {
+		/* Mostly small pieces, sometimes large ones. */
+		size_t n = rng_next(&f->rng) % 4 ? 1 + rng_next(&f->rng) % 7 :
+						   1 + rng_next(&f->rng) % left;
+
+		return n < left ? n : left;
+	}
+	}
+}
+
+/* Run a stream of `kind` through a fresh parser; `eof` ends it by close. */
+static void run_stream(const struct tcase *tc, const char *in, size_t len,
+		       struct feeder *f, bool eof, struct run *run)
+{
+	struct ts_http_parser p;
+	uint64_t off = 0;
+	size_t fed = 0;
+
+	memset(run, 0, sizeof(*run));
+	ts_http_parser_init(&p, tc->kind, tc->max ? tc->max : MAX_HEAD);
+	if (tc->expect)
+		ts_http_parser_expect(&p, tc->expect);
+	while (fed < len) {
+		size_t n = next_piece(f, len - fed, fed);
+		const char *buf = in + fed;
+
+		if (n > len - fed)
+			n = len - fed;
+		if (f->guard_end) {
+			memcpy(f->guard_end - n, buf, n);
+			buf = f->guard_end - n;
+		}
+		deliver(&p, buf, n, &off, run, f->naive);
+		fed += n;
+	}
+	/* Nothing is left pending after a call that returned NONE. */
+	if (!f->naive)
+		deliver(&p, f->guard_end ? f->guard_end : in + len, 0, &off,
+			run, false);
+	if (eof) {
+		if (ts_http_eof(&p))
+			record(run, &p, (enum ts_http_event)EV_EOF, off);
+		REQUIRE(!ts_http_eof(&p)); /* never twice */
+	}
+}
+
+/* --- the table ---------------------------------------------------------- */
+
+static const struct tcase cases[] = {
+	/* Requests. */
+	{ "get_with_query", REQ, 0, 0,
+	  ANN("{B}GET /search?q=a%20b&x=1 HTTP/1.1\r\n"
+	      "Host: {V:host}example.com\r\n"
+	      "User-Agent: {V:ua}curl/8.0\r\n"
+	      "Accept: */*\r\n"
+	      "{E}\r\n{D}"
+	      "{M:GET /search?q=a%20b&x=1 1.1 host=example.com ua=curl/8.0}") },
+	{ "post_content_length_body", REQ, 0, 0,
+	  ANN("{B}POST /submit HTTP/1.1\r\nHost: {V:host}h\r\n"
+	      "Content-Length: {V:cl}11\r\n{E}\r\n{D}"
+	      "hello world{M:POST /submit 1.1 host=h cl=11 body=11}") },
+	{ "chunked_with_extensions_and_trailers", REQ, 0, 0,
+	  ANN("{B}POST /up HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}"
+	      "5;name=val\r\nhello\r\n"
+	      "6 ; a=\"b c\"\r\n world\r\n"
+	      "A\r\n0123456789\r\n"
+	      "0;last\r\nX-Checksum: abc\r\nX-More: 1\r\n\r\n"
+	      "{M:POST /up 1.1 chunked body=21}") },
+	{ "chunked_without_trailers_then_next_request", REQ, 0, 0,
+	  ANN("{B}PUT /f HTTP/1.1\r\ntransfer-encoding: {V:te}gzip, CHUNKED\r\n"
+	      "{E}\r\n{D}3\r\nabc\r\n0\r\n\r\n{M:PUT /f 1.1 chunked body=3}"
+	      "{B}GET /n HTTP/1.1\r\n{E}\r\n{D}{M:GET /n 1.1}") },
+	{ "pipelined_requests_in_one_buffer", REQ, 0, 0,
+	  ANN("{B}GET /1 HTTP/1.1\r\nHost: {V:host}a\r\n{E}\r\n{D}"
+	      "{M:GET /1 1.1 host=a}"
+	      "{B}POST /2 HTTP/1.1\r\nContent-Length: {V:cl}3\r\n{E}\r\n{D}"
+	      "abc{M:POST /2 1.1 cl=3 body=3}"
+	      "{B}GET /3 HTTP/1.1\r\n{E}\r\n{D}{M:GET /3 1.1}") },
+	{ "leading_crlf_skipped_and_counted", REQ, 0, 0,
+	  ANN("\r\n\r\n{B}GET / HTTP/1.1\r\n{E}\r\n{D}{M:GET / 1.1}"
+	      "\r\n{B}GET /b HTTP/1.1\r\n{E}\r\n{D}{M:GET /b 1.1}") },
+	{ "stray_crlf_after_body_opens_no_message", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}2\r\n{E}\r\n{D}"
+	      "ok{M:POST / 1.1 cl=2 body=2}\r\n") },
+	{ "body_that_looks_like_http_has_no_events", REQ, 0, 0,
+	  ANN("{B}POST /x HTTP/1.1\r\nContent-Length: {V:cl}18\r\n{E}\r\n{D}"
+	      "GET / HTTP/1.1\r\n\r\n{M:POST /x 1.1 cl=18 body=18}") },
+	{ "chunk_data_that_looks_like_http_has_no_events", REQ, 0, 0,
+	  ANN("{B}POST /x HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}12\r\nGET / HTTP/1.1\r\n\r\n\r\n0\r\n\r\n"
+	      "{M:POST /x 1.1 chunked body=18}") },
+	{ "no_headers_at_all_still_headers_end", REQ, 0, 0,
+	  ANN("{B}OPTIONS * HTTP/1.1\r\n{E}\r\n{D}{M:OPTIONS * 1.1}") },
+	{ "http10_request_defaults_to_close", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.0\r\n{E}\r\n{D}{M:GET / 1.0 close}") },
+	{ "http10_keep_alive_is_not_close", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.0\r\nConnection: {V:conn}Keep-Alive\r\n"
+	      "{E}\r\n{D}{M:GET / 1.0}") },
+	{ "http11_connection_close_and_upgrade_tokens", REQ, 0, 0,
+	  ANN("{B}GET /ws HTTP/1.1\r\n"
+	      "Connection: {V:conn}keep-alive, Upgrade ,close;x=1\r\n"
+	      "Upgrade: {V:upgrade}websocket\r\n{E}\r\n{D}"
+	      "{M:GET /ws 1.1 close conn-upgrade upgrade}") },
+	{ "connection_token_must_be_whole", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nConnection: {V:conn}closed, x-close, "
+	      "close x\r\n{E}\r\n{D}{M:GET / 1.1}") },
+	{ "transfer_encoding_wins_over_content_length", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}100\r\n"
+	      "Transfer-Encoding: {V:te}chunked\r\n{E}\r\n{D}"
+	      "3\r\nabc\r\n0\r\n\r\n{M:POST / 1.1 cl=100 chunked body=3}") },
+	{ "transfer_encoding_last_of_several_lines", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}gzip\r\n"
+	      "Transfer-Encoding: {V:te}chunked\r\n{E}\r\n{D}"
+	      "1\r\na\r\n0\r\n\r\n{M:POST / 1.1 chunked body=1}") },
+	{ "content_length_list_of_identical_values", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}3, 3 ,3\r\n"
+	      "content-length: {V:cl}3\r\n{E}\r\n{D}"
+	      "abc{M:POST / 1.1 cl=3 body=3}") },
+	{ "content_length_zero_has_no_body", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}0\r\n{E}\r\n{D}"
+	      "{M:POST / 1.1 cl=0}") },
+	{ "content_length_int64_max_accepted", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}"
+	      "9223372036854775807\r\n{E}\r\n{D}abc") },
+	{ "empty_values_reported_before_cr", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost:{V:host}\r\nUser-Agent: \t "
+	      "{V:ua}\r\n{E}\r\n{D}{M:GET / 1.1}") },
+	{ "ows_trimmed_both_sides", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost: \t {V:host}a b \t\r\n"
+	      "User-Agent:{V:ua}x/1 (y)  \r\nHost: {V:host}second\r\n"
+	      "{E}\r\n{D}{M:GET / 1.1 host=a b ua=x/1 (y)}") },
+	{ "trace_context_captured", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\n"
+	      "traceparent: {V:tp}"
+	      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+	      "tracestate: {V:ts}congo=t61rcWkgMzE\r\n{E}\r\n{D}"
+	      "{M:GET / 1.1 tp="
+	      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	      " ts=congo=t61rcWkgMzE}") },
+	{ "method_of_16_chars_accepted", REQ, 0, 0,
+	  ANN("{B}ABCDEFGHIJKLMNOP / HTTP/1.1\r\n{E}\r\n{D}"
+	      "{M:ABCDEFGHIJKLMNOP / 1.1}") },
+	{ "obs_text_in_value_accepted", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-Name: caf\xc3\xa9\r\n{E}\r\n{D}"
+	      "{M:GET / 1.1}") },
+
+	/* Responses. */
+	{ "head_response_with_content_length_has_no_body", RESP,
+	  TS_HTTP_EXPECT_NO_BODY, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}1234\r\n{E}\r\n{D}"
+	      "{M:200 1.1 cl=1234}") },
+	{ "no_body_expectation_used_by_one_response_only", RESP,
+	  TS_HTTP_EXPECT_NO_BODY, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}5\r\n{E}\r\n{D}"
+	      "{M:200 1.1 cl=5}"
+	      "{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}5\r\n{E}\r\n{D}"
+	      "hello{M:200 1.1 cl=5 body=5}") },
+	{ "204_and_304_have_no_body", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 204 No Content\r\n{E}\r\n{D}{M:204 1.1}"
+	      "{B}HTTP/1.1 304 Not Modified\r\nContent-Length: {V:cl}99\r\n"
+	      "Transfer-Encoding: {V:te}chunked\r\n{E}\r\n{D}"
+	      "{M:304 1.1 cl=99 chunked}"
+	      "{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}2\r\n{E}\r\n{D}"
+	      "ok{M:200 1.1 cl=2 body=2}") },
+	{ "100_continue_then_200", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 100 Continue\r\n{E}\r\n{D}{M:100 1.1}"
+	      "{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}2\r\n{E}\r\n{D}"
+	      "ok{M:200 1.1 cl=2 body=2}") },
+	{ "interim_responses_keep_the_expectation", RESP,
+	  TS_HTTP_EXPECT_NO_BODY, 0,
+	  ANN("{B}HTTP/1.1 100 Continue\r\n{E}\r\n{D}{M:100 1.1}"
+	      "{B}HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n"
+	      "{E}\r\n{D}{M:103 1.1}"
+	      "{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}5\r\n{E}\r\n{D}"
+	      "{M:200 1.1 cl=5}"
+	      "{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}2\r\n{E}\r\n{D}"
+	      "ok{M:200 1.1 cl=2 body=2}") },
+	{ "101_switching_protocols_upgrades", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 101 Switching Protocols\r\n"
+	      "Upgrade: {V:upgrade}websocket\r\nConnection: {V:conn}Upgrade\r\n"
+	      "{E}\r\n{D}{M:101 1.1 conn-upgrade upgrade}{U}"
+	      "\x81\x05hello\x88\x00") },
+	{ "connect_2xx_becomes_tunnel", RESP, TS_HTTP_EXPECT_CONNECT, 0,
+	  ANN("{B}HTTP/1.1 200 Connection established\r\n{E}\r\n{D}"
+	      "{M:200 1.1}{U}\x16\x03\x01\x02\x00\x01\x00\x01\xfc") },
+	{ "connect_refused_is_an_ordinary_response", RESP,
+	  TS_HTTP_EXPECT_CONNECT, 0,
+	  ANN("{B}HTTP/1.1 407 Proxy Authentication Required\r\n"
+	      "Content-Length: {V:cl}1\r\n{E}\r\n{D}"
+	      "x{M:407 1.1 cl=1 body=1}") },
+	{ "http10_response_delimited_by_close", RESP, 0, 0,
+	  ANN("{B}HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n{E}\r\n{D}"
+	      "hello, world\r\nHTTP/1.1 200 OK\r\n\r\n"
+	      "{Z:200 1.0 close body=33}") },
+	{ "close_delimited_empty_body", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\n{E}\r\n{D}{Z:200 1.1}") },
+	{ "keep_alive_three_responses", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}3\r\n{E}\r\n{D}"
+	      "one{M:200 1.1 cl=3 body=3}"
+	      "{B}HTTP/1.1 404 Not Found\r\nTransfer-Encoding: {V:te}chunked"
+	      "\r\n{E}\r\n{D}3\r\ntwo\r\n0\r\n\r\n{M:404 1.1 chunked body=3}"
+	      "{B}HTTP/1.1 500 \r\ncontent-length: {V:cl}0\r\n{E}\r\n{D}"
+	      "{M:500 1.1 cl=0}") },
+	{ "status_line_without_reason_or_its_space", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200\r\nContent-Length: {V:cl}0\r\n{E}\r\n{D}"
+	      "{M:200 1.1 cl=0}"
+	      "{B}HTTP/1.1 404 \r\nContent-Length: {V:cl}0\r\n{E}\r\n{D}"
+	      "{M:404 1.1 cl=0}") },
+	{ "response_te_not_chunked_is_close_delimited", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nTransfer-Encoding: {V:te}chunked, gzip"
+	      "\r\nContent-Length: {V:cl}5\r\n{E}\r\n{D}abcdefg"
+	      "{Z:200 1.1 cl=5 body=7}") },
+	{ "chunked_response_with_trailer", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "Trailer: Expires\r\n{E}\r\n{D}"
+	      "1a\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n"
+	      "Expires: never\r\n\r\n{M:200 1.1 chunked body=26}") },
+	{ "http10_response_keep_alive_with_length", RESP, 0, 0,
+	  ANN("{B}HTTP/1.0 200 OK\r\nConnection: {V:conn}keep-alive\r\n"
+	      "Content-Length: {V:cl}1\r\n{E}\r\n{D}"
+	      "a{M:200 1.0 cl=1 body=1}") },
+
+	/* Not HTTP: reported at the first byte that proves it, then dead. */
+	{ "http2_preface", REQ, 0, 0,
+	  ANN("{B}PRI * HTTP/{X}2.0\r\n\r\nSM\r\n\r\n") },
+	{ "tls_client_hello_request", REQ, 0, 0,
+	  ANN("{X}\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03") },
+	{ "tls_server_hello_response", RESP, 0, 0,
+	  ANN("{X}\x16\x03\x03\x00\x5a\x02\x00\x00\x56\x03\x03") },
+	{ "redis_resp", REQ, 0, 0, ANN("{B}*1{X}\r\n$4\r\nPING\r\n") },
+	{ "get_then_binary", REQ, 0, 0,
+	  ANN("{B}GET {X}\x89PNG\r\n\x1a\n\x00\x00") },
+	{ "nul_in_header_value", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost: {V:host}a{X}\x00"
+	      "b\r\n\r\n") },
+	{ "nul_in_header_name", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHo{X}\x00st: a\r\n\r\n") },
+	{ "control_char_in_value", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: a{X}\x7f\r\n\r\n") },
+	{ "bare_lf_ends_request_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1{X}\nHost: a\r\n\r\n") },
+	{ "bare_lf_ends_header_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost: {V:host}a{X}\n\r\n") },
+	{ "bare_lf_as_empty_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r\n{X}\n") },
+	{ "bare_cr_in_header_block", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r{X}X-B: 2\r\n\r\n") },
+	{ "bare_cr_as_empty_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\n{E}\r{X}X\r\n") },
+	{ "obs_fold", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r\n{X} 2\r\n\r\n") },
+	{ "obs_fold_with_tab", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost: {V:host}a\r\n{X}\tb\r\n\r\n") },
+	{ "space_before_colon", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost{X} : a\r\n\r\n") },
+	{ "empty_header_name", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\n{X}: a\r\n\r\n") },
+	{ "conflicting_content_length_lines", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}5\r\n"
+	      "Content-Length: {V:cl}6{X}\r\n\r\nhello") },
+	{ "conflicting_content_length_list", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}5,6{X}\r\n\r\n") },
+	{ "content_length_not_digits", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}5{X}a\r\n\r\n") },
+	{ "content_length_negative", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}{X}-1\r\n\r\n") },
+	{ "content_length_empty", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}{X}\r\n\r\n") },
+	{ "content_length_two_numbers_in_one_element", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}1 {X}2\r\n\r\n") },
+	{ "content_length_overflow", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}"
+	      "922337203685477580{X}8\r\n\r\n") },
+	{ "chunk_size_not_hex", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}{X}x\r\n") },
+	{ "chunk_size_junk_after_digits", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}5{X}x\r\nhello\r\n") },
+	{ "chunk_size_overflow", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}800000000000000{X}0\r\n") },
+	{ "chunk_size_overflow_after_leading_zeros", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}0000000000000800000000000000{X}0\r\n") },
+	{ "chunk_size_int64_max_accepted", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}7fffffffffffffff\r\nHTTP/1.1 200 OK\r\n\r\n") },
+	{ "chunk_data_without_crlf", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}3\r\nabc{X}d\r\n0\r\n\r\n") },
+	{ "trailer_obs_fold", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked\r\n"
+	      "{E}\r\n{D}0\r\nX-T: 1\r\n{X} 2\r\n\r\n") },
+	{ "request_te_not_ending_in_chunked", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}chunked, gzip"
+	      "\r\nHost: {V:host}a\r\n{X}\r\n") },
+	{ "request_empty_transfer_encoding", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nTransfer-Encoding: {V:te}\r\n{X}\r\n") },
+	{ "method_of_17_chars", REQ, 0, 0,
+	  ANN("{B}ABCDEFGHIJKLMNOP{X}Q / HTTP/1.1\r\n\r\n") },
+	{ "empty_request_target", REQ, 0, 0,
+	  ANN("{B}GET {X} HTTP/1.1\r\n\r\n") },
+	{ "http_1_2_request", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.{X}2\r\n\r\n") },
+	{ "lowercase_protocol_name", REQ, 0, 0,
+	  ANN("{B}GET / {X}http/1.1\r\n\r\n") },
+	{ "http09_request_line", REQ, 0, 0, ANN("{B}GET /{X}\r\n") },
+	{ "http2_response", RESP, 0, 0, ANN("{B}HTTP/{X}2 200\r\n\r\n") },
+	{ "response_leading_crlf", RESP, 0, 0,
+	  ANN("{X}\r\nHTTP/1.1 200 OK\r\n\r\n") },
+	{ "status_with_two_digits", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 20{X}x OK\r\n\r\n") },
+	{ "status_below_100", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 {X}099 OK\r\n\r\n") },
+	{ "status_with_four_digits", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200{X}0 OK\r\n\r\n") },
+	{ "dead_after_not_http_ignores_valid_http", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX{X}\x01: a\r\n\r\n"
+	      "GET / HTTP/1.1\r\n\r\n") },
+	{ "leading_crlf_then_junk", REQ, 0, 0, ANN("\r\n{X}\x16\x03") },
+	{ "small_limit_counts_leading_crlf", REQ, 0, 24,
+	  ANN("\r\n\r\n{B}GET / HTTP/1.1\r\nA: b{X}\r\n\r\n") },
+	{ "small_limit_refuses_before_headers_end", REQ, 0, 23,
+	  ANN("{B}GET / HTTP/1.1\r\nA: b\r\n{X}\r\n") },
+	{ "small_limit_exactly_fits", REQ, 0, 24,
+	  ANN("{B}GET / HTTP/1.1\r\nA: b\r\n{E}\r\n{D}{M:GET / 1.1}") },
+};
+
+/* Feed a case with `f`; compare with its annotation. */
+static void check_case(const struct tcase *tc, struct feeder *f,
+		       const char *how)
+{
+	static char in[TEXT_MAX], got[TEXT_MAX];
+	static struct run run;
+	char what[160];
+	size_t len = strip(tc->ann, tc->ann_len, in);
+	size_t n;
+
+	run_stream(tc, in, len, f, true, &run);
+	n = render(&run, in, len, got);
+	snprintf(what, sizeof(what), "case %s, %s", tc->name, how);
+	assert_text(what, tc->ann, tc->ann_len, got, n);
+}
+
+START_TEST(test_table_streams_give_exact_events_offsets_and_fields)
+{
+	struct feeder f = { .mode = FEED_WHOLE };
+
+	check_case(&cases[_i], &f, "whole");
+}
+END_TEST
+
+START_TEST(test_every_single_cut_point_gives_the_same_events)
+{
+	static char in[TEXT_MAX];
+	char how[64];
+	size_t len = strip(cases[_i].ann, cases[_i].ann_len, in);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct feeder f = { .mode = FEED_CUT, .cut = cut };
+
+		snprintf(how, sizeof(how), "cut at %zu", cut);
+		check_case(&cases[_i], &f, how);
+	}
+}
+END_TEST
+
+START_TEST(test_byte_by_byte_gives_the_same_events)
+{
+	struct feeder f = { .mode = FEED_BYTES };
+
+	check_case(&cases[_i], &f, "byte by byte");
+}
+END_TEST
+
+START_TEST(test_random_piece_sizes_give_the_same_events)
+{
+	char how[64];
+
+	for (int iter = 0; iter < 300; iter++) {
+		struct feeder f = { .mode = FEED_RANDOM,
+				    .rng = 0x5eed0000u + (uint64_t)iter };
+
+		snprintf(how, sizeof(how), "random pieces, seed %d", iter);
+		check_case(&cases[_i], &f, how);
+	}
+}
+END_TEST
+
+/* A guard page right after `room` writable bytes; returns its start. */
+static char *guard_map(size_t room, size_t *maplen)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t data = (room + page - 1) / page * page;
+	char *map;
+
+	*maplen = data + page;
+	map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(map != MAP_FAILED);
+	ck_assert_int_eq(mprotect(map + data, page, PROT_NONE), 0);
+	return map + data;
+}
+
+static bool is_before_event(uint8_t ev)
+{
+	return ev == TS_HTTP_EV_MSG_BEGIN || ev == TS_HTTP_EV_HEADER_VALUE ||
+	       ev == TS_HTTP_EV_HEADERS_END || ev == TS_HTTP_EV_NOT_HTTP;
+}
+
+/*
+ * The events a prefix of k bytes must give: everything before its end,
+ * plus the "after" events at its end (a "before" event needs its byte).
+ * A naive caller, which stops once its bytes are used up, gets only the
+ * first of those: the call that took the last byte reports it.
+ */
+static void due_events(const struct run *full, size_t k, bool naive,
+		       struct run *due)
+{
+	bool first_at_end = true;
+
+	due->n = 0;
+	for (size_t j = 0; j < full->n; j++) {
+		const struct rec *r = &full->r[j];
+
+		if (r->off < k) {
+			due->r[due->n++] = *r;
+		} else if (r->off == k && !is_before_event(r->ev)) {
+			if (!naive || first_at_end)
+				due->r[due->n++] = *r;
+			first_at_end = false;
+		}
+	}
+}
+
+/*
+ * Every piece, whole stream or single byte, ends right at a PROT_NONE
+ * page, so a read past it kills the test.  Every prefix, fed whole right
+ * before the guard page, gives exactly the events due within it, to the
+ * caller that loops until NONE and to the one that stops at len == 0.
+ */
+START_TEST(test_no_read_past_any_piece_and_prefixes_give_due_events)
+{
+	const struct tcase *tc = &cases[_i];
+	static char in[TEXT_MAX], got[TEXT_MAX], want[TEXT_MAX];
+	static struct run full, run, due;
+	size_t maplen, len = strip(tc->ann, tc->ann_len, in);
+	char *end = guard_map(len, &maplen);
+	struct feeder f = { .mode = FEED_BYTES, .guard_end = end };
+
+	check_case(tc, &f, "byte by byte before a guard page");
+	f.mode = FEED_WHOLE;
+	check_case(tc, &f, "whole before a guard page");
+	run_stream(tc, in, len, &f, false, &full);
+	for (size_t k = 0; k <= len; k++) {
+		for (int naive = 0; naive < 2; naive++) {
+			char how[96];
+			size_t gn, wn;
+
+			f.naive = naive;
+			due_events(&full, k, naive, &due);
+			run_stream(tc, in, k, &f, false, &run);
+			gn = render(&run, in, k, got);
+			wn = render(&due, in, k, want);
+			snprintf(how, sizeof(how), "case %s, prefix of %zu%s",
+				 tc->name, k, naive ? ", naive caller" : "");
+			assert_text(how, want, wn, got, gn);
+		}
+	}
+	munmap(end - (maplen - (size_t)sysconf(_SC_PAGESIZE)), maplen);
+}
+END_TEST
+
+/* --- generated streams -------------------------------------------------- */
+
+/*
+ * Feed `len` bytes in pieces of `piece`: the first event not in `ok_mask`
+ * (NONE if none came), and in *at its stream offset.
+ */
+static enum ts_http_event first_event_not_in(struct ts_http_parser *p,
+					     const char *in, size_t len,
+					     size_t piece, unsigned ok_mask,
+					     uint64_t *at)
+{
+	uint64_t off = 0;
+
+	while (off < len) {
+		size_t want = len - off < piece ? len - off : piece;
+		enum ts_http_event ev;
+		size_t n = ts_http_feed(p, in + off, want, &ev);
+
+		off += n;
+		if (ev != TS_HTTP_EV_NONE && !(ok_mask & (1u << ev))) {
+			*at = off;
+			return ev;
+		}
+	}
+	*at = off;
+	return TS_HTTP_EV_NONE;
+}
+
+#define OK_BEGIN (1u << TS_HTTP_EV_MSG_BEGIN)
+#define OK_VALUE (1u << TS_HTTP_EV_HEADER_VALUE)
+#define OK_END (1u << TS_HTTP_EV_HEADERS_END)
+#define OK_HEAD (OK_BEGIN | OK_VALUE | OK_END | (1u << TS_HTTP_EV_HEADERS_DONE))
+
+START_TEST(test_100k_header_line_dies_at_byte_8193)
+{
+	size_t big = 100 * 1024, len;
+	char *in = malloc(big + 64);
+	size_t pieces[] = { SIZE_MAX, 1, 4096, 8191, 8192, 8193 };
+
+	ck_assert_ptr_nonnull(in);
+	len = (size_t)sprintf(in, "GET / HTTP/1.1\r\nX-Big: ");
+	memset(in + len, 'a', big);
+	len += big;
+	len += (size_t)sprintf(in + len, "\r\n\r\n");
+	for (size_t i = 0; i < TS_ARRAY_SIZE(pieces); i++) {
+		struct ts_http_parser p;
+		uint64_t at;
+
+		ts_http_parser_init(&p, REQ, 8192);
+		ck_assert_int_eq(first_event_not_in(&p, in, len, pieces[i],
+						    OK_BEGIN, &at),
+				 TS_HTTP_EV_NOT_HTTP);
+		/* Before byte 8193: 8192 bytes taken, not one more. */
+		ck_assert_uint_eq(at, 8192);
+		ck_assert_uint_eq(p.header_bytes, 8192);
+		ck_assert(ts_http_is_dead(&p));
+	}
+	free(in);
+}
+END_TEST
+
+START_TEST(test_10k_small_headers_die_at_byte_8193)
+{
+	size_t len = 0;
+	char *in = malloc(10000 * 32 + 64);
+	size_t pieces[] = { SIZE_MAX, 1, 7, 1000 };
+
+	ck_assert_ptr_nonnull(in);
+	len += (size_t)sprintf(in, "GET / HTTP/1.1\r\n");
+	for (int i = 0; i < 10000; i++)
+		len += (size_t)sprintf(in + len, "X-%d: v%d\r\n", i, i % 7);
+	len += (size_t)sprintf(in + len, "\r\n");
+	for (size_t i = 0; i < TS_ARRAY_SIZE(pieces); i++) {
+		struct ts_http_parser p;
+		uint64_t at;
+
+		ts_http_parser_init(&p, REQ, 8192);
+		ck_assert_int_eq(first_event_not_in(&p, in, len, pieces[i],
+						    OK_BEGIN, &at),
+				 TS_HTTP_EV_NOT_HTTP);
+		ck_assert_uint_eq(at, 8192);
+	}
+	free(in);
+}
+END_TEST
+
+/* A request head of exactly `total` bytes (one X-Pad header). */
+static size_t padded_head(char *out, size_t total)
+{
+	size_t len = (size_t)sprintf(out, "GET / HTTP/1.1\r\nX-Pad: ");
+	size_t pad = total - len - 4;
+
+	memset(out + len, 'p', pad);
+	len += pad;
+	memcpy(out + len, "\r\n\r\n", 4);
+	return len + 4;
+}
+
+START_TEST(test_head_of_exactly_max_accepted_one_more_rejected)
+{
+	static char in[9000];
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+	uint64_t at;
+	size_t len;
+
+	len = padded_head(in, 8192);
+	ts_http_parser_init(&p, REQ, 8192);
+	ck_assert_int_eq(first_event_not_in(&p, in, len, 1,
+					    OK_BEGIN | OK_END,
+					    &at),
+			 TS_HTTP_EV_HEADERS_DONE);
+	ck_assert_uint_eq(at, 8192);
+	ck_assert_uint_eq(p.header_bytes, 8192);
+	ck_assert_uint_eq(ts_http_feed(&p, "", 0, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_END);
+
+	/*
+	 * One byte more: the empty line's CR (byte 8192) already proves the
+	 * head cannot fit, and refusing there spares the caller a
+	 * HEADERS_END it would act on.
+	 */
+	len = padded_head(in, 8193);
+	ts_http_parser_init(&p, REQ, 8192);
+	ck_assert_int_eq(first_event_not_in(&p, in, len, 1, OK_BEGIN, &at),
+			 TS_HTTP_EV_NOT_HTTP);
+	ck_assert_uint_eq(at, 8191);
+
+	/* A longer value: dies before byte 8193, inside the value. */
+	len = padded_head(in, 8200);
+	ts_http_parser_init(&p, REQ, 8192);
+	ck_assert_int_eq(first_event_not_in(&p, in, len, 3, OK_BEGIN, &at),
+			 TS_HTTP_EV_NOT_HTTP);
+	ck_assert_uint_eq(at, 8192);
+}
+END_TEST
+
+/* Feed a whole stream; the parser is left for the test to inspect. */
+static void feed_all(struct ts_http_parser *p, const char *in, size_t len)
+{
+	enum ts_http_event ev;
+
+	do {
+		size_t n = ts_http_feed(p, in, len, &ev);
+
+		ck_assert(ev != TS_HTTP_EV_NOT_HTTP);
+		in += n;
+		len -= n;
+	} while (ev != TS_HTTP_EV_NONE);
+}
+
+START_TEST(test_traceparent_first_kept_every_line_counted)
+{
+	static const char in[] =
+		"GET / HTTP/1.1\r\n"
+		"TraceParent: 00-11111111111111111111111111111111-"
+		"2222222222222222-01\r\n"
+		"TRACEPARENT: 00-33333333333333333333333333333333-"
+		"4444444444444444-01\r\n"
+		"traceparent:\r\n\r\n";
+	struct ts_http_parser p;
+
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	feed_all(&p, in, sizeof(in) - 1);
+	ck_assert_uint_eq(p.traceparent_count, 3);
+	ck_assert_str_eq(p.traceparent, "00-11111111111111111111111111111111-"
+					"2222222222222222-01");
+	ck_assert_uint_eq(p.traceparent_s.len, 55);
+	ck_assert(!p.traceparent_s.cut);
+}
+END_TEST
+
+START_TEST(test_tracestate_lines_joined_in_order)
+{
+	static const char in[] = "GET / HTTP/1.1\r\n"
+				 "tracestate: a=1, b=2 \r\n"
+				 "X-Other: z\r\n"
+				 "TraceState:\t c=3\r\n"
+				 "tracestate:  \r\n"
+				 "TRACESTATE: d=4\r\n\r\n";
+	struct ts_http_parser p;
+
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	feed_all(&p, in, sizeof(in) - 1);
+	ck_assert_str_eq(p.tracestate, "a=1, b=2,c=3,d=4");
+	ck_assert_uint_eq(p.tracestate_s.len, strlen("a=1, b=2,c=3,d=4"));
+	ck_assert(!p.tracestate_s.cut);
+}
+END_TEST
+
+START_TEST(test_tracestate_cut_at_its_cap_and_flagged)
+{
+	static char in[4096];
+	struct ts_http_parser p;
+	size_t len = (size_t)sprintf(in, "GET / HTTP/1.1\r\n");
+
+	/* 20 lines of 30 bytes: 20 * 30 + 19 commas = 619 > 512. */
+	for (int i = 0; i < 20; i++)
+		len += (size_t)sprintf(in + len, "tracestate: k%02d=%026d\r\n",
+				       i, i);
+	len += (size_t)sprintf(in + len, "\r\n");
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	feed_all(&p, in, len);
+	ck_assert_uint_eq(p.tracestate_s.len, TS_HTTP_TS_MAX);
+	ck_assert(p.tracestate_s.cut);
+	ck_assert_uint_eq(strlen(p.tracestate), TS_HTTP_TS_MAX);
+	ck_assert(!strncmp(p.tracestate, "k00=00000000000000000000000000,k01=",
+			   35));
+}
+END_TEST
+
+START_TEST(test_long_values_cut_at_their_caps_trailing_space_is_no_cut)
+{
+	static char in[8192];
+	struct ts_http_parser p;
+	size_t len = (size_t)sprintf(in, "GET /");
+
+	memset(in + len, 't', 1500);
+	len += 1500;
+	len += (size_t)sprintf(in + len, " HTTP/1.1\r\nHost: ");
+	memset(in + len, 'h', 300);
+	len += 300;
+	len += (size_t)sprintf(in + len, "\r\nUser-Agent: ");
+	memset(in + len, 'u', TS_HTTP_UA_MAX);
+	len += TS_HTTP_UA_MAX;
+	len += (size_t)sprintf(in + len, "   \r\ntraceparent: ");
+	memset(in + len, 'x', 70);
+	len += 70;
+	len += (size_t)sprintf(in + len, "\r\n\r\n");
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	feed_all(&p, in, len);
+	ck_assert_uint_eq(p.target_s.len, TS_HTTP_TARGET_MAX);
+	ck_assert(p.target_s.cut);
+	ck_assert_uint_eq(strlen(p.target), TS_HTTP_TARGET_MAX);
+	ck_assert_uint_eq(p.host_s.len, TS_HTTP_HOST_MAX);
+	ck_assert(p.host_s.cut);
+	ck_assert_uint_eq(strlen(p.host), TS_HTTP_HOST_MAX);
+	/* Exactly the cap, then only white space: kept whole. */
+	ck_assert_uint_eq(p.user_agent_s.len, TS_HTTP_UA_MAX);
+	ck_assert(!p.user_agent_s.cut);
+	ck_assert_uint_eq(p.traceparent_s.len, TS_HTTP_TP_MAX);
+	ck_assert(p.traceparent_s.cut);
+}
+END_TEST
+
+START_TEST(test_mixed_case_names_are_recognised)
+{
+	static const char in[] = "POST / HTTP/1.1\r\n"
+				 "hOsT: h\r\n"
+				 "USER-AGENT: u\r\n"
+				 "CoNtEnT-LeNgTh: 100\r\n"
+				 "TRANSFER-encoding: Chunked\r\n"
+				 "CONNECTION: CLOSE\r\n"
+				 "UpGrAdE: x\r\n\r\n";
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+	size_t n, off = 0, len = sizeof(in) - 1;
+	unsigned seen = 0;
+
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	do {
+		n = ts_http_feed(&p, in + off, len - off, &ev);
+		off += n;
+		if (ev == TS_HTTP_EV_HEADER_VALUE)
+			seen |= 1u << p.header;
+	} while (ev != TS_HTTP_EV_HEADERS_DONE);
+	ck_assert_uint_eq(seen, (1u << TS_HDR_HOST) |
+					(1u << TS_HDR_USER_AGENT) |
+					(1u << TS_HDR_CONTENT_LENGTH) |
+					(1u << TS_HDR_TRANSFER_ENCODING) |
+					(1u << TS_HDR_CONNECTION) |
+					(1u << TS_HDR_UPGRADE));
+	ck_assert_str_eq(p.host, "h");
+	ck_assert_str_eq(p.user_agent, "u");
+	ck_assert_int_eq(p.content_length, 100);
+	ck_assert(p.chunked && p.conn_close && p.has_upgrade);
+}
+END_TEST
+
+/* The method token accepts exactly RFC 9110 tchar, nothing else. */
+START_TEST(test_method_accepts_exactly_tchar)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+				    "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	for (int c = 0; c < 256; c++) {
+		char in[32];
+		struct ts_http_parser p;
+		enum ts_http_event ev;
+		uint64_t at;
+		bool want = c && strchr(tchar, c);
+		size_t len = (size_t)snprintf(in, sizeof(in),
+					      "Ax / HTTP/1.1\r\n\r\n");
+
+		in[1] = (char)c;
+		ts_http_parser_init(&p, REQ, MAX_HEAD);
+		ev = first_event_not_in(&p, in, len, SIZE_MAX,
+					OK_BEGIN | OK_END,
+					&at);
+		ck_assert_msg(want == (ev == TS_HTTP_EV_HEADERS_DONE),
+			      "byte 0x%02x", c);
+	}
+}
+END_TEST
+
+START_TEST(test_get_then_random_binary_is_not_http)
+{
+	uint64_t rng = 42;
+
+	for (int iter = 0; iter < 2000; iter++) {
+		char in[64] = "GET ";
+		struct ts_http_parser p;
+		uint64_t at;
+
+		for (size_t i = 4; i < sizeof(in); i++)
+			in[i] = (char)rng_next(&rng);
+		ts_http_parser_init(&p, REQ, MAX_HEAD);
+		ck_assert_int_eq(first_event_not_in(&p, in, sizeof(in),
+						    1 + (size_t)iter % 5,
+						    OK_BEGIN, &at),
+				 TS_HTTP_EV_NOT_HTTP);
+		ck_assert(ts_http_is_dead(&p));
+	}
+}
+END_TEST
+
+START_TEST(test_dead_parser_takes_everything_silently)
+{
+	static const char ok[] = "GET / HTTP/1.1\r\n\r\n";
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ck_assert_uint_eq(ts_http_feed(&p, "\x16\x03", 2, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NOT_HTTP);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(ts_http_feed(&p, ok, sizeof(ok) - 1, &ev),
+				  sizeof(ok) - 1);
+		ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+		ck_assert_uint_eq(ts_http_feed(&p, ok, 0, &ev), 0);
+		ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+	}
+	ck_assert(ts_http_is_dead(&p));
+	ck_assert(!ts_http_in_message(&p));
+	ck_assert(!ts_http_eof(&p));
+}
+END_TEST
+
+/*
+ * The end-of-input contract: the call that takes the last byte reports
+ * the first event due there; further ones come from calls with len 0,
+ * which consume nothing and then say NONE.
+ */
+START_TEST(test_events_due_at_end_of_input_come_from_len0_calls)
+{
+	static const char in[] = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+	size_t len = sizeof(in) - 1;
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ck_assert_uint_eq(ts_http_feed(&p, in, len, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_BEGIN);
+	ck_assert_uint_eq(ts_http_feed(&p, in, len, &ev), len - 2);
+	ck_assert_int_eq(ev, TS_HTTP_EV_HEADERS_END);
+	ck_assert_uint_eq(ts_http_feed(&p, in + len - 2, 2, &ev), 2);
+	ck_assert_int_eq(ev, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert(ts_http_in_message(&p));
+	ck_assert_uint_eq(ts_http_feed(&p, NULL, 0, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_END);
+	ck_assert(!ts_http_in_message(&p));
+	ck_assert_uint_eq(ts_http_feed(&p, NULL, 0, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_UPGRADE);
+	ck_assert(ts_http_is_dead(&p));
+	ck_assert_uint_eq(ts_http_feed(&p, NULL, 0, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+}
+END_TEST
+
+static size_t feed_until(struct ts_http_parser *p, const char *in, size_t len,
+			 enum ts_http_event want)
+{
+	size_t off = 0;
+	enum ts_http_event ev;
+
+	do {
+		off += ts_http_feed(p, in + off, len - off, &ev);
+		ck_assert(ev != TS_HTTP_EV_NONE || off == len);
+		ck_assert(ev != TS_HTTP_EV_NONE);
+	} while (ev != want);
+	return off;
+}
+
+START_TEST(test_eof_ends_only_close_delimited_bodies_once)
+{
+	static const char close_resp[] = "HTTP/1.1 200 OK\r\n\r\nabc";
+	static const char cl_resp[] = "HTTP/1.1 200 OK\r\n"
+				      "Content-Length: 5\r\n\r\nabc";
+	static const char chunk_resp[] = "HTTP/1.1 200 OK\r\n"
+					 "Transfer-Encoding: chunked\r\n\r\n"
+					 "3\r\nabc\r\n";
+	static const char nobody[] = "HTTP/1.1 204 No Content\r\n\r\n";
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+
+	/* Close-delimited: true once; nothing is parsed afterwards. */
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_all(&p, close_resp, sizeof(close_resp) - 1);
+	ck_assert(ts_http_in_message(&p));
+	ck_assert_uint_eq(p.body_bytes, 3);
+	ck_assert(ts_http_eof(&p));
+	ck_assert(!ts_http_in_message(&p));
+	ck_assert(!ts_http_eof(&p));
+	ck_assert_uint_eq(ts_http_feed(&p, "x", 1, &ev), 1);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+
+	/* Truncated Content-Length body, chunked body, head: false. */
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_all(&p, cl_resp, sizeof(cl_resp) - 1);
+	ck_assert(!ts_http_eof(&p));
+	ck_assert(ts_http_in_message(&p));
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_all(&p, chunk_resp, sizeof(chunk_resp) - 1);
+	ck_assert(!ts_http_eof(&p));
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_all(&p, "HTTP/1.1 200 OK\r\nHost", 21);
+	ck_assert(!ts_http_eof(&p));
+	ck_assert(ts_http_in_message(&p));
+
+	/* Between messages, and before any: false. */
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ck_assert(!ts_http_eof(&p));
+	feed_all(&p, nobody, sizeof(nobody) - 1);
+	ck_assert(!ts_http_in_message(&p));
+	ck_assert(!ts_http_eof(&p));
+
+	/*
+	 * A caller that stopped at len == 0 after HEADERS_DONE of a
+	 * body-less message: eof completes it, exactly once.
+	 */
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_until(&p, nobody, sizeof(nobody) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert(ts_http_in_message(&p));
+	ck_assert(ts_http_eof(&p));
+	ck_assert(!ts_http_eof(&p));
+	ck_assert_uint_eq(ts_http_feed(&p, NULL, 0, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+}
+END_TEST
+
+/* Fields of a response stay readable at MSG_END; reset at MSG_BEGIN. */
+START_TEST(test_fields_reset_at_next_message_not_at_msg_end)
+{
+	static const char in[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+				 "Transfer-Encoding: chunked\r\n\r\n"
+				 "0\r\n\r\nHTTP/1.1 404 NF\r\n\r\n";
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+	size_t off;
+
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	off = feed_until(&p, in, sizeof(in) - 1, TS_HTTP_EV_MSG_END);
+	ck_assert_uint_eq(p.status, 200);
+	ck_assert(p.chunked);
+	ck_assert_int_eq(p.content_length, 1);
+	ck_assert_uint_eq(ts_http_feed(&p, in + off, sizeof(in) - 1 - off, &ev),
+			  0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_BEGIN);
+	ck_assert_uint_eq(p.status, 0);
+	ck_assert(!p.chunked);
+	ck_assert_int_eq(p.content_length, -1);
+	ck_assert_uint_eq(p.header_bytes, 0);
+}
+END_TEST
+
+START_TEST(test_trailer_section_bounded_by_max_header_bytes)
+{
+	static char in[4096];
+	struct ts_http_parser p;
+	uint64_t at;
+	size_t len = (size_t)sprintf(in, "POST / HTTP/1.1\r\n"
+					 "Transfer-Encoding: chunked\r\n\r\n"
+					 "0\r\n");
+	size_t body_start = strlen("POST / HTTP/1.1\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n0\r\n");
+
+	for (int i = 0; i < 100; i++)
+		len += (size_t)sprintf(in + len, "X-T%02d: vvvvvvvvvv\r\n", i);
+	len += (size_t)sprintf(in + len, "\r\n");
+	ts_http_parser_init(&p, REQ, 256);
+	ck_assert_int_eq(first_event_not_in(&p, in, len, 5,
+					    OK_HEAD, &at),
+			 TS_HTTP_EV_NOT_HTTP);
+	ck_assert_uint_eq(at, body_start + 256);
+}
+END_TEST
+
+START_TEST(test_chunk_extension_line_bounded)
+{
+	static char in[8192];
+	struct ts_http_parser p;
+	uint64_t at;
+	size_t head = (size_t)sprintf(in, "POST / HTTP/1.1\r\n"
+					  "Transfer-Encoding: chunked\r\n\r\n");
+	size_t len = head;
+
+	in[len++] = '1';
+	in[len++] = ';';
+	memset(in + len, 'e', 5000);
+	len += 5000;
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ck_assert_int_eq(first_event_not_in(&p, in, len, SIZE_MAX,
+					    OK_HEAD, &at),
+			 TS_HTTP_EV_NOT_HTTP);
+	ck_assert_uint_eq(at, head + CHUNK_LINE_MAX);
+}
+END_TEST
+
+/* A large body is skipped in one step per call, not walked. */
+START_TEST(test_content_length_body_taken_in_one_call)
+{
+	static const char head[] = "POST / HTTP/1.1\r\n"
+				   "Content-Length: 1000000\r\n\r\n";
+	char *body = calloc(1, 1000000);
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+
+	ck_assert_ptr_nonnull(body);
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	feed_until(&p, head, sizeof(head) - 1, TS_HTTP_EV_HEADERS_DONE);
+	/* Body bytes are not looked at: NULs there are fine. */
+	ck_assert_uint_eq(ts_http_feed(&p, body, 1000000, &ev), 1000000);
+	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_END);
+	ck_assert_uint_eq(p.body_bytes, 1000000);
+	free(body);
+}
+END_TEST
+
+/* sendfile() bytes: only counted bodies can be skipped unseen. */
+START_TEST(test_skip_body_only_where_the_framing_is_a_count)
+{
+	static const char cl[] = "HTTP/1.1 200 OK\r\n"
+				 "Content-Length: 10\r\n\r\n";
+	static const char close_resp[] = "HTTP/1.1 200 OK\r\n\r\n";
+	static const char chunked[] = "HTTP/1.1 200 OK\r\n"
+				      "Transfer-Encoding: chunked\r\n\r\n";
+	struct ts_http_parser p;
+	enum ts_http_event ev;
+
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_until(&p, cl, sizeof(cl) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert(ts_http_skip_body(&p, 4));
+	ck_assert_uint_eq(ts_http_feed(&p, "ab", 2, &ev), 2);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+	ck_assert(ts_http_skip_body(&p, 4));
+	ck_assert_uint_eq(ts_http_feed(&p, NULL, 0, &ev), 0);
+	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_END);
+	ck_assert_uint_eq(p.body_bytes, 10);
+	ck_assert(!ts_http_in_message(&p));
+
+	/* More than the body has left: the stream is out of step. */
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_until(&p, cl, sizeof(cl) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert(!ts_http_skip_body(&p, 11));
+	ck_assert(ts_http_is_dead(&p));
+
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_until(&p, close_resp, sizeof(close_resp) - 1,
+		   TS_HTTP_EV_HEADERS_DONE);
+	ck_assert(ts_http_skip_body(&p, 1u << 20));
+	ck_assert(ts_http_eof(&p));
+	ck_assert_uint_eq(p.body_bytes, 1u << 20);
+
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	feed_until(&p, chunked, sizeof(chunked) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert(!ts_http_skip_body(&p, 1));
+	ck_assert(ts_http_is_dead(&p));
+}
+END_TEST
+
+/* Declared here too until suites.h lists http_parse. */
+Suite *ts_test_http_parse_suite(void);
+
+Suite *ts_test_http_parse_suite(void)
+{
+	Suite *s = suite_create("http_parse");
+	TCase *tc = tcase_create("http_parse");
+	int n = (int)TS_ARRAY_SIZE(cases);
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_table_streams_give_exact_events_offsets_and_fields,
+			    0, n);
+	tcase_add_loop_test(tc, test_every_single_cut_point_gives_the_same_events,
+			    0, n);
+	tcase_add_loop_test(tc, test_byte_by_byte_gives_the_same_events, 0, n);
+	tcase_add_loop_test(tc, test_random_piece_sizes_give_the_same_events,
+			    0, n);
+	tcase_add_loop_test(tc, test_no_read_past_any_piece_and_prefixes_give_due_events,
+			    0, n);
+	tcase_add_test(tc, test_100k_header_line_dies_at_byte_8193);
+	tcase_add_test(tc, test_10k_small_headers_die_at_byte_8193);
+	tcase_add_test(tc, test_head_of_exactly_max_accepted_one_more_rejected);
+	tcase_add_test(tc, test_traceparent_first_kept_every_line_counted);
+	tcase_add_test(tc, test_tracestate_lines_joined_in_order);
+	tcase_add_test(tc, test_tracestate_cut_at_its_cap_and_flagged);
+	tcase_add_test(tc, test_long_values_cut_at_their_caps_trailing_space_is_no_cut);
+	tcase_add_test(tc, test_mixed_case_names_are_recognised);
+	tcase_add_test(tc, test_method_accepts_exactly_tchar);
+	tcase_add_test(tc, test_get_then_random_binary_is_not_http);
+	tcase_add_test(tc, test_dead_parser_takes_everything_silently);
+	tcase_add_test(tc, test_events_due_at_end_of_input_come_from_len0_calls);
+	tcase_add_test(tc, test_eof_ends_only_close_delimited_bodies_once);
+	tcase_add_test(tc, test_fields_reset_at_next_message_not_at_msg_end);
+	tcase_add_test(tc, test_trailer_section_bounded_by_max_header_bytes);
+	tcase_add_test(tc, test_chunk_extension_line_bounded);
+	tcase_add_test(tc, test_content_length_body_taken_in_one_call);
+	tcase_add_test(tc, test_skip_body_only_where_the_framing_is_a_count);
+	suite_add_tcase(s, tc);
+	return s;
+}
