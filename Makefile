@@ -62,7 +62,7 @@ APP_SRCS := $(sort $(wildcard tests/apps/*.c))
 APP_BINS := $(APP_SRCS:tests/apps/%.c=$(BUILD)/tests/apps/%)
 
 .PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
-	check-static unit integration clean
+	check-static unit integration bench clean
 .DEFAULT_GOAL := all
 # Keep intermediate objects (helpers link from them; no "rm" noise at the end).
 .SECONDARY:
@@ -146,6 +146,10 @@ check:
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory check-tsan
 	$(Q)$(MAKE) --no-print-directory check-asan
+
+# Benchmarks: figures for BENCHMARKS.md (not part of make check).
+bench: all
+	$(Q)scripts/bench-nginx $(or $(ROUNDS),3) $(or $(SECONDS),5)
 
 clean:
 	rm -rf build

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,13 +201,26 @@ static void mode_bigpost(int port)
 	close(fd);
 }
 
+/* Copy everything echoed back to stdout, concurrently with the writes
+ * (an echo peer stops reading once our receive buffer is full). */
+static void *echo_reader(void *arg)
+{
+	int fd = *(int *)arg;
+	char buf[65536];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)r, stdout);
+	return NULL;
+}
+
 static void mode_raw(int port, const char *file)
 {
 	int in = open(file, O_RDONLY), fd = dial(port, 0);
 	struct stat st;
-	char *data, buf[65536];
+	pthread_t reader;
+	char *data;
 	size_t off = 0, step = 1;
-	ssize_t r;
 
 	if (in < 0 || fstat(in, &st) != 0) {
 		perror(file);
@@ -217,6 +231,7 @@ static void mode_raw(int port, const char *file)
 		perror("read");
 		exit(1);
 	}
+	pthread_create(&reader, NULL, echo_reader, &fd);
 	/* Writes of 1, 2, 4, ... 64 KiB bytes, cycling. */
 	while (off < (size_t)st.st_size) {
 		size_t n = (size_t)st.st_size - off < step ? (size_t)st.st_size - off
@@ -231,8 +246,7 @@ static void mode_raw(int port, const char *file)
 		step = step >= 65536 ? 1 : step * 2;
 	}
 	shutdown(fd, SHUT_WR);
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)r, stdout);
+	pthread_join(reader, NULL);
 	free(data);
 	close(fd);
 	close(in);
