@@ -9,11 +9,14 @@
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE };
 
+#define CTX_WORDS ((sizeof(struct ts_span_ctx) + 7) / 8)
+
 struct slot {
 	uint32_t state;            /* SLOT_*; CAS FREE -> BUSY claims it */
 	uint32_t seq;              /* bumped on every change (readers) */
 	int tid;                   /* thread that read the request */
-	struct ts_span_ctx ctx;    /* the server span's own context */
+	uint64_t ctx[CTX_WORDS];   /* the server span's struct ts_span_ctx,
+				      as words so readers copy it atomically */
 };
 
 static struct slot slots[TS_CTX_SLOTS];
@@ -25,6 +28,18 @@ int ts_ctx_tid(void)
 	if (ts_unlikely(!my_tid))
 		my_tid = (int)syscall(SYS_gettid);
 	return my_tid;
+}
+
+static void ctx_store(struct slot *sl, const struct ts_span *s)
+{
+	uint64_t w[CTX_WORDS] = { 0 };
+	struct ts_span_ctx c;
+	size_t i;
+
+	ts_span_ctx_of(s, &c);
+	memcpy(w, &c, sizeof(c));
+	for (i = 0; i < CTX_WORDS; i++)
+		__atomic_store_n(&sl->ctx[i], w[i], __ATOMIC_RELAXED);
 }
 
 uint32_t ts_ctx_server_begin(const struct ts_span *s)
@@ -41,8 +56,8 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s)
 						 __ATOMIC_RELAXED))
 			continue;
 		__atomic_add_fetch(&slots[i].seq, 1, __ATOMIC_RELEASE);
-		slots[i].tid = ts_ctx_tid();
-		ts_span_ctx_of(s, &slots[i].ctx);
+		__atomic_store_n(&slots[i].tid, ts_ctx_tid(), __ATOMIC_RELAXED);
+		ctx_store(&slots[i], s);
 		__atomic_store_n(&slots[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
 		return i + 1;
 	}
@@ -57,18 +72,27 @@ void ts_ctx_server_end(uint32_t slot)
 	__atomic_store_n(&slots[slot - 1].state, SLOT_FREE, __ATOMIC_RELEASE);
 }
 
-/* Copy a live slot consistently; false if it is not live. */
+/*
+ * Copy a live slot consistently; false if it is not live.  The copies are
+ * acquire loads, so the closing re-read of seq cannot move above them:
+ * an unchanged seq proves no writer touched the slot meanwhile.
+ */
 static bool slot_read(uint32_t i, int *tid, struct ts_span_ctx *ctx)
 {
 	uint32_t seq = __atomic_load_n(&slots[i].seq, __ATOMIC_ACQUIRE);
+	uint64_t w[CTX_WORDS];
+	size_t k;
 
 	if (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) != SLOT_LIVE)
 		return false;
-	*tid = __atomic_load_n(&slots[i].tid, __ATOMIC_RELAXED);
-	memcpy(ctx, &slots[i].ctx, sizeof(*ctx));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&slots[i].seq, __ATOMIC_RELAXED) == seq &&
-	       __atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) == SLOT_LIVE;
+	*tid = __atomic_load_n(&slots[i].tid, __ATOMIC_ACQUIRE);
+	for (k = 0; k < CTX_WORDS; k++)
+		w[k] = __atomic_load_n(&slots[i].ctx[k], __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&slots[i].seq, __ATOMIC_RELAXED) != seq ||
+	    __atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) != SLOT_LIVE)
+		return false;
+	memcpy(ctx, w, sizeof(*ctx));
+	return true;
 }
 
 bool ts_ctx_parent_for_thread(struct ts_span_ctx *out)
@@ -128,8 +152,8 @@ void ts_ctx_after_fork_child(void)
 		if (__atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) ==
 		    SLOT_FREE)
 			continue;
-		if (slots[i].tid == parent_tid)
-			slots[i].tid = my_tid;
+		if (__atomic_load_n(&slots[i].tid, __ATOMIC_RELAXED) == parent_tid)
+			__atomic_store_n(&slots[i].tid, my_tid, __ATOMIC_RELAXED);
 		else
 			__atomic_store_n(&slots[i].state, SLOT_FREE,
 					 __ATOMIC_RELAXED);

@@ -1,0 +1,38 @@
+/*
+ * http_internal.h - what hooks/http.c (spans) and hooks/http_send.c (the
+ * outbound send engine) share.  Not for other modules.
+ *
+ * Threads: as http.h; the caller holds the direction's lock.
+ */
+#ifndef TS_HOOKS_HTTP_INTERNAL_H
+#define TS_HOOKS_HTTP_INTERNAL_H
+
+#include "http.h"
+
+/* What a planned edit decided for its request. */
+struct ts_http_decision {
+	struct ts_span_ctx self;  /* the client span's own context */
+	uint8_t parent_id[8];     /* zero for a root span */
+	bool parent_remote;
+};
+
+/* The first message decides who we are (enum ts_conn_kind). */
+void ts_http_set_role(struct ts_http_conn *h, uint8_t role);
+
+/* A new request in flight; NULL when too many are (it goes untraced). */
+struct ts_http_req *ts_http_q_push(struct ts_http_conn *h);
+
+/* The request most recently started, or NULL. */
+struct ts_http_req *ts_http_q_back(struct ts_http_conn *h);
+
+/* Outbound parser event on a server connection (responses). */
+void ts_http_server_out(struct ts_http_conn *h, int ev);
+
+/* The request head being sent is complete: its span's attributes. */
+void ts_http_client_request_head(struct ts_http_conn *h, int fd);
+
+/* The committed decision of the request being sent: its span starts. */
+void ts_http_client_decide(struct ts_http_conn *h,
+			   const struct ts_http_decision *d);
+
+#endif /* TS_HOOKS_HTTP_INTERNAL_H */
