@@ -10,6 +10,13 @@
  *                             socket with a 4 KiB SO_SNDBUF
  *   rawclient raw      PORT FILE  FILE's bytes in writes of varying size,
  *                             then read everything echoed back to stdout
+ *   rawclient dup      PORT   request line through fd, headers through a
+ *                             dup() of it, original closed, response first
+ *                             peeked (MSG_PEEK) then read through the dup;
+ *                             then a second request on a new socket that
+ *                             reuses the closed descriptor number
+ *   rawclient inherit  FD     request over an already connected,
+ *                             inherited descriptor
  *
  * HTTP modes read every response (Content-Length framing) and print the
  * response bodies, one per line; bigpost also prints
@@ -252,12 +259,55 @@ static void mode_raw(int port, const char *file)
 	close(in);
 }
 
+/* Peek at the whole response first: the parser must see it once. */
+static void peek_then_read(int fd)
+{
+	char buf[4096];
+	ssize_t r;
+
+	do
+		r = recv(fd, buf, sizeof(buf), MSG_PEEK);
+	while (r > 0 && !memmem(buf, (size_t)r, "ok", 2));
+	read_response(fd);
+}
+
+static void mode_dup(int port)
+{
+	static const char line[] = "GET /dup HTTP/1.1\r\n";
+	static const char rest[] = "Host: localhost\r\nX-Test: dup\r\n\r\n";
+	int fd = dial(port, 0), fd2 = dup(fd), fd3;
+
+	send_all(fd, line, sizeof(line) - 1);
+	close(fd);
+	send_all(fd2, rest, sizeof(rest) - 1);
+	peek_then_read(fd2);
+	/* The lowest free number is the closed `fd`: state must not leak. */
+	fd3 = dial(port, 0);
+	if (fd3 != fd)
+		fprintf(stderr, "note: descriptor %d not reused (%d)\n", fd, fd3);
+	send_all(fd3, "GET /reuse HTTP/1.1\r\nHost: localhost\r\n\r\n", 40);
+	read_response(fd3);
+	close(fd2);
+	close(fd3);
+}
+
+static void mode_inherit(int fd)
+{
+	static const char req[] =
+		"GET /inherited HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+	send_all(fd, req, sizeof(req) - 1);
+	read_response(fd);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int port;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw PORT [FILE]\n");
+		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup PORT [FILE]\n"
+				"       rawclient inherit FD\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
@@ -271,6 +321,10 @@ int main(int argc, char **argv)
 		mode_bigpost(port);
 	else if (!strcmp(argv[1], "raw") && argc > 3)
 		mode_raw(port, argv[3]);
+	else if (!strcmp(argv[1], "dup"))
+		mode_dup(port);
+	else if (!strcmp(argv[1], "inherit"))
+		mode_inherit(port);
 	else
 		return 2;
 	return 0;

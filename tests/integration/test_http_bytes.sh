@@ -6,12 +6,13 @@
 source "$(dirname "$0")/lib.sh"
 RAW="$ROOT/$BUILD/tests/apps/rawclient"
 
-rec() { # mode -> starts a recorder in $T/rec-<mode>, sets RPORT
-	mkdir -p "$T/rec-$1"
+rec() { # mode [dir] -> starts a recorder writing $T/<dir> (default rec-<mode>), sets RPORT
+	local dir=$T/${2:-rec-$1}
+	mkdir -p "$dir"
 	RPORT=$(free_port)
-	/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec-$1" "$1" >"$T/rec-$1.log" 2>&1 &
+	/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$dir" "$1" >"$dir.log" 2>&1 &
 	PIDS+=("$!")
-	for _ in $(seq 100); do grep -q ready "$T/rec-$1.log" && return 0; sleep 0.05; done
+	for _ in $(seq 100); do grep -q ready "$dir.log" && return 0; sleep 0.05; done
 	fail "recorder did not start"
 }
 
@@ -96,4 +97,49 @@ for i, f in enumerate(["random", "resp", "tls", "h2"]):
     assert echo[i] == open(T + "/%s.bin" % f, "rb").read(), f + ": recorded bytes differ"
     assert not [s for s in ss if s["service"] == "raw-" + f], f + ": spans for a non-HTTP stream"
 print("  8 MiB random starting with 'GET ', Redis RESP, TLS ClientHello, HTTP/2 preface: byte for byte, no spans")
+PY
+
+# --- descriptors: dup, MSG_PEEK, reuse of a closed number, inheritance ---
+stop_all
+rec http rec-fd
+SVC=dup traced "$RAW" dup "$RPORT" >"$T/out-dup" 2>"$T/err-dup"
+# A socket connected before the shim was loaded in this process (the
+# parent python is not traced) and inherited across exec.
+/usr/bin/python3 - "$RPORT" "$RAW" "$PRELOAD" "$T" <<'PY'
+import os, socket, sys
+port, raw, preload, T = sys.argv[1:]
+s = socket.create_connection(("127.0.0.1", int(port)))
+fd = s.detach()
+os.set_inheritable(fd, True)
+env = dict(os.environ, LD_PRELOAD=preload, OTEL_SERVICE_NAME="inherit",
+           OTEL_TRACES_EXPORTER="file", TRACESHIM_FILE=T + "/spans-inherit.jsonl")
+pid = os.fork()
+if pid == 0:
+    os.execve(raw, [raw, "inherit", str(fd)], env)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
+sleep 0.3
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+import glob, re
+T = sys.argv[1]
+ss = spans(T + "/spans-dup.jsonl", T + "/spans-inherit.jsonl")
+TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
+conns = {}
+for p in glob.glob(T + "/rec-fd/conn-*.bin"):
+    b = open(p, "rb").read()
+    conns[b.split(b" ")[1]] = b
+d = one(ss, service="dup", kind="client", name="GET /dup")
+assert TP.findall(conns[b"/dup"]) == [(d["trace"].encode(), d["span"].encode())]
+assert TP.sub(b"", conns[b"/dup"]) == b"GET /dup HTTP/1.1\r\nHost: localhost\r\nX-Test: dup\r\n\r\n"
+assert d["attrs"]["http.response.status_code"] == 200 and d["attrs"]["http.response.body.size"] == 2, d["attrs"]
+print("  dup'd descriptor: one connection state, one traceparent; MSG_PEEK then recv: response parsed once")
+r = one(ss, service="dup", kind="client", name="GET /reuse")
+assert r["trace"] != d["trace"] and TP.findall(conns[b"/reuse"]) == [(r["trace"].encode(), r["span"].encode())]
+print("  reused descriptor number: fresh state, its own span")
+i = one(ss, service="inherit", kind="client")
+assert i["name"] == "GET /inherited" and TP.findall(conns[b"/inherited"]) == [(i["trace"].encode(), i["span"].encode())]
+print("  inherited connected socket: classified lazily, traced")
 PY
