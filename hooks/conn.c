@@ -170,11 +170,9 @@ static void fdmap_set(int fd, uint32_t v)
 		ts_conn_put(conn_at(old - FD_FIRST));
 }
 
+/* `kind`: SERVER from accept, CLIENT from connect, UNKNOWN when inherited. */
 static void conn_setup(struct ts_conn *c, enum ts_conn_kind kind)
 {
-	c->gen++;
-	c->kind = TS_CONN_UNKNOWN;
-	c->role_hint = (uint8_t)kind;
 	c->in_busy = c->out_busy = 0;
 	ts_http_conn_reset(&c->http, kind == TS_CONN_SERVER,
 			   kind == TS_CONN_CLIENT);

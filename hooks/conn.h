@@ -38,12 +38,8 @@ enum ts_conn_kind {
 struct ts_conn {
 	uint32_t refs;          /* descriptors + hooks using this object */
 	uint32_t next_free;     /* free-list link (index + 1) */
-	uint32_t gen;           /* bumped at every reuse of the object */
-	uint8_t kind;           /* enum ts_conn_kind */
 	uint8_t in_busy;        /* try-lock of the inbound direction */
 	uint8_t out_busy;       /* try-lock of the outbound direction */
-	uint8_t role_hint;      /* TS_CONN_SERVER from accept, CLIENT from
-				   connect, UNKNOWN when inherited */
 	struct ts_http_conn http; /* HTTP tracing state (http.h) */
 };
 

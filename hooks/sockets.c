@@ -160,12 +160,13 @@ static ssize_t hook_recvmsg(int fd, struct msghdr *m, int fl)
 	struct ts_conn *c;
 	ssize_t r;
 
-	if (!ts_guard_enter())
+	if (!m || !ts_guard_enter()) /* NULL: the real call's EFAULT */
 		return TS_REAL(recvmsg)(fd, m, fl);
 	c = traced(fd);
 	r = TS_REAL(recvmsg)(fd, m, fl);
 	if (c)
-		inbound_done(c, fd, m->msg_iov, (int)m->msg_iovlen, r,
+		inbound_done(c, fd, r >= 0 ? m->msg_iov : NULL,
+			     r >= 0 ? (int)m->msg_iovlen : 0, r,
 			     fl | (r >= 0 ? (m->msg_flags & MSG_TRUNC) : 0));
 	ts_guard_leave();
 	return r;
@@ -226,10 +227,12 @@ static ssize_t hook_sendto(int fd, const void *buf, size_t n, int fl,
 static ssize_t hook_sendmsg(int fd, const struct msghdr *m, int fl)
 {
 	struct ts_http_sendop op = { .fd = fd, .how = TS_SEND_SENDMSG,
-				     .flags = fl, .msg = m,
-				     .iov = m->msg_iov,
-				     .iovcnt = (int)m->msg_iovlen };
+				     .flags = fl, .msg = m };
 
+	if (!m) /* the real call's EFAULT, not a crash of ours */
+		return TS_REAL(sendmsg)(fd, m, fl);
+	op.iov = m->msg_iov;
+	op.iovcnt = (int)m->msg_iovlen;
 	return send_common(&op);
 }
 

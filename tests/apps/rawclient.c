@@ -17,6 +17,9 @@
  *                             reuses the closed descriptor number
  *   rawclient inherit  FD     request over an already connected,
  *                             inherited descriptor
+ *   rawclient nullmsg  PORT   sendmsg/recvmsg with a NULL msghdr and
+ *                             writev with zero iovecs on a connected
+ *                             socket: prints each result and errno
  *
  * HTTP modes read every response (Content-Length framing) and print the
  * response bodies, one per line; bigpost also prints
@@ -301,6 +304,23 @@ static void mode_inherit(int fd)
 	close(fd);
 }
 
+static void mode_nullmsg(int port)
+{
+	int fd = dial(port, 0);
+	ssize_t r;
+
+	errno = 0;
+	r = sendmsg(fd, NULL, 0);
+	printf("sendmsg %zd %s\n", r, strerror(errno));
+	errno = 0;
+	r = recvmsg(fd, NULL, MSG_DONTWAIT);
+	printf("recvmsg %zd %s\n", r, strerror(errno));
+	errno = 0;
+	r = writev(fd, NULL, 0);
+	printf("writev %zd %s\n", r, strerror(errno));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int port;
@@ -325,6 +345,8 @@ int main(int argc, char **argv)
 		mode_dup(port);
 	else if (!strcmp(argv[1], "inherit"))
 		mode_inherit(port);
+	else if (!strcmp(argv[1], "nullmsg"))
+		mode_nullmsg(port);
 	else
 		return 2;
 	return 0;
