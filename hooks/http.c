@@ -93,6 +93,7 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	h->peer_addr[0] = '\0';
 	h->peer_port = h->local_port = 0;
 	h->family = 0;
+	h->in_mono_ns = h->out_mono_ns = 0;
 }
 
 void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
@@ -242,7 +243,9 @@ static void add_peer(struct ts_span *s, const struct ts_http_conn *h)
 }
 
 /* Finish a request's span with its response (or its absence). */
-static void finish(struct ts_http_req *r, bool server, bool closed)
+/* End mono time 0: now. */
+static void finish(struct ts_http_req *r, bool server, bool closed,
+		   uint64_t end_mono_ns)
 {
 	char code[8];
 	int n;
@@ -271,7 +274,7 @@ static void finish(struct ts_http_req *r, bool server, bool closed)
 		ts_span_add_str(&r->span, "error.type", code, (size_t)n);
 		ts_span_set_status(&r->span, TS_STATUS_ERROR, NULL, 0);
 	}
-	ts_span_end(&r->span);
+	ts_span_end_at(&r->span, end_mono_ns ? end_mono_ns : ts_clock_mono_ns());
 }
 
 /* ---- server side --------------------------------------------------------- */
@@ -349,7 +352,7 @@ void ts_http_server_out(struct ts_http_conn *h, int ev)
 			break; /* 100 Continue: the real response follows */
 		r->status = h->out.status;
 		r->resp_body = h->out.body_bytes;
-		finish(r, true, false);
+		finish(r, true, false, h->out_mono_ns);
 		q_pop(h);
 		break;
 	}
@@ -414,7 +417,7 @@ static void client_in(struct ts_http_conn *h, int ev)
 			break; /* interim response */
 		r->status = h->in.status;
 		r->resp_body = h->in.body_bytes;
-		finish(r, false, false);
+		finish(r, false, false, h->in_mono_ns);
 		q_pop(h);
 		next = q_front(h);
 		if (next && next->head_done)
@@ -464,6 +467,7 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 
 	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in))
 		return;
+	h->in_mono_ns = ts_clock_mono_ns(); /* the read returned just now */
 	if (n == 0) { /* the peer closed its side */
 		if (ts_http_eof(&h->in))
 			in_event(h, fd, TS_HTTP_EV_MSG_END);
@@ -493,7 +497,7 @@ void ts_http_conn_release(struct ts_http_conn *h)
 			r->status = h->out.status;
 		if (!server && !r->status && h->in.status >= 200)
 			r->status = h->in.status;
-		finish(r, server, true);
+		finish(r, server, true, 0);
 		q_pop(h);
 	}
 }

@@ -72,6 +72,10 @@ struct ts_http_conn {
 	uint16_t peer_port;            /* peer port (0 for Unix) */
 	uint16_t local_port;           /* our port (0 for Unix) */
 	uint8_t family;                /* AF_INET, AF_INET6, AF_UNIX */
+	uint64_t in_mono_ns;           /* when the read being walked returned */
+	uint64_t out_mono_ns;          /* when the send being walked returned:
+					  spans end then, not when we get to
+					  them */
 };
 
 /* How the application asked to send: the real call to make. */

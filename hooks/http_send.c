@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "../preload/clock.h"
 #include "../preload/ids.h"
 #include "../preload/real.h"
 #include "conn.h"
@@ -500,6 +501,7 @@ static ssize_t send_once(struct ts_http_conn *h,
 	if (r < 0)
 		return r;
 	err = errno;
+	h->out_mono_ns = ts_clock_mono_ns();
 	memset(&cm, 0, sizeof(cm));
 	cm.h = h;
 	cm.fd = op->fd;
@@ -528,9 +530,18 @@ static ssize_t send_plain(struct ts_http_conn *h,
 			  const struct ts_http_sendop *op)
 {
 	struct commit cm;
-	ssize_t r = ts_http_send_raw(op, op->iov, op->iovcnt);
-	int saved = errno;
+	ssize_t r;
+	int saved;
 
+	/*
+	 * A response ending in this send ends when its last bytes were handed
+	 * to the kernel: at the latest, while this call runs.  The call's start
+	 * is the bound that keeps the server span inside the client's (whose
+	 * read returns only after this call began).
+	 */
+	h->out_mono_ns = ts_clock_mono_ns();
+	r = ts_http_send_raw(op, op->iov, op->iovcnt);
+	saved = errno;
 	if (r > 0) {
 		memset(&cm, 0, sizeof(cm));
 		cm.h = h;
@@ -583,7 +594,8 @@ void ts_http_sendfile(struct ts_http_conn *h, size_t n)
 		h->out_lost = true;
 		return;
 	}
-	/* Deliver what the skip made due (the end of the message). */
+	/* Deliver what the skip made due (the end of the message); the hook
+	 * stamped out_mono_ns before the real sendfile. */
 	memset(&cm, 0, sizeof(cm));
 	cm.h = h;
 	cm.fd = -1;

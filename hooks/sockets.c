@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../preload/clock.h"
 #include "../preload/entry.h"
 #include "../preload/guard.h"
 #include "../preload/real.h"
@@ -249,6 +250,8 @@ static ssize_t hook_sendfile(int out, int in, off_t *off, size_t n)
 		put_keep_errno(c);
 		c = NULL;
 	}
+	if (c)
+		c->http.out_mono_ns = ts_clock_mono_ns(); /* see send_plain() */
 	r = TS_REAL(sendfile)(out, in, off, n);
 	if (c) {
 		int saved = errno;

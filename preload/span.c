@@ -166,8 +166,11 @@ size_t ts_span_used_size(const struct ts_span *s)
 
 bool ts_span_end(struct ts_span *s)
 {
-	uint64_t now = ts_clock_mono_ns();
+	return ts_span_end_at(s, ts_clock_mono_ns());
+}
 
+bool ts_span_end_at(struct ts_span *s, uint64_t now)
+{
 	s->end_unix_ns = s->start_unix_ns +
 			 (now > s->start_mono_ns ? now - s->start_mono_ns : 0);
 	return ts_pipeline_submit(s);

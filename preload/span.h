@@ -123,6 +123,10 @@ size_t ts_span_used_size(const struct ts_span *s);
  */
 bool ts_span_end(struct ts_span *s);
 
+/* The same, with the end taken at CLOCK_MONOTONIC time `mono_ns` (the
+ * moment the I/O that ended the span returned, not when we got to it). */
+bool ts_span_end_at(struct ts_span *s, uint64_t mono_ns);
+
 /* Accessors for encoders. */
 static inline const char *ts_span_str(const struct ts_span *s, uint16_t off)
 {

@@ -63,7 +63,7 @@ for mode in fresh pool; do
 		wait "${pids[@]}"
 	done
 done
-wait_spans 130
+wait_spans 131 # 128 + the readiness probe's 3
 stop_all
 
 /usr/bin/python3 - "$T" <<PY
