@@ -13,6 +13,8 @@
  * environment of whoever runs the suite.
  */
 #include <check.h>
+
+#include "capture.h"
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,22 +87,12 @@ static unsigned uint_field(const struct ts_config *c, const struct uint_var *v)
  */
 static int load_captured(struct ts_config *c, char *err, size_t size)
 {
-	FILE *tmp = tmpfile();
-	int saved, w;
-	size_t n;
+	struct ts_capture cap;
+	int w;
 
-	ck_assert_ptr_nonnull(tmp);
-	fflush(stderr);
-	saved = dup(2);
-	ck_assert_int_ge(saved, 0);
-	ck_assert_int_eq(dup2(fileno(tmp), 2), 2);
+	ts_capture_begin(&cap);
 	w = ts_config_load(c);
-	ck_assert_int_eq(dup2(saved, 2), 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(err, 1, size - 1, tmp);
-	err[n] = '\0';
-	fclose(tmp);
+	ts_capture_end(&cap, err, size);
 	return w;
 }
 

@@ -10,6 +10,8 @@
  * forked child gets a resource naming its own pid.
  */
 #include <check.h>
+
+#include "capture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +31,12 @@ static struct ts_resource res;
 /* ts_resource_check_env() with fd 2 captured into `err`. */
 static bool check_env_captured(const char *raw, char *err, size_t size)
 {
-	FILE *tmp = tmpfile();
-	int saved;
-	size_t n;
+	struct ts_capture cap;
 	bool ok;
 
-	ck_assert_ptr_nonnull(tmp);
-	fflush(stderr);
-	saved = dup(2);
-	ck_assert_int_ge(saved, 0);
-	ck_assert_int_eq(dup2(fileno(tmp), 2), 2);
+	ts_capture_begin(&cap);
 	ok = ts_resource_check_env(raw);
-	ck_assert_int_eq(dup2(saved, 2), 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(err, 1, size - 1, tmp);
-	err[n] = '\0';
-	fclose(tmp);
+	ts_capture_end(&cap, err, size);
 	return ok;
 }
 
