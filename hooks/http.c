@@ -87,7 +87,7 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 					    : TS_HTTP_REQUESTS, header_cap());
 	h->in_lost = h->out_lost = h->addr_known = false;
 	h->q_head = h->q_len = 0;
-	h->edit.len = h->edit.off = 0;
+	h->edit.len = 0;
 	h->tp_state = TP_IDLE;
 	h->tp_seen = 0;
 	h->peer_addr[0] = '\0';
@@ -481,6 +481,14 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 	}
 }
 
+void ts_http_outbound_eof(struct ts_http_conn *h)
+{
+	if (h->role != TS_CONN_SERVER || !ts_http_eof(&h->out))
+		return;
+	h->out_mono_ns = ts_clock_mono_ns();
+	ts_http_server_out(h, TS_HTTP_EV_MSG_END);
+}
+
 void ts_http_conn_release(struct ts_http_conn *h)
 {
 	struct ts_http_req *r;
@@ -492,11 +500,13 @@ void ts_http_conn_release(struct ts_http_conn *h)
 	if (!server && ts_http_in_message(&h->in) && ts_http_eof(&h->in))
 		client_in(h, TS_HTTP_EV_MSG_END);
 	while ((r = q_front(h)) != NULL) {
-		if (server && h->out.status >= 200 && !r->status &&
-		    ts_http_in_message(&h->out))
-			r->status = h->out.status;
-		if (!server && !r->status && h->in.status >= 200)
-			r->status = h->in.status;
+		/* A response whose head went by ends with the connection. */
+		const struct ts_http_parser *p = server ? &h->out : &h->in;
+
+		if (!r->status && p->status >= 200 && ts_http_in_message(p)) {
+			r->status = p->status;
+			r->resp_body = p->body_bytes;
+		}
 		finish(r, server, true, 0);
 		q_pop(h);
 	}

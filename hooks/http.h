@@ -50,8 +50,7 @@ struct ts_http_req {
 /* Bytes the send path owes the stream before more application bytes. */
 struct ts_http_edit {
 	char bytes[TS_HTTP_EDIT_MAX]; /* what we emit */
-	uint16_t len;             /* bytes in `bytes` */
-	uint16_t off;             /* already emitted */
+	uint16_t len;             /* bytes in `bytes` still owed */
 	bool replace;             /* each emitted byte replaces one app byte
 				     (false: inserted, app bytes unaffected) */
 };
@@ -110,6 +109,9 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
  * as the real call set it.
  */
 ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op);
+
+/* shutdown(SHUT_WR): a response delimited by close has ended. */
+void ts_http_outbound_eof(struct ts_http_conn *h);
 
 /* sendfile() moved `n` body bytes the shim cannot see. */
 void ts_http_sendfile(struct ts_http_conn *h, size_t n);

@@ -449,7 +449,7 @@ static void keep_rest(struct ts_http_conn *h, const struct plan *pl,
 {
 	int k;
 
-	h->edit.len = h->edit.off = 0;
+	h->edit.len = 0;
 	for (k = 0; k < pl->n; k++) {
 		const struct plan_edit *e = &pl->e[k];
 

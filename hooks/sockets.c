@@ -400,9 +400,24 @@ static int hook_fcntl(int fd, int cmd, long arg, bool is64)
 	return r;
 }
 
+/* SHUT_WR ends a response delimited by close: its server span ends now. */
 static int hook_shutdown(int fd, int how)
 {
-	return TS_REAL(shutdown)(fd, how);
+	struct ts_conn *c;
+	int r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(shutdown)(fd, how);
+	r = TS_REAL(shutdown)(fd, how);
+	if (r == 0 && how != SHUT_RD && (c = traced(fd)) != NULL) {
+		if (ts_conn_lock_out(c)) {
+			ts_http_outbound_eof(&c->http);
+			ts_conn_unlock_out(c);
+		}
+		put_keep_errno(c);
+	}
+	ts_guard_leave();
+	return r;
 }
 
 /* ---- exported names ---------------------------------------------------- */

@@ -281,8 +281,3 @@ void ts_reporter_counts(uint64_t *exported, uint64_t *failed)
 	*exported = __atomic_load_n(&rep.exported, __ATOMIC_RELAXED);
 	*failed = __atomic_load_n(&rep.failed, __ATOMIC_RELAXED);
 }
-
-bool ts_reporter_is_current_thread(void)
-{
-	return on_reporter;
-}

@@ -42,7 +42,4 @@ void ts_reporter_after_fork_child(void);
 /* Spans delivered and spans lost by export failure. */
 void ts_reporter_counts(uint64_t *exported, uint64_t *failed);
 
-/* True on the reporter thread itself. */
-bool ts_reporter_is_current_thread(void);
-
 #endif /* TS_REPORTER_H */

@@ -5,6 +5,7 @@ usage: pyserver.py PORT [--forking] [--name NAME]
 
 GET /headers          -> 200, JSON of the request headers it received
 GET /status/<code>    -> that status, small body
+GET /nolength         -> 200 without Content-Length, ended by closing
 GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
                          answers 200 with the downstream statuses joined
 POST /sha256          -> 200, hex SHA-256 of the request body
@@ -43,6 +44,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if u.path == "/headers":
             hdrs = [[k, v] for k, v in self.headers.items()]
             return self.reply(200, json.dumps(hdrs), "application/json")
+        if u.path == "/nolength":
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"delimited by close\n" * 100)
+            self.close_connection = True
+            return
         if u.path.startswith("/status/"):
             return self.reply(int(u.path.split("/")[2]), "status\n")
         if u.path == "/call":

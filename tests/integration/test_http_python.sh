@@ -21,7 +21,9 @@ curl -sS -o /dev/null -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6
 curl -sS -o /dev/null -H 'traceparent: 00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01' "$URL/status/200?up=2"
 # 5. a traced curl whose request already carries a traceparent of another trace
 SVC=curlown traced curl -sS -H 'TraceParent: 00-11111111111111111111111111111111-2222222222222222-01' "$URL/headers" >"$T/h3.json"
-wait_spans 9
+# 6. a response without Content-Length, delimited by the server closing
+SVC=curlclose traced curl -sS "$URL/nolength" >"$T/nolength.out"
+wait_spans 11
 stop_all
 
 [ "$(cat "$T/code")" = 503 ] || fail "503 expected"
@@ -79,4 +81,14 @@ print("  untraced caller's context continued; invalid one starts a new trace")
 assert got_tp(T + "/h3.json") == ["00-11111111111111111111111111111111-2222222222222222-01"], got_tp(T + "/h3.json")
 assert not [x for x in ss if x["service"] == "curlown" and x["kind"] == "client"]
 print("  existing traceparent kept once, no client span")
+
+# close-delimited response: both spans end, status 200, body counted
+c = one(ss, service="curlclose", kind="client")
+s = one(ss, service="pyserver", kind="server", attr_url__path="/nolength")
+child_of(s, c)
+inside(s, c)
+n = len(open(T + "/nolength.out", "rb").read())
+assert c["status"] == 0 and s["status"] == 0, (c["status"], s["status"])
+assert c["attrs"]["http.response.body.size"] == n == s["attrs"]["http.response.body.size"], (n, c["attrs"], s["attrs"])
+print("  response delimited by close: both spans complete, %d body bytes on both sides" % n)
 PY
