@@ -481,11 +481,11 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 	}
 }
 
-void ts_http_outbound_eof(struct ts_http_conn *h)
+void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t)
 {
 	if (h->role != TS_CONN_SERVER || !ts_http_eof(&h->out))
 		return;
-	h->out_mono_ns = ts_clock_mono_ns();
+	h->out_mono_ns = t;
 	ts_http_server_out(h, TS_HTTP_EV_MSG_END);
 }
 

@@ -110,8 +110,9 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
  */
 ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op);
 
-/* shutdown(SHUT_WR): a response delimited by close has ended. */
-void ts_http_outbound_eof(struct ts_http_conn *h);
+/* shutdown(SHUT_WR) started at mono time t: a response delimited by
+ * close has ended. */
+void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t);
 
 /* sendfile() moved `n` body bytes the shim cannot see. */
 void ts_http_sendfile(struct ts_http_conn *h, size_t n);

@@ -400,18 +400,25 @@ static int hook_fcntl(int fd, int cmd, long arg, bool is64)
 	return r;
 }
 
-/* SHUT_WR ends a response delimited by close: its server span ends now. */
+/*
+ * SHUT_WR ends a response delimited by close: its server span ends when
+ * the call starts (the peer may see the end before the call returns).
+ */
 static int hook_shutdown(int fd, int how)
 {
-	struct ts_conn *c;
+	struct ts_conn *c = NULL;
+	uint64_t t;
 	int r;
 
 	if (!ts_guard_enter())
 		return TS_REAL(shutdown)(fd, how);
+	if (how != SHUT_RD)
+		c = traced(fd);
+	t = ts_clock_mono_ns();
 	r = TS_REAL(shutdown)(fd, how);
-	if (r == 0 && how != SHUT_RD && (c = traced(fd)) != NULL) {
-		if (ts_conn_lock_out(c)) {
-			ts_http_outbound_eof(&c->http);
+	if (c) {
+		if (r == 0 && ts_conn_lock_out(c)) {
+			ts_http_outbound_eof(&c->http, t);
 			ts_conn_unlock_out(c);
 		}
 		put_keep_errno(c);

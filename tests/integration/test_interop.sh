@@ -118,7 +118,7 @@ if [ -n "$jemalloc" ] && [ -z "${SANITIZER:-}" ]; then
 	SHIM_PRELOAD="$jemalloc $PRELOAD"
 	same "jemalloc preloaded first: python3" python3 -c 'print(len(bytearray(10**6)))'
 	SHIM_PRELOAD="$PRELOAD $jemalloc"
-	same "jemalloc preloaded after: ls" ls -la /
+	same "jemalloc preloaded after: ls" ls -la /usr
 fi
 
 # A static binary ignores LD_PRELOAD: it must simply run unchanged.
