@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../preload/log.h"
 #include "context.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE };
@@ -61,6 +62,9 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s)
 		__atomic_store_n(&slots[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
 		return i + 1;
 	}
+	ts_warn_once("more than %d requests in flight at once; outgoing calls "
+		     "of the others are not linked to them",
+		     TS_CTX_SLOTS);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "../preload/clock.h"
 #include "../preload/config.h"
 #include "../preload/ids.h"
+#include "../preload/log.h"
 #include "../preload/real.h"
 #include "conn.h"
 #include "context.h"
@@ -156,8 +157,10 @@ static void target_parts(const struct ts_http_parser *p, const char **path,
 	const char *t = p->target, *q;
 	size_t len = p->target_s.len;
 
-	/* Absolute form (proxies): skip "scheme://authority". */
-	if (len > 7 && (q = memchr(t, ':', len)) && q + 2 < t + len &&
+	/* Absolute form (requests to proxies): skip "scheme://authority".
+	 * Origin form starts with '/', whatever its query holds. */
+	if (len > 7 && t[0] != '/' && (q = memchr(t, ':', len)) &&
+	    q + 2 < t + len &&
 	    q[1] == '/' && q[2] == '/') {
 		const char *slash = memchr(q + 3, '/', (size_t)(t + len - q - 3));
 
@@ -306,6 +309,12 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	add_peer(&r->span, h);
 	r->traced = true;
 	r->registered = ts_ctx_server_begin(&r->span);
+	if (ts_log_enabled(TS_LOG_DEBUG)) {
+		char hex[33];
+
+		ts_prop_hex(r->span.trace_id, 16, hex);
+		ts_debug("fd %d: request of trace %.32s in flight", fd, hex);
+	}
 }
 
 /* Inbound event on a server connection (requests). */

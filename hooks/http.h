@@ -41,7 +41,7 @@ struct ts_http_req {
 	bool head_done;           /* request head complete, span started */
 	bool no_body;             /* HEAD: its response has no body */
 	bool connect;             /* CONNECT: a tunnel may follow */
-	bool registered;          /* server span is in the active registry */
+	uint32_t registered;      /* its registry slot + 1 (context.h), 0: none */
 	uint16_t status;          /* response status, 0 until known */
 	uint64_t req_body;        /* request body bytes */
 	uint64_t resp_body;       /* response body bytes */

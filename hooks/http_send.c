@@ -25,6 +25,7 @@
 
 #include "../preload/clock.h"
 #include "../preload/ids.h"
+#include "../preload/log.h"
 #include "../preload/real.h"
 #include "conn.h"
 #include "context.h"
@@ -101,6 +102,7 @@ struct plan_edit {
 struct plan {
 	struct walker w;
 	struct ts_http_conn *h;
+	int fd;                   /* for diagnostics */
 	bool client;              /* this connection sends requests */
 	bool decided;             /* current request already decided */
 	int n;                    /* edits planned */
@@ -156,9 +158,16 @@ static void plan_forwarded(struct plan *pl, uint64_t at)
 	/* Complete the value with a dummy id to validate the prefix. */
 	memcpy(tp, p->traceparent, 36);
 	memcpy(tp + 36, "0000000000000001-01", 19);
-	if (!ts_prop_parse_traceparent(tp, 55, &fwd) ||
-	    !ts_ctx_find_trace(fwd.trace_id, &parent))
-		return; /* not a trace we serve: the program propagates itself */
+	if (!ts_prop_parse_traceparent(tp, 55, &fwd))
+		return;
+	if (!ts_ctx_find_trace(fwd.trace_id, &parent)) {
+		/* Not a trace we serve: the program propagates itself. */
+		if (ts_log_enabled(TS_LOG_DEBUG))
+			ts_debug("fd %d: forwarded traceparent %.36s... names "
+				 "no request in flight here; left as is",
+				 pl->fd, p->traceparent);
+		return;
+	}
 	e = plan_add(pl, at);
 	if (!e)
 		return;
@@ -478,6 +487,7 @@ static ssize_t send_once(struct ts_http_conn *h,
 
 	memset(&pl, 0, offsetof(struct plan, store));
 	pl.h = h;
+	pl.fd = op->fd;
 	pl.client = h->role == TS_CONN_CLIENT;
 	/* A request whose head is under way may have been settled by an
 	 * earlier send. */

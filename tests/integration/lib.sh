@@ -78,7 +78,8 @@ stop_all() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	PIDS=()
 }
-trap 'stop_all; rm -rf "$T"' EXIT
+# KEEP_T=1 keeps the directory (spans, logs) for a post-mortem.
+trap 'stop_all; if [ -n "${KEEP_T:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi' EXIT
 
 # traced CMD...: run CMD under the shim (service from $SVC, default the command).
 # curl hangs in glibc's setlocale lock with the ASan runtime preloaded, even

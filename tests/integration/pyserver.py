@@ -6,6 +6,7 @@ usage: pyserver.py PORT [--forking] [--name NAME]
 GET /headers          -> 200, JSON of the request headers it received
 GET /status/<code>    -> that status, small body
 GET /nolength         -> 200 without Content-Length, ended by closing
+GET /sleep/<ms>       -> 200 after that many milliseconds
 GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
                          answers 200 with the downstream statuses joined
 POST /sha256          -> 200, hex SHA-256 of the request body
@@ -16,6 +17,7 @@ import http.server
 import json
 import socketserver
 import sys
+import time
 import urllib.parse
 import urllib.request
 import urllib.error
@@ -44,6 +46,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if u.path == "/headers":
             hdrs = [[k, v] for k, v in self.headers.items()]
             return self.reply(200, json.dumps(hdrs), "application/json")
+        if u.path.startswith("/sleep/"):
+            time.sleep(int(u.path.split("/")[2]) / 1000)
+            return self.reply(200, "slept\n")
         if u.path == "/nolength":
             self.send_response(200)
             self.send_header("Connection", "close")

@@ -13,6 +13,15 @@ start_traced forking "$T/f.log" python3 "$ROOT/tests/integration/pyserver.py" "$
 
 SVC=curl traced curl -sS "http://127.0.0.1:$PA/call?url=http://127.0.0.1:$PB/headers" >"$T/chain.out"
 [ "$(cat "$T/chain.out")" = 200 ] || fail "chain answered $(cat "$T/chain.out")"
+# Two requests in flight in the frontend at once: A calls the backend twice
+# in a row (the first call slow); B starts and completes during A's first
+# call.  A's second call must still find A as its parent.
+SVC=curlA traced curl -sS "http://127.0.0.1:$PA/call?url=http://127.0.0.1:$PB/sleep/400&url=http://127.0.0.1:$PB/status/201" >"$T/a.out" &
+apid=$!
+sleep 0.15
+SVC=curlB traced curl -sS "http://127.0.0.1:$PA/status/202" >/dev/null
+wait "$apid"
+[ "$(cat "$T/a.out")" = "200,201" ] || fail "A answered $(cat "$T/a.out")"
 # 20 requests to the forking server, 4 at a time.
 for i in $(seq 20); do
 	SVC=fcurl traced curl -sS -o /dev/null "http://127.0.0.1:$PF/status/200?i=$i" &
@@ -22,7 +31,7 @@ for i in $(seq 20); do
 		batch=()
 	fi
 done
-wait_spans 44
+wait_spans 52
 stop_all
 
 /usr/bin/python3 - "$T" <<PY
@@ -30,14 +39,28 @@ $SPANLIB
 T = sys.argv[1]
 ss = spans(T + "/spans-*.jsonl")
 c = one(ss, service="curl", kind="client")
-a = one(ss, service="frontend", kind="server")
-ac = one(ss, service="frontend", kind="client")
-b = one(ss, service="backend", kind="server")
+a = one(ss, service="frontend", kind="server", parent=c["span"])
+ac = one(ss, service="frontend", kind="client", parent=a["span"])
+b = one(ss, service="backend", kind="server", parent=ac["span"])
+assert a["attrs"]["url.path"] == "/call" and a["name"] == "GET /call", a["attrs"]
 child_of(a, c); child_of(ac, a); child_of(b, ac)
 inside(a, c); inside(ac, a); inside(b, ac)
 assert len({s["trace"] for s in (c, a, ac, b)}) == 1
 assert ac["attrs"]["server.port"] == int("$PB") and ac["name"] == "GET /headers"
 print("  curl -> frontend -> backend: one trace, 4 spans, parents and nesting right")
+
+ca = one(ss, service="curlA", kind="client")
+sa = [s for s in ss if s["service"] == "frontend" and s["kind"] == "server" and s["parent"] == ca["span"]]
+assert len(sa) == 1, sa
+calls = sorted([s for s in ss if s["service"] == "frontend" and s["kind"] == "client" and s["trace"] == ca["trace"]], key=lambda s: s["start"])
+assert [c["attrs"]["url.path"] for c in calls] == ["/sleep/400", "/status/201"], [c["attrs"] for c in calls]
+assert ca["attrs"]["url.path"] == "/call" and ca["attrs"]["url.query"].startswith("url=http://"), ca["attrs"]
+for c in calls:
+    child_of(c, sa[0])
+cb = one(ss, service="curlB", kind="client")
+sb = one(ss, service="frontend", kind="server", parent=cb["span"])
+assert sb["end"] < calls[1]["start"], "B did not complete during A's first call (test too weak)"
+print("  two requests in flight: the second downstream call of A still links to A after B completed")
 
 fc = [s for s in ss if s["service"] == "fcurl"]
 fs = [s for s in ss if s["service"] == "forking"]

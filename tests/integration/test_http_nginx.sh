@@ -43,7 +43,7 @@ http {
 	}
 }
 CONF
-OTEL_SERVICE_NAME=nginx OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-nginx.jsonl" \
+TRACESHIM_LOG_LEVEL=${NGINX_LOG_LEVEL:-warn} OTEL_SERVICE_NAME=nginx OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-nginx.jsonl" \
 	OTEL_BSP_SCHEDULE_DELAY=100 LD_PRELOAD="$PRELOAD" "$NGINX" -c "$T/nginx.conf" -p "$T/ngx" \
 	>"$T/nginx.log" 2>&1 &
 PIDS+=("$!")
