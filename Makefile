@@ -108,6 +108,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDLIBS_LIB)
 
+# Built fortified on purpose: its read()/recv() must reach the _chk hooks.
+$(BUILD)/obj/tests/apps/fortified.o: CFLAGS += -O2 -D_FORTIFY_SOURCE=2
+
 $(BUILD)/tests/apps/%: $(BUILD)/obj/tests/apps/%.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

@@ -40,12 +40,30 @@ $CC -shared -fPIC -o "$T/libcallocwrap.so" "$T/callocwrap.c" -ldl
 # dependency of the program instead: its constructor runs before any
 # preloaded library's).
 cat >"$T/early.c" <<'C'
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 __attribute__((constructor)) static void early(void)
 {
+	static const char req[] = "GET /early HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char buf[512];
+	int fd;
+
 	if (getenv("EARLY_EXIT"))
 		_exit(42);
+	if (!getenv("EARLY_PORT"))
+		return;
+	/* connect/send/recv/close from a constructor, before main */
+	a.sin_port = htons((unsigned short)atoi(getenv("EARLY_PORT")));
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    send(fd, req, sizeof(req) - 1, 0) == (ssize_t)sizeof(req) - 1)
+		(void)!recv(fd, buf, sizeof(buf), 0);
+	close(fd);
 }
 int early_dummy(void) { return 0; }
 C
@@ -120,6 +138,27 @@ if [ -n "$jemalloc" ] && [ -z "${SANITIZER:-}" ]; then
 	SHIM_PRELOAD="$PRELOAD $jemalloc"
 	same "jemalloc preloaded after: ls" ls -la /usr
 fi
+
+# A dependency's constructor makes an HTTP request before main(): it works
+# and is traced (the shim initialises on first use if its own constructor
+# has not run yet).
+mkdir -p "$T/rec"
+RPORT=$(free_port)
+/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http >"$T/rec.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q ready "$T/rec.log" && break; sleep 0.05; done
+SHIM_PRELOAD="$PRELOAD"
+EARLY_PORT=$RPORT same "a dependency's constructor does HTTP before main" "$T/prog"
+rc=0
+EARLY_PORT=$RPORT OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/early.jsonl" LD_PRELOAD="$PRELOAD" "$T/prog" >/dev/null || rc=$?
+[ "$rc" = 5 ] || fail "prog exited $rc, expected its own 5"
+grep -c '"name":"GET /early"' "$T/early.jsonl" | grep -qx 1 || fail "constructor's request not traced"
+# Three connections: the plain run (none), and two runs under the shim (one each).
+[ "$(grep -c '^traceparent: 00-' "$T/rec/conn-1.bin")" = 0 ] &&
+	[ "$(grep -c '^traceparent: 00-' "$T/rec/conn-2.bin")" = 1 ] &&
+	[ "$(grep -c '^traceparent: 00-' "$T/rec/conn-3.bin")" = 1 ] ||
+	fail "constructor's request: expected one traceparent per traced run on the wire"
+note "constructor request before main: one traceparent on the wire, one span"
 
 # A static binary ignores LD_PRELOAD: it must simply run unchanged.
 printf '#include <stdio.h>\nint main(void){puts("static");return 4;}\n' >"$T/st.c"
