@@ -44,9 +44,10 @@ struct ts_http_req *ts_http_q_back(struct ts_http_conn *h)
 }
 
 /* A new request in flight; NULL when too many are (it goes untraced). */
-struct ts_http_req *ts_http_q_push(struct ts_http_conn *h)
+struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono)
 {
 	struct ts_http_req *r;
+	uint64_t mono;
 
 	if (h->q_len >= TS_HTTP_PENDING)
 		return NULL;
@@ -56,8 +57,10 @@ struct ts_http_req *ts_http_q_push(struct ts_http_conn *h)
 	r->registered = 0;
 	r->status = 0;
 	r->req_body = r->resp_body = 0;
-	r->start_unix_ns = ts_clock_realtime_ns();
-	r->start_mono_ns = ts_clock_mono_ns();
+	/* Started when the I/O carrying its first byte began, not now. */
+	mono = at_mono ? at_mono : ts_clock_mono_ns();
+	r->start_mono_ns = mono;
+	r->start_unix_ns = ts_clock_unix_of(mono);
 	return r;
 }
 
@@ -325,7 +328,7 @@ static void server_in(struct ts_http_conn *h, int fd, int ev)
 	switch (ev) {
 	case TS_HTTP_EV_MSG_BEGIN:
 		ts_http_set_role(h, TS_CONN_SERVER);
-		if (!ts_http_q_push(h))
+		if (!ts_http_q_push(h, h->in_mono_ns))
 			h->in_lost = true; /* too deep a pipeline: give up */
 		break;
 	case TS_HTTP_EV_HEADERS_DONE:

@@ -191,12 +191,25 @@ _Static_assert(offsetof(struct ts_http_parser, header) <
 		       offsetof(struct ts_http_parser, state),
 	       "result fields must lie between header and state");
 
+/*
+ * The capture buffers (over 2 KB) are not cleared: every writer keeps its
+ * buffer NUL-terminated, so emptying the first byte is enough, and a new
+ * message costs a few stores instead of a memset on every request.
+ */
 static void reset_message(struct ts_http_parser *p)
 {
-	size_t from = offsetof(struct ts_http_parser, header);
-	size_t to = offsetof(struct ts_http_parser, state);
+	static const struct ts_http_str empty;
 
-	memset((char *)p + from, 0, to - from);
+	p->header = TS_HDR_OTHER;
+	p->version_minor = 0;
+	p->status = 0;
+	p->method[0] = p->target[0] = p->host[0] = '\0';
+	p->user_agent[0] = p->traceparent[0] = p->tracestate[0] = '\0';
+	p->target_s = p->host_s = p->user_agent_s = empty;
+	p->traceparent_s = p->tracestate_s = empty;
+	p->traceparent_count = 0;
+	p->chunked = p->conn_close = p->conn_upgrade = p->has_upgrade = false;
+	p->header_bytes = p->body_bytes = 0;
 	p->content_length = -1;
 	p->sub = 0;
 	p->flags = 0;
@@ -627,6 +640,7 @@ static enum step request_line_byte(struct ts_http_parser *p, unsigned char c)
 			if (p->field_len == TS_HTTP_METHOD_MAX)
 				return STEP_FAIL;
 			p->method[p->field_len++] = (char)c;
+			p->method[p->field_len] = '\0'; /* see reset_message() */
 			return STEP_NEXT;
 		}
 		if (c != ' ' || p->field_len == 0)
@@ -643,9 +657,10 @@ static enum step request_line_byte(struct ts_http_parser *p, unsigned char c)
 		}
 		if (!(ts_http_cls[c] & C_VCHAR))
 			return STEP_FAIL;
-		if (p->target_s.len < TS_HTTP_TARGET_MAX)
+		if (p->target_s.len < TS_HTTP_TARGET_MAX) {
 			p->target[p->target_s.len++] = (char)c;
-		else
+			p->target[p->target_s.len] = '\0';
+		} else
 			p->target_s.cut = true;
 		return STEP_NEXT;
 	default: /* S_REQ_VERSION */

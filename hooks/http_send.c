@@ -280,7 +280,7 @@ static void commit_event(struct walker *w, int ev, uint64_t at)
 		return;
 	switch (ev) {
 	case TS_HTTP_EV_MSG_BEGIN:
-		if (!ts_http_q_push(h))
+		if (!ts_http_q_push(h, h->out_mono_ns))
 			h->out_lost = true;
 		break;
 	case EV_TP_PARENT:
@@ -507,11 +507,13 @@ static ssize_t send_once(struct ts_http_conn *h,
 	pl.w.event = plan_event;
 	walk_app(&pl.w, op, 0, total);
 	n = build_out(out, op, &pl, total);
+	/* A request starting in this send started when the call began (the
+	 * peer may read it before the call returns). */
+	h->out_mono_ns = ts_clock_mono_ns();
 	r = ts_http_send_raw(op, out, n);
 	if (r < 0)
 		return r;
 	err = errno;
-	h->out_mono_ns = ts_clock_mono_ns();
 	memset(&cm, 0, sizeof(cm));
 	cm.h = h;
 	cm.fd = op->fd;

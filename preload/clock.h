@@ -1,9 +1,15 @@
 /*
  * clock.h - the two clocks a span needs.
  *
- * Start times come from CLOCK_REALTIME (what backends display); durations
- * from CLOCK_MONOTONIC (immune to clock steps).  Both are vDSO calls:
- * cheap and async-signal-safe.
+ * Durations come from CLOCK_MONOTONIC (immune to clock steps); wall-clock
+ * start times (what backends display) are derived from it through one
+ * anchor, CLOCK_REALTIME - CLOCK_MONOTONIC, sampled at most once a second
+ * (as the OpenTelemetry SDKs' anchored clocks do).  So two spans started
+ * at the same monotonic instant get the same wall time, ordering by start
+ * never depends on clock-read noise, and a span start costs one clock
+ * read.  A clock step shows up within a second.
+ *
+ * Threads: any thread or signal handler (vDSO calls and relaxed atomics).
  */
 #ifndef TS_CLOCK_H
 #define TS_CLOCK_H
@@ -29,5 +35,8 @@ static inline uint64_t ts_clock_mono_ns(void)
 {
 	return ts_clock_ns(CLOCK_MONOTONIC);
 }
+
+/* CLOCK_REALTIME nanoseconds of the CLOCK_MONOTONIC instant `mono`. */
+uint64_t ts_clock_unix_of(uint64_t mono);
 
 #endif /* TS_CLOCK_H */

@@ -25,8 +25,8 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 		s->flags = TS_TRACE_FLAG_SAMPLED;
 	}
 	ts_ids_span(s->span_id);
-	s->start_unix_ns = ts_clock_realtime_ns();
 	s->start_mono_ns = ts_clock_mono_ns();
+	s->start_unix_ns = ts_clock_unix_of(s->start_mono_ns);
 	ts_span_set_name(s, name, name_len);
 }
 

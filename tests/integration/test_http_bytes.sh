@@ -64,7 +64,7 @@ def check(raw, original, service, n):
     assert stripped == original, (service, stripped[:200], original[:200])
     # each injected line sits right before the empty line ending its head
     assert len(re.findall(rb"\r\n" + TP.pattern + rb"\r\n", raw)) == n, service
-    cs = sorted([s for s in ss if s["service"] == service and s["kind"] == "client"], key=lambda s: s["start"])
+    cs = sorted([s for s in ss if s["service"] == service and s["kind"] == "client"], key=lambda s: (s["start"], s["end"]))
     assert len(cs) == n, (service, len(cs))
     assert [(c["trace"].encode(), c["span"].encode()) for c in cs] == found, (service, found)
     return cs

@@ -11,6 +11,7 @@
 
 #define TS_TEST_SUITES(X)                                                      \
 	X(ring)                                                                \
+	X(clock)                                                               \
 	X(ids)                                                                 \
 	X(span)                                                                \
 	X(config)                                                              \
