@@ -39,7 +39,8 @@ enum ts_http_event {
 	TS_HTTP_EV_MSG_BEGIN,     /* before the first byte of a message */
 	TS_HTTP_EV_HEADER_VALUE,  /* before the first byte of a known
 				     header's value (after optional white
-				     space); `header` says which */
+				     space); `header` says which.  Only
+				     when asked for (value_events) */
 	TS_HTTP_EV_HEADERS_END,   /* before the first byte of the empty line
 				     that ends the header block: where a
 				     header line can be inserted */
@@ -86,6 +87,7 @@ struct ts_http_str {
 struct ts_http_parser {
 	/* --- configuration --- */
 	uint8_t kind;             /* enum ts_http_kind */
+	bool value_events;        /* report HEADER_VALUE (default: yes) */
 	uint32_t max_header_bytes; /* start line + headers + empty line */
 
 	/* --- results for the current message (valid as their events say) --- */
@@ -127,6 +129,13 @@ struct ts_http_parser {
 /* Prepare `p` for a new stream carrying `kind` messages. */
 void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 			 uint32_t max_header_bytes);
+
+/*
+ * Whether HEADER_VALUE events are reported (they are after init).  A
+ * caller that does not act inside header values turns them off: the
+ * parser then takes whole header lines at once, which is much faster.
+ */
+void ts_http_parser_value_events(struct ts_http_parser *p, bool on);
 
 /*
  * For a RESPONSES stream: how the request this response answers was made
