@@ -89,7 +89,7 @@ static void parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 			bool outbound)
 {
 	ts_http_parser_init(p, kind, header_cap());
-	ts_http_parser_value_events(p, outbound && kind == TS_HTTP_REQUESTS);
+	ts_http_parser_edit_events(p, outbound && kind == TS_HTTP_REQUESTS);
 }
 
 void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)

@@ -223,15 +223,15 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 {
 	memset(p, 0, sizeof(*p));
 	p->kind = (uint8_t)kind;
-	p->value_events = true;
+	p->edit_events = true;
 	p->max_header_bytes = max_header_bytes;
 	p->content_length = -1;
 	p->state = S_IDLE;
 }
 
-void ts_http_parser_value_events(struct ts_http_parser *p, bool on)
+void ts_http_parser_edit_events(struct ts_http_parser *p, bool on)
 {
-	p->value_events = on;
+	p->edit_events = on;
 }
 
 void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
@@ -734,6 +734,8 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 			    body_state(p) == S_DEAD)
 				return STEP_FAIL;
 			p->state = S_HEAD_CR;
+			if (!p->edit_events)
+				return STEP_AGAIN;
 			*ev = TS_HTTP_EV_HEADERS_END;
 			return STEP_BEFORE;
 		}
@@ -759,7 +761,7 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		if (is_ows(c))
 			return STEP_NEXT;
 		p->state = S_VALUE;
-		if (p->header == TS_HDR_OTHER || !p->value_events)
+		if (p->header == TS_HDR_OTHER || !p->edit_events)
 			return STEP_AGAIN;
 		*ev = TS_HTTP_EV_HEADER_VALUE;
 		return STEP_BEFORE;
@@ -1112,7 +1114,7 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 		return 0; /* a byte a value may not hold: refused bytewise */
 	p->header = known_header(s, k);
 	header_begin(p);
-	if (p->header != TS_HDR_OTHER && p->value_events) {
+	if (p->header != TS_HDR_OTHER && p->edit_events) {
 		/* Stop at ':' (the name is taken): the event is due inside. */
 		p->state = S_OWS;
 		p->header_bytes += k + 1;

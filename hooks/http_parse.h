@@ -40,10 +40,11 @@ enum ts_http_event {
 	TS_HTTP_EV_HEADER_VALUE,  /* before the first byte of a known
 				     header's value (after optional white
 				     space); `header` says which.  Only
-				     when asked for (value_events) */
+				     with edit_events */
 	TS_HTTP_EV_HEADERS_END,   /* before the first byte of the empty line
 				     that ends the header block: where a
-				     header line can be inserted */
+				     header line can be inserted.  Only
+				     with edit_events */
 	TS_HTTP_EV_HEADERS_DONE,  /* after the empty line: start line and
 				     captured headers are complete */
 	TS_HTTP_EV_MSG_END,       /* after the last byte of the message */
@@ -87,7 +88,8 @@ struct ts_http_str {
 struct ts_http_parser {
 	/* --- configuration --- */
 	uint8_t kind;             /* enum ts_http_kind */
-	bool value_events;        /* report HEADER_VALUE (default: yes) */
+	bool edit_events;         /* report HEADER_VALUE and HEADERS_END
+				     (default: yes) */
 	uint32_t max_header_bytes; /* start line + headers + empty line */
 
 	/* --- results for the current message (valid as their events say) --- */
@@ -131,11 +133,13 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 			 uint32_t max_header_bytes);
 
 /*
- * Whether HEADER_VALUE events are reported (they are after init).  A
- * caller that does not act inside header values turns them off: the
- * parser then takes whole header lines at once, which is much faster.
+ * Whether the events a caller needs to edit a head (HEADER_VALUE and
+ * HEADERS_END) are reported; they are after init.  A caller that only
+ * follows the stream turns them off: the parser then takes whole header
+ * lines at once, which is much faster, and every other event comes as
+ * before.
  */
-void ts_http_parser_value_events(struct ts_http_parser *p, bool on);
+void ts_http_parser_edit_events(struct ts_http_parser *p, bool on);
 
 /*
  * For a RESPONSES stream: how the request this response answers was made

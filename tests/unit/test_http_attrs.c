@@ -53,7 +53,7 @@ static void parse(struct ts_http_parser *p, const char *head)
 	size_t len = strlen(head), n;
 
 	ts_http_parser_init(p, TS_HTTP_REQUESTS, 8192);
-	ts_http_parser_value_events(p, false);
+	ts_http_parser_edit_events(p, false);
 	do {
 		n = ts_http_feed(p, head, len, &ev);
 		head += n;

@@ -352,9 +352,9 @@ static size_t next_piece(struct feeder *f, size_t left, size_t fed)
 }
 
 /*
- * The loop tests run every case twice: as annotated, and with HEADER_VALUE
+ * The loop tests run every case twice: as annotated, and with the edit
  * events turned off (the parser then takes whole header lines at once),
- * where exactly the same events must come minus the {V:...} ones.
+ * where exactly the same events must come minus {V:...} and {E}.
  */
 static bool values_off;
 
@@ -368,7 +368,7 @@ static void run_stream(const struct tcase *tc, const char *in, size_t len,
 
 	memset(run, 0, sizeof(*run));
 	ts_http_parser_init(&p, tc->kind, tc->max ? tc->max : MAX_HEAD);
-	ts_http_parser_value_events(&p, !values_off);
+	ts_http_parser_edit_events(&p, !values_off);
 	if (tc->expect)
 		ts_http_parser_expect(&p, tc->expect);
 	while (fed < len) {
@@ -714,13 +714,13 @@ static const struct tcase cases[] = {
 	  ANN("{B}GET / HTTP/1.1\r\nA: b\r\n{E}\r\n{D}{M:GET / 1.1}") },
 };
 
-/* The annotation without its {V:...} markers. */
+/* The annotation without its {V:...} and {E} markers. */
 static size_t strip_values(const char *ann, size_t ann_len, char *out)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < ann_len; i++) {
-		if (ann[i] == '{' && ann[i + 1] == 'V') {
+		if (ann[i] == '{' && (ann[i + 1] == 'V' || ann[i + 1] == 'E')) {
 			while (ann[i] != '}')
 				i++;
 			continue;
@@ -748,7 +748,7 @@ static void check_case(const struct tcase *tc, struct feeder *f,
 	run_stream(tc, in, len, f, true, &run);
 	n = render(&run, in, len, got);
 	snprintf(what, sizeof(what), "case %s, %s%s", tc->name, how,
-		 values_off ? ", no value events" : "");
+		 values_off ? ", no edit events" : "");
 	assert_text(what, w, wn, got, n);
 }
 
