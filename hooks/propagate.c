@@ -502,8 +502,13 @@ static bool extract_one(struct ts_http_parser *p, uint8_t f,
 {
 	switch (f) {
 	case TS_PROP_TRACECONTEXT:
-		/* Several traceparent lines: which one is meant is unknown. */
-		if (p->traceparent_count != 1 || p->traceparent_s.cut ||
+		/*
+		 * Several traceparent lines: which one is meant is unknown.
+		 * A cut value can only be a later version's (00 is exactly
+		 * 55 bytes), whose first 56 bytes are all that counts.
+		 */
+		if (p->traceparent_count != 1 ||
+		    (p->traceparent_s.cut && !memcmp(p->traceparent, "00", 2)) ||
 		    !ts_prop_parse_traceparent(p->traceparent,
 					       p->traceparent_s.len, &out->ctx))
 			return false;

@@ -410,6 +410,16 @@ START_TEST(extraction_takes_the_first_valid_format_in_configured_order)
 	ck_assert_uint_eq(in.ctx.flags, 0);
 	ck_assert_uint_eq(in.ts_len, 0);
 
+	/* A later version longer than the capture: its first 56 bytes. */
+	pc = cfg("tracecontext");
+	parse_head(&p, "GET / HTTP/1.1\r\ntraceparent: "
+		       "cc-12345678901234567890123456789012-1234567890123456-01"
+		       "-what-the-future-will-be-like-and-much-longer-than-64\r\n\r\n");
+	ck_assert(ts_prop_extract(&p, &pc, &in));
+	parse_head(&p, "GET / HTTP/1.1\r\ntraceparent: " TP_OK
+		       "-version-00-may-not-grow-and-much-longer-than-64-bytes\r\n\r\n");
+	ck_assert(!ts_prop_extract(&p, &pc, &in));
+
 	/* Two traceparent lines: which one is meant is unknown. */
 	pc = cfg("tracecontext");
 	parse_head(&p, "GET / HTTP/1.1\r\n"
