@@ -27,6 +27,9 @@ void ts_config_defaults(struct ts_config *c)
 	c->max_header_bytes = 8192;
 	c->log_level = TS_LOG_WARN;
 	strcpy(c->file_path, "traceshim-spans.jsonl");
+	/* jaeger exporter */
+	strcpy(c->jaeger_host, "localhost");
+	c->jaeger_port = 6831;
 }
 
 /* getenv with surrounding blanks trimmed into `buf`; NULL when unset/empty. */
@@ -143,6 +146,7 @@ static int exporter_bit(const char *name, size_t len)
 		{ "otlp", TS_EXPORTER_OTLP },
 		{ "file", TS_EXPORTER_FILE },
 		{ "console", TS_EXPORTER_CONSOLE },
+		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "logging", TS_EXPORTER_CONSOLE }, /* deprecated alias */
 		{ "none", 0 },
 	};
@@ -195,7 +199,7 @@ static int load_exporters(struct ts_config *c)
 		return 0;
 	/* One line for the variable, naming the first unknown entry. */
 	ts_warn("OTEL_TRACES_EXPORTER=\"%s\": unknown exporter \"%.*s\" "
-		"ignored (known: otlp, file, console, none); using %s",
+		"ignored (known: otlp, jaeger, file, console, none); using %s",
 		v, (int)bad_len, bad, any_valid ? "the others" : "otlp");
 	return 1;
 }
@@ -215,6 +219,60 @@ static int load_string(const char *name, char *field, size_t size)
 	memcpy(field, v, n + 1);
 	return 0;
 }
+
+/* --- jaeger exporter ---------------------------------------------------- */
+
+/*
+ * A host name (letters, digits, '-', '_', '.'), an IPv4 address, or an
+ * IPv6 address with an optional zone, bare or in brackets (stored bare).
+ */
+static bool jaeger_host_valid(char *h)
+{
+	size_t n = strlen(h), i;
+	bool v6;
+
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		memmove(h, h + 1, n - 2);
+		h[n -= 2] = '\0';
+		if (!strchr(h, ':'))
+			return false;
+	}
+	if (n == 0 || n > 253)
+		return false;
+	v6 = strchr(h, ':') != NULL;
+	for (i = 0; i < n; i++) {
+		char ch = h[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || (v6 && (ch == ':' || ch == '%')))
+			continue;
+		return false;
+	}
+	return h[0] != '-' && h[0] != '.';
+}
+
+static int load_jaeger(struct ts_config *c)
+{
+	char buf[sizeof(c->jaeger_host) + 64];
+	const char *v = env_value("OTEL_EXPORTER_JAEGER_AGENT_HOST", buf,
+				  sizeof(buf));
+	int w = load_uint("OTEL_EXPORTER_JAEGER_AGENT_PORT", 1, 65535,
+			  &c->jaeger_port);
+
+	if (!v)
+		return w;
+	if (strlen(v) < sizeof(c->jaeger_host) && jaeger_host_valid(buf)) {
+		strcpy(c->jaeger_host, buf);
+		return w;
+	}
+	ts_warn("OTEL_EXPORTER_JAEGER_AGENT_HOST=\"%s\" is not a host name or "
+		"an IP address; using %s",
+		v, c->jaeger_host);
+	return w + 1;
+}
+
+/* --- end of jaeger exporter --------------------------------------------- */
 
 int ts_config_load(struct ts_config *c)
 {
@@ -242,6 +300,7 @@ int ts_config_load(struct ts_config *c)
 	w += load_string("OTEL_RESOURCE_ATTRIBUTES", c->resource_attrs,
 			 sizeof(c->resource_attrs));
 	w += load_string("TRACESHIM_FILE", c->file_path, sizeof(c->file_path));
+	w += load_jaeger(c); /* jaeger exporter */
 	if (c->max_export_batch > c->max_queue_size) {
 		/* The specification: the batch must not exceed the queue. */
 		ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "
