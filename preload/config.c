@@ -222,14 +222,28 @@ static int load_string(const char *name, char *field, size_t size)
 
 /* --- jaeger exporter ---------------------------------------------------- */
 
+/* Letters, digits, '-', '_', '.': a host name or IPv4 address. */
+static bool name_chars(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		      ch == '.'))
+			return false;
+	}
+	return true;
+}
+
 /*
- * A host name (letters, digits, '-', '_', '.'), an IPv4 address, or an
- * IPv6 address with an optional zone, bare or in brackets (stored bare).
+ * A host name, an IPv4 address, or an IPv6 address (hex digits, ':' and
+ * '.', then an optional %zone), bare or in brackets; stored bare.
  */
 static bool jaeger_host_valid(char *h)
 {
 	size_t n = strlen(h), i;
-	bool v6;
+	const char *zone;
 
 	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
 		memmove(h, h + 1, n - 2);
@@ -237,19 +251,15 @@ static bool jaeger_host_valid(char *h)
 		if (!strchr(h, ':'))
 			return false;
 	}
-	if (n == 0 || n > 253)
+	if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
 		return false;
-	v6 = strchr(h, ':') != NULL;
-	for (i = 0; i < n; i++) {
-		char ch = h[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || (v6 && (ch == ':' || ch == '%')))
-			continue;
-		return false;
-	}
-	return h[0] != '-' && h[0] != '.';
+	if (!strchr(h, ':'))
+		return name_chars(h, n);
+	zone = strchr(h, '%');
+	for (i = 0; i < (size_t)((zone ? zone : h + n) - h); i++)
+		if (!strchr("0123456789abcdefABCDEF:.", h[i]))
+			return false;
+	return !zone || (zone[1] && name_chars(zone + 1, strlen(zone + 1)));
 }
 
 static int load_jaeger(struct ts_config *c)

@@ -63,6 +63,7 @@ static int jaeger_export(struct ts_exporter *e, const struct ts_resource *res,
 {
 	struct emit_ctx ctx = { .deadline = deadline };
 	struct ts_jaeger_stats st;
+	uint64_t refusals = jst.udp.refusals;
 	int err;
 
 	(void)e;
@@ -78,6 +79,12 @@ static int jaeger_export(struct ts_exporter *e, const struct ts_resource *res,
 			     TS_JAEGER_MAX_DATAGRAM);
 	if (!err)
 		err = ctx.err;
+	/*
+	 * A refusal that a resend got past still means an earlier datagram
+	 * (of this batch or the one before) was lost: not delivered.
+	 */
+	if (!err && jst.udp.refusals != refusals)
+		err = -ECONNREFUSED;
 	if (err == -ECONNREFUSED && !jst.told_refused) {
 		jst.told_refused = true;
 		ts_info("jaeger agent %s:%s refuses datagrams (is it running?); "
