@@ -102,12 +102,13 @@ static void jaeger_shutdown(struct ts_exporter *e)
 {
 	(void)e;
 	if (ts_log_enabled(TS_LOG_INFO))
-		ts_info("jaeger: %llu spans in %llu datagrams, %llu spans lost "
-			"(%llu refusals), %llu too large",
+		ts_info("jaeger: %llu spans sent in %llu datagrams, %llu "
+			"refusals (each: an earlier datagram lost), %llu spans "
+			"not sent, %llu too large",
 			(unsigned long long)jst.spans,
 			(unsigned long long)jst.datagrams,
-			(unsigned long long)jst.lost,
 			(unsigned long long)jst.udp.refusals,
+			(unsigned long long)jst.lost,
 			(unsigned long long)jst.too_big);
 	ts_udp_close(&jst.udp);
 	ts_jaeger_enc_free(&jst.enc);
