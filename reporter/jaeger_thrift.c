@@ -6,6 +6,7 @@
  * almost every field header is one byte.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "../preload/log.h"
@@ -85,7 +86,53 @@ static uint8_t *tag_bool(uint8_t *p, const char *key, size_t klen, bool v)
 	return ts_tc_stop(p);
 }
 
-#define TAG_CSTR(p, k, v) tag_str(p, k, sizeof(k) - 1, v, strlen(v))
+/*
+ * Tags that are the same for many spans (scope, kind, status, error) are
+ * encoded once and copied: they are most of a span's tags, and copying
+ * beats validating and writing the same strings again for every span.
+ */
+struct blob {
+	uint8_t b[160];          /* encoded Tag structs, back to back */
+	uint8_t len;             /* bytes used */
+};
+
+static struct {
+	struct blob scope;       /* otel.scope.name/.version, otel.library.* */
+	struct blob kind[TS_ARRAY_SIZE(kind_names)]; /* span.kind=<kind> */
+	struct blob ok, error;   /* otel.status_code=OK / =ERROR, error=true */
+} consts;
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+
+static void blob_str(struct blob *bl, const char *key, const char *val)
+{
+	uint8_t *p = bl->b + bl->len;
+
+	p = tag_str(p, key, strlen(key), val, strlen(val));
+	bl->len = (uint8_t)(p - bl->b);
+}
+
+static void consts_init(void)
+{
+	uint8_t *p;
+
+	blob_str(&consts.scope, "otel.scope.name", SCOPE_NAME);
+	blob_str(&consts.scope, "otel.scope.version", TS_VERSION);
+	blob_str(&consts.scope, "otel.library.name", SCOPE_NAME);
+	blob_str(&consts.scope, "otel.library.version", TS_VERSION);
+	for (size_t k = 0; k < TS_ARRAY_SIZE(kind_names); k++)
+		if (kind_names[k])
+			blob_str(&consts.kind[k], "span.kind", kind_names[k]);
+	blob_str(&consts.ok, "otel.status_code", "OK");
+	blob_str(&consts.error, "otel.status_code", "ERROR");
+	p = tag_bool(consts.error.b + consts.error.len, "error", 5, true);
+	consts.error.len = (uint8_t)(p - consts.error.b);
+}
+
+static uint8_t *put_blob(uint8_t *p, const struct blob *bl)
+{
+	memcpy(p, bl->b, bl->len);
+	return p + bl->len;
+}
 
 /* Most bytes of a tag besides 3x its key and value bytes. */
 #define TAG_OVERHEAD                                                           \
@@ -139,8 +186,6 @@ static uint32_t tag_count(const struct ts_span *s)
 
 static uint8_t *span_tags(uint8_t *p, const struct ts_span *s)
 {
-	const char *kind = kind_name(s);
-
 	p = ts_tc_list(p, TS_TC_STRUCT, tag_count(s));
 	for (unsigned i = 0; i < s->nattrs; i++) {
 		const struct ts_attr *a = &s->attrs[i];
@@ -156,16 +201,15 @@ static uint8_t *span_tags(uint8_t *p, const struct ts_span *s)
 			p = tag_str(p, key, a->key_len,
 				    ts_span_str(s, a->val_off), a->val_len);
 	}
-	if (kind)
-		p = TAG_CSTR(p, "span.kind", kind);
-	if (s->status != TS_STATUS_UNSET)
-		p = TAG_CSTR(p, "otel.status_code",
-			     s->status == TS_STATUS_ERROR ? "ERROR" : "OK");
+	if (kind_name(s))
+		p = put_blob(p, &consts.kind[s->kind]);
+	if (s->status == TS_STATUS_OK)
+		p = put_blob(p, &consts.ok);
 	if (s->status == TS_STATUS_ERROR) {
+		p = put_blob(p, &consts.error); /* with error=true */
 		if (s->smsg_len)
 			p = tag_str(p, "otel.status_description", 23,
 				    ts_span_str(s, s->smsg_off), s->smsg_len);
-		p = tag_bool(p, "error", 5, true);
 	}
 	if (s->dropped_attrs)
 		p = tag_long(p, "otel.dropped_attributes_count", 29,
@@ -173,10 +217,7 @@ static uint8_t *span_tags(uint8_t *p, const struct ts_span *s)
 	if (s->tstate_len)
 		p = tag_str(p, "w3c.tracestate", 14,
 			    ts_span_str(s, s->tstate_off), s->tstate_len);
-	p = TAG_CSTR(p, "otel.scope.name", SCOPE_NAME);
-	p = TAG_CSTR(p, "otel.scope.version", TS_VERSION);
-	p = TAG_CSTR(p, "otel.library.name", SCOPE_NAME);
-	return TAG_CSTR(p, "otel.library.version", TS_VERSION);
+	return put_blob(p, &consts.scope);
 }
 
 uint8_t *ts_jaeger_span(uint8_t *p, const struct ts_span *s)
@@ -187,6 +228,7 @@ uint8_t *ts_jaeger_span(uint8_t *p, const struct ts_span *s)
 	int64_t end = (int64_t)(s->end_unix_ns / 1000);
 	bool root = is_root(s);
 
+	pthread_once(&consts_once, consts_init);
 	p = ts_tc_field(p, &last, 1, TS_TC_I64);
 	p = ts_tc_i64(p, lo);
 	p = ts_tc_field(p, &last, 2, TS_TC_I64);

@@ -57,15 +57,14 @@ size_t ts_tc_string_size(const char *s, size_t len)
 	return ts_tc_varint_len(out) + out;
 }
 
-uint8_t *ts_tc_string(uint8_t *p, const char *s, size_t len)
+/* The general case: s has bytes that are not UTF-8. */
+static uint8_t *string_sanitized(uint8_t *p, const unsigned char *in,
+				 size_t len)
 {
-	const unsigned char *in = (const unsigned char *)s;
 	size_t valid = utf8_valid_prefix(in, len), i, n;
 
-	if (valid == len)
-		return ts_tc_binary(p, s, len);
 	p = ts_tc_varint(p, sanitized_len(in, len, valid));
-	memcpy(p, s, valid);
+	memcpy(p, in, valid);
 	p += valid;
 	for (i = valid; i < len;) {
 		n = in[i] < 0x80 ? 1 : ts_utf8_seq_len(in + i, len - i);
@@ -78,6 +77,42 @@ uint8_t *ts_tc_string(uint8_t *p, const char *s, size_t len)
 		}
 	}
 	return p;
+}
+
+/*
+ * One pass for the usual case, valid UTF-8: check and copy eight bytes
+ * at a time (the output has room: the bound is 3x), and start over with
+ * the general case at the first byte that is not UTF-8.  Never reads past
+ * s[len - 1].
+ */
+uint8_t *ts_tc_string(uint8_t *p, const char *s, size_t len)
+{
+	const unsigned char *in = (const unsigned char *)s;
+	uint8_t *start = p, *q;
+	size_t i = 0, n;
+	uint64_t w;
+
+	q = p = ts_tc_varint(p, len);
+	while (i < len) {
+		if (len - i >= 8) {
+			memcpy(&w, in + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				memcpy(q, &w, 8);
+				q += 8, i += 8;
+				continue;
+			}
+		}
+		if (in[i] < 0x80) {
+			*q++ = in[i++];
+			continue;
+		}
+		n = ts_utf8_seq_len(in + i, len - i);
+		if (!n)
+			return string_sanitized(start, in, len);
+		memcpy(q, in + i, n);
+		q += n, i += n;
+	}
+	return q;
 }
 
 uint8_t *ts_tc_message(uint8_t *p, const char *name, enum ts_tc_msg type,
