@@ -262,6 +262,37 @@ static bool jaeger_host_valid(char *h)
 	return !zone || (zone[1] && name_chars(zone + 1, strlen(zone + 1)));
 }
 
+/*
+ * The specification's other Jaeger variables select a collector over HTTP
+ * or gRPC, which this exporter does not do: say so once rather than let a
+ * user believe spans go there.
+ */
+static int jaeger_unsupported(const struct ts_config *c)
+{
+	char buf[256];
+	const char *v;
+	int w = 0;
+
+	if (!(c->exporters & TS_EXPORTER_JAEGER))
+		return 0;
+	v = env_value("OTEL_EXPORTER_JAEGER_PROTOCOL", buf, sizeof(buf));
+	if (v && strcasecmp(v, "udp/thrift.compact")) {
+		ts_warn("OTEL_EXPORTER_JAEGER_PROTOCOL=\"%s\" is not supported; "
+			"using udp/thrift.compact to the agent at %s:%u",
+			v, c->jaeger_host, c->jaeger_port);
+		w++;
+	}
+	v = env_value("OTEL_EXPORTER_JAEGER_ENDPOINT", buf, sizeof(buf));
+	if (v) {
+		ts_warn("OTEL_EXPORTER_JAEGER_ENDPOINT=\"%s\": collector "
+			"endpoints are not supported; sending to the agent at "
+			"%s:%u (udp/thrift.compact)",
+			v, c->jaeger_host, c->jaeger_port);
+		w++;
+	}
+	return w;
+}
+
 static int load_jaeger(struct ts_config *c)
 {
 	char buf[sizeof(c->jaeger_host) + 64];
@@ -270,16 +301,15 @@ static int load_jaeger(struct ts_config *c)
 	int w = load_uint("OTEL_EXPORTER_JAEGER_AGENT_PORT", 1, 65535,
 			  &c->jaeger_port);
 
-	if (!v)
-		return w;
-	if (strlen(v) < sizeof(c->jaeger_host) && jaeger_host_valid(buf)) {
+	if (v && strlen(v) < sizeof(c->jaeger_host) && jaeger_host_valid(buf)) {
 		strcpy(c->jaeger_host, buf);
-		return w;
+	} else if (v) {
+		ts_warn("OTEL_EXPORTER_JAEGER_AGENT_HOST=\"%s\" is not a host "
+			"name or an IP address; using %s",
+			v, c->jaeger_host);
+		w++;
 	}
-	ts_warn("OTEL_EXPORTER_JAEGER_AGENT_HOST=\"%s\" is not a host name or "
-		"an IP address; using %s",
-		v, c->jaeger_host);
-	return w + 1;
+	return w + jaeger_unsupported(c);
 }
 
 /* --- end of jaeger exporter --------------------------------------------- */

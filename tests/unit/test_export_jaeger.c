@@ -43,6 +43,8 @@ static void clear_env(void)
 {
 	static const char *const vars[] = { "OTEL_EXPORTER_JAEGER_AGENT_HOST",
 					    "OTEL_EXPORTER_JAEGER_AGENT_PORT",
+					    "OTEL_EXPORTER_JAEGER_PROTOCOL",
+					    "OTEL_EXPORTER_JAEGER_ENDPOINT",
 					    "OTEL_TRACES_EXPORTER",
 					    "TRACESHIM_LOG_LEVEL" };
 
@@ -148,6 +150,32 @@ START_TEST(test_config_rejects_nonsense_with_one_warning)
 			      "[%s]", err);
 		ck_assert_uint_eq(c.jaeger_port, 6831);
 	}
+}
+END_TEST
+
+START_TEST(test_config_collector_variables_are_named_unsupported)
+{
+	struct ts_config c;
+	char err[2048];
+
+	/* Not selected: the variables are someone else's, nothing said. */
+	clear_env();
+	setenv("OTEL_EXPORTER_JAEGER_ENDPOINT", "http://collector:14268/api/traces", 1);
+	setenv("OTEL_EXPORTER_JAEGER_PROTOCOL", "http/thrift.binary", 1);
+	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	/* Selected: one warning each, the agent is used. */
+	setenv("OTEL_TRACES_EXPORTER", "jaeger", 1);
+	ck_assert_int_eq(load(&c, err, sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "OTEL_EXPORTER_JAEGER_PROTOCOL=\"http/thrift.binary\" is not supported; using udp/thrift.compact to the agent at localhost:6831\n") &&
+			      strstr(err, "OTEL_EXPORTER_JAEGER_ENDPOINT=\"http://collector:14268/api/traces\": collector endpoints are not supported"),
+		      "[%s]", err);
+	ck_assert_uint_eq(c.exporters, TS_EXPORTER_JAEGER);
+	/* The one protocol we speak is accepted silently. */
+	unsetenv("OTEL_EXPORTER_JAEGER_ENDPOINT");
+	setenv("OTEL_EXPORTER_JAEGER_PROTOCOL", "udp/thrift.compact", 1);
+	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
 }
 END_TEST
 
@@ -437,6 +465,7 @@ Suite *ts_test_export_jaeger_suite(void)
 	tcase_add_test(cfg, test_config_defaults_localhost_6831);
 	tcase_add_test(cfg, test_config_accepts_names_and_addresses);
 	tcase_add_test(cfg, test_config_rejects_nonsense_with_one_warning);
+	tcase_add_test(cfg, test_config_collector_variables_are_named_unsupported);
 	tcase_add_test(udp, test_udp_ipv4_and_ipv6_byte_for_byte);
 	tcase_add_test(udp, test_udp_agent_absent_refusals_counted_never_blocks);
 	tcase_add_test(udp, test_udp_refusal_moves_to_the_next_address);
