@@ -91,3 +91,19 @@ js = jaegerlib.spans(sys.argv[1] + "/agent-live.bin")
 assert len(js) == 200 and len({j["span"] for j in js}) == 200, len(js)
 PY
 note "all descriptors reused: victim untouched, both rounds (200 spans) reached the agent"
+
+# 6. Nonsense in the jaeger variables: one warning naming the variable,
+# the default used, the program unharmed.
+for kv in "OTEL_EXPORTER_JAEGER_AGENT_HOST=not a host" "OTEL_EXPORTER_JAEGER_AGENT_HOST=[::1" \
+	"OTEL_EXPORTER_JAEGER_AGENT_HOST=http://agent:6831" "OTEL_EXPORTER_JAEGER_AGENT_PORT=99999" \
+	"OTEL_EXPORTER_JAEGER_AGENT_PORT=6831/udp" "OTEL_EXPORTER_JAEGER_PROTOCOL=grpc"; do
+	set +e
+	env OTEL_TRACES_EXPORTER=jaeger "$kv" LD_PRELOAD="$PRELOAD" sh -c 'echo out; exit 7' >"$T/out" 2>"$T/err"
+	rc=$?
+	set -e
+	[ "$rc" = 7 ] || fail "$kv: exit status changed to $rc"
+	[ "$(cat "$T/out")" = out ] || fail "$kv: stdout changed"
+	[ "$(wc -l <"$T/err")" = 1 ] || { cat "$T/err"; fail "$kv: expected one warning line"; }
+	grep -q "^traceshim: warning: ${kv%%=*}=" "$T/err" || { cat "$T/err"; fail "$kv: warning does not name the variable"; }
+	note "$(cut -c1-120 "$T/err")"
+done
