@@ -158,7 +158,7 @@ static bool is_root(const struct ts_span *s)
 	return v == 0;
 }
 
-/* Should attribute a be written?  ERROR's error=true replaces `error`. */
+/* Is attribute a written?  ERROR's error=true replaces `error`. */
 static bool attr_kept(const struct ts_span *s, const struct ts_attr *a)
 {
 	return !(s->status == TS_STATUS_ERROR && a->key_len == 5 &&
@@ -176,9 +176,10 @@ static uint32_t tag_count(const struct ts_span *s)
 
 	for (unsigned i = 0; i < s->nattrs; i++)
 		n += attr_kept(s, &s->attrs[i]);
+	/* The same predicates as span_tags(), so the count always matches. */
 	n += kind_name(s) != NULL;
-	n += s->status != TS_STATUS_UNSET;
-	n += s->status == TS_STATUS_ERROR ? 1u + (s->smsg_len != 0) : 0u;
+	n += s->status == TS_STATUS_OK;
+	n += s->status == TS_STATUS_ERROR ? 2u + (s->smsg_len != 0) : 0u;
 	n += s->dropped_attrs != 0;
 	n += s->tstate_len != 0;
 	return n;

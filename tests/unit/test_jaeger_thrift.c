@@ -515,6 +515,13 @@ START_TEST(test_status_ok_and_error_tags)
 	ck_assert_ptr_null(tag(v, "otel.status_description"));
 	assert_tag_bool(v, "error", true);
 
+	/* A status value we do not know: no status tags, still well formed. */
+	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
+	s.status = 7;
+	v = encode_span(&s);
+	ck_assert_ptr_null(tag(v, "otel.status_code"));
+	ck_assert_ptr_null(tag(v, "error"));
+
 	/* Without ERROR an `error` attribute is the application's. */
 	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
 	ts_span_add_bool(&s, "error", false);
