@@ -13,10 +13,11 @@ JAEGERLIB="import sys; sys.path.insert(0, '$ROOT/tests/integration'); import jae
 start_agent() {
 	local name=$1 log=$T/agent-$1.log
 	shift
+	: >"$log" # exists before the background job opens it
 	/usr/bin/python3 "$ROOT/tests/integration/jaeger_agent.py" "$T/agent-$name.bin" "$@" >"$log" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do
-		AGENT_PORT=$(awk '/^ready/ {print $2}' "$log")
+		AGENT_PORT=$(awk '/^ready/ {print $2}' "$log" 2>/dev/null || true)
 		[ -n "$AGENT_PORT" ] && return 0
 		sleep 0.05
 	done
