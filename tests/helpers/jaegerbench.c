@@ -18,8 +18,10 @@
  *             kernel's send path is counted, not a receiver's work
  *   otlpjson  ts_otlp_json_encode() of the same batches, for comparison
  *
- * Prints one Markdown table row per measurement with the median ns per
- * span, spans per second and bytes per span, and the ratio to otlpjson.
+ * Prints one Markdown table row per measurement: ns per span (median and
+ * best round: the machine may be shared, interference only adds), spans
+ * per second at the median, bytes per span, and the ratio of medians to
+ * otlpjson.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -227,7 +229,8 @@ int main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++)
 		for (int m = 0; m < NMODES; m++)
 			t[m][r] = run(m, &res, &enc, &b, one, &bytes[m]);
-	printf("| measurement | ns per span | spans/s, one core | bytes per span | vs OTLP/JSON |\n");
+	printf("| measurement | ns per span, median (best) | spans/s, one core | "
+	       "bytes per span | vs OTLP/JSON |\n");
 	printf("|---|---|---|---|---|\n");
 	for (int m = 0; m < NMODES; m++) {
 		qsort(t[m], (size_t)rounds, sizeof(uint64_t), cmp_u64);
@@ -236,8 +239,9 @@ int main(int argc, char **argv)
 	for (int m = 0; m < NMODES; m++) {
 		double ns = (double)med[m] / (double)nspans;
 
-		printf("| %s | %.0f | %.2f M | %.0f | %.2f |\n", what[m], ns,
-		       1e3 / ns, (double)bytes[m] / (double)nspans,
+		printf("| %s | %.0f (%.0f) | %.2f M | %.0f | %.2f |\n", what[m],
+		       ns, (double)t[m][0] / (double)nspans, 1e3 / ns,
+		       (double)bytes[m] / (double)nspans,
 		       (double)med[m] / (double)med[M_JSON]);
 	}
 	printf("\n%ld spans (half server, half client spans of HTTP requests), "
