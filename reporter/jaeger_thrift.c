@@ -103,6 +103,12 @@ static struct {
 } consts;
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 
+/* The scope blob, the largest: four keys (70 bytes), the name and version
+ * twice, 7 bytes of framing per tag (strings under 128 bytes). */
+_Static_assert(70 + 2 * (sizeof(SCOPE_NAME) - 1) + 2 * (sizeof(TS_VERSION) - 1) +
+		       4 * 7 <= sizeof(((struct blob *)0)->b),
+	       "the scope tags outgrew their blob");
+
 static void blob_str(struct blob *bl, const char *key, const char *val)
 {
 	uint8_t *p = bl->b + bl->len;
