@@ -128,12 +128,27 @@ static void next_address(struct ts_udp *u)
 	u->cur = (u->cur + 1) % u->naddrs;
 }
 
+/* A socket to the current address, or else to the next ones in turn (an
+ * IPv6 address on a host without IPv6, a network without a route). */
+static int open_any(struct ts_udp *u)
+{
+	int err = -EHOSTUNREACH;
+
+	for (unsigned k = 0; k < u->naddrs; k++) {
+		err = open_socket(u);
+		if (!err)
+			return 0;
+		u->cur = (u->cur + 1) % u->naddrs;
+	}
+	return err;
+}
+
 int ts_udp_send(struct ts_udp *u, const struct iovec *iov, int niov,
 		uint64_t deadline)
 {
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov,
 			      .msg_iovlen = (size_t)niov };
-	unsigned refused = 0, lost_fd = 0;
+	unsigned moves = 0, lost_fd = 0;
 	int err;
 
 	for (;;) {
@@ -142,7 +157,7 @@ int ts_udp_send(struct ts_udp *u, const struct iovec *iov, int niov,
 			u->fd = -1;
 			err = resolve(u);
 			if (!err)
-				err = open_socket(u);
+				err = open_any(u);
 			if (err)
 				return err;
 		}
@@ -163,10 +178,18 @@ int ts_udp_send(struct ts_udp *u, const struct iovec *iov, int niov,
 				return err;
 			continue;
 		case ECONNREFUSED:
-			/* Each address gets one more chance for this datagram. */
 			u->refusals++;
-			if (refused++ >= u->naddrs)
+			/* Each address gets one more chance for this datagram
+			 * (one address: the refusal was for an earlier one). */
+			if (moves++ >= u->naddrs)
 				return -ECONNREFUSED;
+			next_address(u);
+			continue;
+		case ENETUNREACH:
+		case EHOSTUNREACH:
+		case EADDRNOTAVAIL:
+			if (u->naddrs < 2 || moves++ >= u->naddrs)
+				return -err;
 			next_address(u);
 			continue;
 		case EBADF:

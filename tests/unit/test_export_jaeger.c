@@ -329,6 +329,38 @@ START_TEST(test_udp_refusal_moves_to_the_next_address)
 }
 END_TEST
 
+START_TEST(test_udp_unusable_address_is_skipped)
+{
+	struct ts_udp u;
+	struct sockaddr_in *a4;
+	unsigned port;
+	int r = receiver(AF_INET, &port);
+	char buf[64];
+
+	/* First address of a family this host has no sockets for (as IPv6
+	 * where it is disabled): socket() fails, the next one is used. */
+	ts_udp_init(&u, "test agent", "agent", port);
+	memset(u.addrs, 0, sizeof(u.addrs));
+	u.addrs[0].ss_family = 255;
+	u.addrlens[0] = sizeof(struct sockaddr_in);
+	a4 = (struct sockaddr_in *)&u.addrs[1];
+	a4->sin_family = AF_INET;
+	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a4->sin_port = htons((uint16_t)port);
+	u.addrlens[1] = sizeof(*a4);
+	u.naddrs = 2;
+	ck_assert_int_eq(send_str(&u, "first", ""), 0);
+	ck_assert_int_eq(recv_one(r, buf, sizeof(buf), 2000), 5);
+	ck_assert_uint_eq(u.cur, 1);
+	/* Only unusable addresses: the socket's error, no loop. */
+	u.naddrs = 1;
+	u.cur = 0;
+	ts_udp_close(&u);
+	ck_assert_int_lt(send_str(&u, "x", ""), 0);
+	close(r);
+}
+END_TEST
+
 START_TEST(test_udp_never_sends_into_the_applications_descriptor)
 {
 	struct ts_udp u;
@@ -469,6 +501,7 @@ Suite *ts_test_export_jaeger_suite(void)
 	tcase_add_test(udp, test_udp_ipv4_and_ipv6_byte_for_byte);
 	tcase_add_test(udp, test_udp_agent_absent_refusals_counted_never_blocks);
 	tcase_add_test(udp, test_udp_refusal_moves_to_the_next_address);
+	tcase_add_test(udp, test_udp_unusable_address_is_skipped);
 	tcase_add_test(udp, test_udp_never_sends_into_the_applications_descriptor);
 	tcase_add_test(exp, test_exporter_sends_decodable_datagrams);
 	tcase_add_test(exp, test_exporter_agent_absent_reports_failure_quietly);
