@@ -11,7 +11,8 @@
  * unreachable" for an earlier datagram as ECONNREFUSED on a later send:
  * that is how an absent agent is noticed, and what moves the socket to
  * the next address (an agent listening on 127.0.0.1 only, reached as
- * "localhost" that resolved to ::1 first).
+ * "localhost" that resolved to ::1 first).  An address that cannot be
+ * used at all (no IPv6 on this host, no route) is skipped the same way.
  *
  * The descriptor lives in the application's table: it is moved to a high
  * number, and before every send its identity (device and inode of the
