@@ -2,10 +2,10 @@
  * test_jaeger_thrift.c - the Jaeger encoder and datagram packer, read
  * back with an independent compact-protocol reader.
  *
- * The reader below knows nothing of Jaeger: it turns bytes into a tree of
- * typed values (structs of numbered fields, lists, strings, integers),
- * refusing anything malformed: a bad header, a count that does not match
- * the elements, a length past the end, bytes left over.  The tests then
+ * The reader (thrift_reader.c) knows nothing of Jaeger: it turns bytes
+ * into a tree of typed values (structs of numbered fields, lists, strings,
+ * integers), refusing anything malformed: a bad header, a count that does
+ * not match the elements, a length past the end.  The tests then
  * check each field of jaeger.thrift by number and type, the tags the
  * OpenTelemetry specification asks for, and the datagram rules: every
  * datagram at most `max` bytes and a whole emitBatch message, spans in
@@ -30,280 +30,19 @@
 #include "../../reporter/thrift_compact.h"
 #include "capture.h"
 #include "suites.h"
-
-/* --- an independent compact protocol reader ------------------------------ */
-
-struct tv {
-	uint8_t type;          /* TS_TC_*; bools are TS_TC_BOOL_TRUE */
-	int16_t id;            /* field id, inside a struct */
-	int64_t i;             /* integer or bool value */
-	const uint8_t *s;      /* binary: bytes and length */
-	size_t len;
-	uint8_t etype;         /* list: element type */
-	size_t n;              /* list: elements; struct: fields */
-	struct tv *child;      /* first element or field */
-	struct tv *next;       /* next sibling */
-};
-
-#define POOL_MAX (1 << 17)
-static struct tv *pool;
-static size_t pool_used;
-
-static void pool_setup(void)
-{
-	pool = calloc(POOL_MAX, sizeof(*pool));
-	ck_assert(pool != NULL);
-	pool_used = 0;
-}
-
-static void pool_teardown(void)
-{
-	free(pool);
-	pool = NULL;
-}
-
-struct rd {
-	const uint8_t *p, *end;
-	const char *err;       /* first problem found, NULL if none */
-};
-
-static struct tv *node(struct rd *r)
-{
-	if (pool_used >= POOL_MAX) {
-		r->err = "too many values";
-		return &pool[0];
-	}
-	memset(&pool[pool_used], 0, sizeof(pool[0]));
-	return &pool[pool_used++];
-}
-
-static uint8_t rd_byte(struct rd *r)
-{
-	if (r->p >= r->end) {
-		r->err = r->err ? r->err : "read past the end";
-		return 0;
-	}
-	return *r->p++;
-}
-
-static uint64_t rd_varint(struct rd *r, int max_bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < max_bytes; i++) {
-		uint8_t b = rd_byte(r);
-
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80))
-			return v;
-	}
-	r->err = r->err ? r->err : "varint too long";
-	return v;
-}
-
-static int64_t rd_zigzag(struct rd *r, int max_bytes)
-{
-	uint64_t u = rd_varint(r, max_bytes);
-
-	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
-static struct tv *rd_value(struct rd *r, uint8_t type, int depth);
-
-static struct tv *rd_struct(struct rd *r, int depth)
-{
-	struct tv *st = node(r), **tail = &st->child;
-	int16_t last = 0;
-
-	st->type = TS_TC_STRUCT;
-	if (depth > 16)
-		r->err = "nested too deeply";
-	while (!r->err) {
-		uint8_t b = rd_byte(r), type = b & 0x0f;
-		struct tv *f;
-		int16_t id;
-
-		if (b == 0)
-			break;
-		id = (b >> 4) ? (int16_t)(last + (b >> 4))
-			      : (int16_t)rd_zigzag(r, 3);
-		last = id;
-		if (type == TS_TC_BOOL_TRUE || type == TS_TC_BOOL_FALSE) {
-			f = node(r);
-			f->type = TS_TC_BOOL_TRUE;
-			f->i = type == TS_TC_BOOL_TRUE;
-		} else {
-			f = rd_value(r, type, depth + 1);
-		}
-		f->id = id;
-		*tail = f;
-		tail = &f->next;
-		st->n++;
-	}
-	return st;
-}
-
-static struct tv *rd_value(struct rd *r, uint8_t type, int depth)
-{
-	struct tv *v, **tail;
-	uint8_t b;
-
-	if (type == TS_TC_STRUCT)
-		return rd_struct(r, depth);
-	v = node(r);
-	v->type = type;
-	switch (type) {
-	case TS_TC_BOOL_TRUE: /* list element: a byte, 1 true, 2 false */
-	case TS_TC_BOOL_FALSE:
-		b = rd_byte(r);
-		if (b != 1 && b != 2)
-			r->err = "bad bool byte";
-		v->type = TS_TC_BOOL_TRUE;
-		v->i = b == 1;
-		break;
-	case TS_TC_BYTE:
-		v->i = (int8_t)rd_byte(r);
-		break;
-	case TS_TC_I16:
-		v->i = rd_zigzag(r, 3);
-		break;
-	case TS_TC_I32:
-		v->i = rd_zigzag(r, 5);
-		break;
-	case TS_TC_I64:
-		v->i = rd_zigzag(r, 10);
-		break;
-	case TS_TC_BINARY:
-		v->len = (size_t)rd_varint(r, 5);
-		if (v->len > (size_t)(r->end - r->p)) {
-			r->err = "string past the end";
-			break;
-		}
-		v->s = r->p;
-		r->p += v->len;
-		break;
-	case TS_TC_LIST:
-		b = rd_byte(r);
-		v->etype = b & 0x0f;
-		v->n = b >> 4 == 15 ? (size_t)rd_varint(r, 5) : b >> 4;
-		if (b >> 4 == 15 && v->n < 15)
-			r->err = "long list header for a short list";
-		tail = &v->child;
-		for (size_t i = 0; i < v->n && !r->err; i++) {
-			*tail = rd_value(r, v->etype, depth + 1);
-			tail = &(*tail)->next;
-		}
-		break;
-	default:
-		r->err = "unexpected type";
-	}
-	return v;
-}
-
-/* --- reading Jaeger structures -------------------------------------------- */
-
-static const struct tv *field(const struct tv *st, int16_t id, uint8_t type)
-{
-	const struct tv *f, *found = NULL;
-
-	ck_assert_int_eq(st->type, TS_TC_STRUCT);
-	for (f = st->child; f; f = f->next) {
-		if (f->id != id)
-			continue;
-		ck_assert_msg(!found, "field %d twice", id);
-		found = f;
-	}
-	if (found)
-		ck_assert_msg(found->type == type, "field %d has type %d, want %d",
-			      id, found->type, type);
-	return found;
-}
-
-static const struct tv *need(const struct tv *st, int16_t id, uint8_t type)
-{
-	const struct tv *f = field(st, id, type);
-
-	ck_assert_msg(f != NULL, "required field %d missing", id);
-	return f;
-}
-
-static int64_t fint(const struct tv *st, int16_t id, uint8_t type)
-{
-	return need(st, id, type)->i;
-}
-
-static bool str_is(const struct tv *v, const char *s)
-{
-	return v->type == TS_TC_BINARY && v->len == strlen(s) &&
-	       !memcmp(v->s, s, v->len);
-}
-
-/* The Tag struct named key of a Span (tags: field 10) or Process (2). */
-static const struct tv *tag(const struct tv *holder, const char *key)
-{
-	const struct tv *list = NULL, *t, *found = NULL;
-
-	for (t = holder->child; t; t = t->next)
-		if (t->id == 10 && t->type == TS_TC_LIST)
-			list = t;
-	if (!list)
-		list = field(holder, 2, TS_TC_LIST);
-	if (!list)
-		return NULL;
-	ck_assert_int_eq(list->etype, TS_TC_STRUCT);
-	for (t = list->child; t; t = t->next) {
-		if (!str_is(need(t, 1, TS_TC_BINARY), key))
-			continue;
-		ck_assert_msg(!found, "tag %s twice", key);
-		found = t;
-	}
-	return found;
-}
-
-static void assert_tag_str(const struct tv *holder, const char *key,
-			   const char *val)
-{
-	const struct tv *t = tag(holder, key);
-
-	ck_assert_msg(t, "tag %s missing", key);
-	ck_assert_int_eq(fint(t, 2, TS_TC_I32), TS_JAEGER_STRING);
-	ck_assert_msg(str_is(need(t, 3, TS_TC_BINARY), val),
-		      "tag %s is not \"%s\"", key, val);
-	ck_assert_uint_eq(t->n, 3);
-}
-
-static void assert_tag_long(const struct tv *holder, const char *key,
-			    int64_t val)
-{
-	const struct tv *t = tag(holder, key);
-
-	ck_assert_msg(t, "tag %s missing", key);
-	ck_assert_int_eq(fint(t, 2, TS_TC_I32), TS_JAEGER_LONG);
-	ck_assert_int_eq(fint(t, 6, TS_TC_I64), val);
-	ck_assert_uint_eq(t->n, 3);
-}
-
-static void assert_tag_bool(const struct tv *holder, const char *key, bool val)
-{
-	const struct tv *t = tag(holder, key);
-
-	ck_assert_msg(t, "tag %s missing", key);
-	ck_assert_int_eq(fint(t, 2, TS_TC_I32), TS_JAEGER_BOOL);
-	ck_assert_int_eq(fint(t, 5, TS_TC_BOOL_TRUE), val);
-	ck_assert_uint_eq(t->n, 3);
-}
+#include "thrift_reader.h"
 
 /* Encode one span alone and read it back (it must use all its bytes). */
 static uint8_t span_bytes[1 << 16];
 
-static const struct tv *encode_span(const struct ts_span *s)
+static const struct ts_tv *encode_span(const struct ts_span *s)
 {
 	uint8_t *end = ts_jaeger_span(span_bytes, s);
-	struct rd r = { span_bytes, end, NULL };
-	const struct tv *v;
+	struct ts_rd r = { span_bytes, end, NULL };
+	const struct ts_tv *v;
 
 	ck_assert_uint_le((size_t)(end - span_bytes), ts_jaeger_span_bound(s));
-	v = rd_struct(&r, 0);
+	v = ts_rd_struct(&r, 0);
 	ck_assert_msg(!r.err, "span does not parse: %s", r.err);
 	ck_assert_msg(r.p == end, "%zu bytes after the span",
 		      (size_t)(end - r.p));
@@ -326,26 +65,26 @@ static void ids(uint8_t *trace, uint8_t *span, uint8_t *parent)
 START_TEST(test_span_ids_are_big_endian_halves_as_i64)
 {
 	struct ts_span s;
-	const struct tv *v, *refs, *ref;
+	const struct ts_tv *v, *refs, *ref;
 
 	ts_span_start(&s, TS_KIND_SERVER, "GET /x", 6, NULL);
 	ids(s.trace_id, s.span_id, s.parent_id);
 	v = encode_span(&s);
 	/* traceIdLow = bytes 8..15, traceIdHigh = bytes 0..7. */
-	ck_assert_int_eq(fint(v, 1, TS_TC_I64), (int64_t)0xf8f9fafbfcfdfeffull);
-	ck_assert_int_eq(fint(v, 2, TS_TC_I64), (int64_t)0xf0f1f2f3f4f5f6f7ull);
-	ck_assert_int_eq(fint(v, 3, TS_TC_I64), 0x1011121314151617ll);
-	ck_assert_int_eq(fint(v, 4, TS_TC_I64), (int64_t)0x8081828384858687ull);
-	ck_assert(str_is(need(v, 5, TS_TC_BINARY), "GET /x"));
+	ck_assert_int_eq(ts_tv_int(v, 1, TS_TC_I64), (int64_t)0xf8f9fafbfcfdfeffull);
+	ck_assert_int_eq(ts_tv_int(v, 2, TS_TC_I64), (int64_t)0xf0f1f2f3f4f5f6f7ull);
+	ck_assert_int_eq(ts_tv_int(v, 3, TS_TC_I64), 0x1011121314151617ll);
+	ck_assert_int_eq(ts_tv_int(v, 4, TS_TC_I64), (int64_t)0x8081828384858687ull);
+	ck_assert(ts_tv_str_is(ts_tv_need(v, 5, TS_TC_BINARY), "GET /x"));
 	/* The parent is also the first (here only) reference, CHILD_OF. */
-	refs = need(v, 6, TS_TC_LIST);
+	refs = ts_tv_need(v, 6, TS_TC_LIST);
 	ck_assert_int_eq(refs->etype, TS_TC_STRUCT);
 	ck_assert_uint_eq(refs->n, 1);
 	ref = refs->child;
-	ck_assert_int_eq(fint(ref, 1, TS_TC_I32), TS_JAEGER_CHILD_OF);
-	ck_assert_int_eq(fint(ref, 2, TS_TC_I64), (int64_t)0xf8f9fafbfcfdfeffull);
-	ck_assert_int_eq(fint(ref, 3, TS_TC_I64), (int64_t)0xf0f1f2f3f4f5f6f7ull);
-	ck_assert_int_eq(fint(ref, 4, TS_TC_I64), (int64_t)0x8081828384858687ull);
+	ck_assert_int_eq(ts_tv_int(ref, 1, TS_TC_I32), TS_JAEGER_CHILD_OF);
+	ck_assert_int_eq(ts_tv_int(ref, 2, TS_TC_I64), (int64_t)0xf8f9fafbfcfdfeffull);
+	ck_assert_int_eq(ts_tv_int(ref, 3, TS_TC_I64), (int64_t)0xf0f1f2f3f4f5f6f7ull);
+	ck_assert_int_eq(ts_tv_int(ref, 4, TS_TC_I64), (int64_t)0x8081828384858687ull);
 	ck_assert_uint_eq(ref->n, 4);
 }
 END_TEST
@@ -353,18 +92,18 @@ END_TEST
 START_TEST(test_root_span_has_zero_parent_and_no_references)
 {
 	struct ts_span s;
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	ts_span_start(&s, TS_KIND_CLIENT, "GET", 3, NULL);
 	v = encode_span(&s);
-	ck_assert_int_eq(fint(v, 4, TS_TC_I64), 0);
-	ck_assert_ptr_null(field(v, 6, TS_TC_LIST));
-	ck_assert_ptr_null(field(v, 11, TS_TC_LIST)); /* no events: no logs */
+	ck_assert_int_eq(ts_tv_int(v, 4, TS_TC_I64), 0);
+	ck_assert_ptr_null(ts_tv_field(v, 6, TS_TC_LIST));
+	ck_assert_ptr_null(ts_tv_field(v, 11, TS_TC_LIST)); /* no events: no logs */
 	/* Required fields 1-5, 7-9 and the tags. */
 	for (int16_t id = 1; id <= 9; id++)
 		if (id != 5 && id != 6)
-			need(v, id, id == 7 ? TS_TC_I32 : TS_TC_I64);
-	need(v, 10, TS_TC_LIST);
+			ts_tv_need(v, id, id == 7 ? TS_TC_I32 : TS_TC_I64);
+	ts_tv_need(v, 10, TS_TC_LIST);
 }
 END_TEST
 
@@ -373,18 +112,18 @@ START_TEST(test_span_flags_follow_the_sampled_bit)
 	struct ts_span s;
 
 	ts_span_start(&s, TS_KIND_CLIENT, "GET", 3, NULL);
-	ck_assert_int_eq(fint(encode_span(&s), 7, TS_TC_I32), 1);
+	ck_assert_int_eq(ts_tv_int(encode_span(&s), 7, TS_TC_I32), 1);
 	s.flags = 0;
-	ck_assert_int_eq(fint(encode_span(&s), 7, TS_TC_I32), 0);
+	ck_assert_int_eq(ts_tv_int(encode_span(&s), 7, TS_TC_I32), 0);
 	s.flags = 0x03; /* other W3C bits are not Jaeger's */
-	ck_assert_int_eq(fint(encode_span(&s), 7, TS_TC_I32), 1);
+	ck_assert_int_eq(ts_tv_int(encode_span(&s), 7, TS_TC_I32), 1);
 }
 END_TEST
 
 START_TEST(test_times_in_microseconds_child_stays_inside_parent)
 {
 	struct ts_span p, c;
-	const struct tv *pv;
+	const struct ts_tv *pv;
 	int64_t ps, pd, cs, cd;
 
 	ts_span_start(&p, TS_KIND_SERVER, "p", 1, NULL);
@@ -394,18 +133,18 @@ START_TEST(test_times_in_microseconds_child_stays_inside_parent)
 	c.start_unix_ns = 1700000000123457000ull; /* 1 ns into a new us */
 	c.end_unix_ns = 1700000000123458999ull;
 	pv = encode_span(&p);
-	ps = fint(pv, 8, TS_TC_I64);
-	pd = fint(pv, 9, TS_TC_I64);
+	ps = ts_tv_int(pv, 8, TS_TC_I64);
+	pd = ts_tv_int(pv, 9, TS_TC_I64);
 	ck_assert_int_eq(ps, 1700000000123456ll);
 	ck_assert_int_eq(pd, 3); /* 123459 - 123456 */
-	cs = fint(encode_span(&c), 8, TS_TC_I64);
-	cd = fint(encode_span(&c), 9, TS_TC_I64);
+	cs = ts_tv_int(encode_span(&c), 8, TS_TC_I64);
+	cd = ts_tv_int(encode_span(&c), 9, TS_TC_I64);
 	ck_assert_int_eq(cs, 1700000000123457ll);
 	ck_assert_int_eq(cd, 1);
 	ck_assert(ps <= cs && cs + cd <= ps + pd);
 	/* A zero-length span has duration 0, never negative. */
 	c.end_unix_ns = c.start_unix_ns;
-	ck_assert_int_eq(fint(encode_span(&c), 9, TS_TC_I64), 0);
+	ck_assert_int_eq(ts_tv_int(encode_span(&c), 9, TS_TC_I64), 0);
 }
 END_TEST
 
@@ -424,19 +163,19 @@ START_TEST(test_kind_becomes_span_kind_tag_except_internal)
 
 	for (size_t i = 0; i < TS_ARRAY_SIZE(kinds); i++) {
 		ts_span_start(&s, kinds[i].kind, "x", 1, NULL);
-		assert_tag_str(encode_span(&s), "span.kind", kinds[i].name);
+		ts_tv_assert_tag_str(encode_span(&s), "span.kind", kinds[i].name);
 	}
 	ts_span_start(&s, TS_KIND_INTERNAL, "x", 1, NULL);
-	ck_assert_ptr_null(tag(encode_span(&s), "span.kind"));
+	ck_assert_ptr_null(ts_tv_tag(encode_span(&s), "span.kind"));
 	s.kind = 0; /* unspecified */
-	ck_assert_ptr_null(tag(encode_span(&s), "span.kind"));
+	ck_assert_ptr_null(ts_tv_tag(encode_span(&s), "span.kind"));
 }
 END_TEST
 
 START_TEST(test_attributes_keep_their_types)
 {
 	struct ts_span s;
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	ts_span_start(&s, TS_KIND_SERVER, "x", 1, NULL);
 	ts_span_add_str(&s, "http.request.method", "POST", 4);
@@ -448,91 +187,91 @@ START_TEST(test_attributes_keep_their_types)
 	ts_span_add_bool(&s, "yes", true);
 	ts_span_add_bool(&s, "no", false);
 	v = encode_span(&s);
-	assert_tag_str(v, "http.request.method", "POST");
-	assert_tag_str(v, "empty", "");
-	assert_tag_long(v, "http.response.status_code", 201);
-	assert_tag_long(v, "neg", -5);
-	assert_tag_long(v, "min", INT64_MIN);
-	assert_tag_long(v, "max", INT64_MAX);
-	assert_tag_bool(v, "yes", true);
-	assert_tag_bool(v, "no", false);
+	ts_tv_assert_tag_str(v, "http.request.method", "POST");
+	ts_tv_assert_tag_str(v, "empty", "");
+	ts_tv_assert_tag_long(v, "http.response.status_code", 201);
+	ts_tv_assert_tag_long(v, "neg", -5);
+	ts_tv_assert_tag_long(v, "min", INT64_MIN);
+	ts_tv_assert_tag_long(v, "max", INT64_MAX);
+	ts_tv_assert_tag_bool(v, "yes", true);
+	ts_tv_assert_tag_bool(v, "no", false);
 	/* 8 attributes, span.kind, 4 scope tags; nothing else when UNSET. */
-	ck_assert_uint_eq(need(v, 10, TS_TC_LIST)->n, 13);
-	ck_assert_ptr_null(tag(v, "otel.status_code"));
-	ck_assert_ptr_null(tag(v, "error"));
-	ck_assert_ptr_null(tag(v, "otel.dropped_attributes_count"));
-	ck_assert_ptr_null(tag(v, "w3c.tracestate"));
+	ck_assert_uint_eq(ts_tv_need(v, 10, TS_TC_LIST)->n, 13);
+	ck_assert_ptr_null(ts_tv_tag(v, "otel.status_code"));
+	ck_assert_ptr_null(ts_tv_tag(v, "error"));
+	ck_assert_ptr_null(ts_tv_tag(v, "otel.dropped_attributes_count"));
+	ck_assert_ptr_null(ts_tv_tag(v, "w3c.tracestate"));
 }
 END_TEST
 
 START_TEST(test_scope_tags_and_their_deprecated_aliases)
 {
 	struct ts_span s;
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	ts_span_start(&s, TS_KIND_SERVER, "x", 1, NULL);
 	v = encode_span(&s);
-	assert_tag_str(v, "otel.scope.name", "traceshim");
-	assert_tag_str(v, "otel.scope.version", TS_VERSION);
-	assert_tag_str(v, "otel.library.name", "traceshim");
-	assert_tag_str(v, "otel.library.version", TS_VERSION);
+	ts_tv_assert_tag_str(v, "otel.scope.name", "traceshim");
+	ts_tv_assert_tag_str(v, "otel.scope.version", TS_VERSION);
+	ts_tv_assert_tag_str(v, "otel.library.name", "traceshim");
+	ts_tv_assert_tag_str(v, "otel.library.version", TS_VERSION);
 }
 END_TEST
 
 START_TEST(test_status_ok_and_error_tags)
 {
 	struct ts_span s;
-	const struct tv *v, *t, *list;
+	const struct ts_tv *v, *t, *list;
 	int errors = 0;
 
 	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
 	ts_span_set_status(&s, TS_STATUS_OK, NULL, 0);
 	v = encode_span(&s);
-	assert_tag_str(v, "otel.status_code", "OK");
-	ck_assert_ptr_null(tag(v, "otel.status_description"));
-	ck_assert_ptr_null(tag(v, "error"));
+	ts_tv_assert_tag_str(v, "otel.status_code", "OK");
+	ck_assert_ptr_null(ts_tv_tag(v, "otel.status_description"));
+	ck_assert_ptr_null(ts_tv_tag(v, "error"));
 
 	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
 	ts_span_add_str(&s, "error", "application's own", 17);
 	ts_span_add_str(&s, "error.type", "503", 3);
 	ts_span_set_status(&s, TS_STATUS_ERROR, "Service Unavailable", 19);
 	v = encode_span(&s);
-	assert_tag_str(v, "otel.status_code", "ERROR");
-	assert_tag_str(v, "otel.status_description", "Service Unavailable");
-	assert_tag_str(v, "error.type", "503");
+	ts_tv_assert_tag_str(v, "otel.status_code", "ERROR");
+	ts_tv_assert_tag_str(v, "otel.status_description", "Service Unavailable");
+	ts_tv_assert_tag_str(v, "error.type", "503");
 	/* error=true replaces the attribute of the same name: one tag. */
-	list = need(v, 10, TS_TC_LIST);
+	list = ts_tv_need(v, 10, TS_TC_LIST);
 	for (t = list->child; t; t = t->next)
-		errors += str_is(need(t, 1, TS_TC_BINARY), "error");
+		errors += ts_tv_str_is(ts_tv_need(t, 1, TS_TC_BINARY), "error");
 	ck_assert_int_eq(errors, 1);
-	assert_tag_bool(v, "error", true);
+	ts_tv_assert_tag_bool(v, "error", true);
 
 	/* ERROR without a description. */
 	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
 	ts_span_set_status(&s, TS_STATUS_ERROR, NULL, 0);
 	v = encode_span(&s);
-	assert_tag_str(v, "otel.status_code", "ERROR");
-	ck_assert_ptr_null(tag(v, "otel.status_description"));
-	assert_tag_bool(v, "error", true);
+	ts_tv_assert_tag_str(v, "otel.status_code", "ERROR");
+	ck_assert_ptr_null(ts_tv_tag(v, "otel.status_description"));
+	ts_tv_assert_tag_bool(v, "error", true);
 
 	/* A status value we do not know: no status tags, still well formed. */
 	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
 	s.status = 7;
 	v = encode_span(&s);
-	ck_assert_ptr_null(tag(v, "otel.status_code"));
-	ck_assert_ptr_null(tag(v, "error"));
+	ck_assert_ptr_null(ts_tv_tag(v, "otel.status_code"));
+	ck_assert_ptr_null(ts_tv_tag(v, "error"));
 
 	/* Without ERROR an `error` attribute is the application's. */
 	ts_span_start(&s, TS_KIND_CLIENT, "x", 1, NULL);
 	ts_span_add_bool(&s, "error", false);
-	assert_tag_bool(encode_span(&s), "error", false);
+	ts_tv_assert_tag_bool(encode_span(&s), "error", false);
 }
 END_TEST
 
 START_TEST(test_dropped_attributes_and_tracestate_tags)
 {
 	struct ts_span s;
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	ts_span_start(&s, TS_KIND_SERVER, "x", 1, NULL);
 	ts_span_set_tracestate(&s, "rojo=00f067aa0ba902b7", 21);
@@ -540,21 +279,21 @@ START_TEST(test_dropped_attributes_and_tracestate_tags)
 		ts_span_add_int(&s, "n", i);
 	ck_assert_uint_eq(s.dropped_attrs, 3);
 	v = encode_span(&s);
-	assert_tag_long(v, "otel.dropped_attributes_count", 3);
-	assert_tag_str(v, "w3c.tracestate", "rojo=00f067aa0ba902b7");
+	ts_tv_assert_tag_long(v, "otel.dropped_attributes_count", 3);
+	ts_tv_assert_tag_str(v, "w3c.tracestate", "rojo=00f067aa0ba902b7");
 }
 END_TEST
 
 START_TEST(test_invalid_utf8_in_span_strings_is_replaced)
 {
 	struct ts_span s;
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	ts_span_start(&s, TS_KIND_SERVER, "GET /\xff", 6, NULL);
 	ts_span_add_str(&s, "user_agent.original", "a\xc0\xafz", 4);
 	v = encode_span(&s);
-	ck_assert(str_is(need(v, 5, TS_TC_BINARY), "GET /\xef\xbf\xbd"));
-	assert_tag_str(v, "user_agent.original",
+	ck_assert(ts_tv_str_is(ts_tv_need(v, 5, TS_TC_BINARY), "GET /\xef\xbf\xbd"));
+	ts_tv_assert_tag_str(v, "user_agent.original",
 		       "a\xef\xbf\xbd\xef\xbf\xbdz");
 }
 END_TEST
@@ -563,7 +302,7 @@ START_TEST(test_span_bound_holds_for_the_worst_span)
 {
 	struct ts_span s;
 	char junk[TS_SPAN_VALUE_MAX], key[40];
-	const struct tv *v;
+	const struct ts_tv *v;
 	size_t used;
 
 	memset(junk, 0xff, sizeof(junk)); /* every byte becomes 3 */
@@ -579,7 +318,7 @@ START_TEST(test_span_bound_holds_for_the_worst_span)
 	used = (size_t)(ts_jaeger_span(span_bytes, &s) - span_bytes);
 	ck_assert_uint_le(used, ts_jaeger_span_bound(&s));
 	v = encode_span(&s);
-	ck_assert_uint_eq(need(v, 10, TS_TC_LIST)->n,
+	ck_assert_uint_eq(ts_tv_need(v, 10, TS_TC_LIST)->n,
 			  (size_t)s.nattrs + 1 + 3 + 4 + 1 + 1);
 }
 END_TEST
@@ -613,11 +352,11 @@ static const struct ts_resource *make_resource(void)
 	return &test_res;
 }
 
-static const struct tv *read_process(const struct ts_buf *b)
+static const struct ts_tv *read_process(const struct ts_buf *b)
 {
-	struct rd r = { (const uint8_t *)b->data,
+	struct ts_rd r = { (const uint8_t *)b->data,
 			(const uint8_t *)b->data + b->len, NULL };
-	const struct tv *v = rd_struct(&r, 0);
+	const struct ts_tv *v = ts_rd_struct(&r, 0);
 
 	ck_assert_msg(!r.err, "process does not parse: %s", r.err);
 	ck_assert(r.p == r.end);
@@ -627,18 +366,18 @@ static const struct tv *read_process(const struct ts_buf *b)
 START_TEST(test_process_service_name_and_tags)
 {
 	struct ts_buf b = { 0 }, scratch = { 0 };
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	ck_assert(ts_jaeger_process(&b, &scratch, make_resource(), true));
 	v = read_process(&b);
-	ck_assert(str_is(need(v, 1, TS_TC_BINARY), "checkout"));
-	ck_assert_uint_eq(need(v, 2, TS_TC_LIST)->n, 3);
-	ck_assert_ptr_null(tag(v, "service.name")); /* it is serviceName */
-	assert_tag_long(v, "process.pid", 4242);
+	ck_assert(ts_tv_str_is(ts_tv_need(v, 1, TS_TC_BINARY), "checkout"));
+	ck_assert_uint_eq(ts_tv_need(v, 2, TS_TC_LIST)->n, 3);
+	ck_assert_ptr_null(ts_tv_tag(v, "service.name")); /* it is serviceName */
+	ts_tv_assert_tag_long(v, "process.pid", 4242);
 	/* The specification: arrays as a JSON list in a string. */
-	assert_tag_str(v, "process.command_args",
+	ts_tv_assert_tag_str(v, "process.command_args",
 		       "[\"/bin/srv\",\"-p\",\"say \\\"hi\\\"\"]");
-	assert_tag_str(v, "host.name", "box\xef\xbf\xbd");
+	ts_tv_assert_tag_str(v, "host.name", "box\xef\xbf\xbd");
 	ck_assert_uint_eq(v->n, 2);
 
 	/* Without tags: serviceName only. */
@@ -646,7 +385,7 @@ START_TEST(test_process_service_name_and_tags)
 	ck_assert(ts_jaeger_process(&b, &scratch, make_resource(), false));
 	v = read_process(&b);
 	ck_assert_uint_eq(v->n, 1);
-	ck_assert(str_is(need(v, 1, TS_TC_BINARY), "checkout"));
+	ck_assert(ts_tv_str_is(ts_tv_need(v, 1, TS_TC_BINARY), "checkout"));
 	ts_buf_free(&b);
 	ts_buf_free(&scratch);
 }
@@ -657,14 +396,14 @@ START_TEST(test_process_without_service_name_and_real_resource)
 	struct ts_buf b = { 0 }, scratch = { 0 };
 	struct ts_resource *r = calloc(1, sizeof(*r));
 	struct ts_config c;
-	const struct tv *v;
+	const struct ts_tv *v;
 
 	memset(&test_res, 0, sizeof(test_res));
 	res_add(&test_res, "a", TS_RES_STRING, "b", 1, 0);
 	ck_assert(ts_jaeger_process(&b, &scratch, &test_res, true));
 	v = read_process(&b);
-	ck_assert(str_is(need(v, 1, TS_TC_BINARY), "unknown_service"));
-	assert_tag_str(v, "a", "b");
+	ck_assert(ts_tv_str_is(ts_tv_need(v, 1, TS_TC_BINARY), "unknown_service"));
+	ts_tv_assert_tag_str(v, "a", "b");
 
 	/* What the reporter really builds. */
 	ts_config_defaults(&c);
@@ -673,10 +412,10 @@ START_TEST(test_process_without_service_name_and_real_resource)
 	ts_buf_reset(&b);
 	ck_assert(ts_jaeger_process(&b, &scratch, r, true));
 	v = read_process(&b);
-	ck_assert(str_is(need(v, 1, TS_TC_BINARY), "svc"));
-	ck_assert_uint_eq(need(v, 2, TS_TC_LIST)->n, r->n - 1);
-	assert_tag_long(v, "process.pid", r->pid);
-	assert_tag_str(v, "telemetry.sdk.name", "traceshim");
+	ck_assert(ts_tv_str_is(ts_tv_need(v, 1, TS_TC_BINARY), "svc"));
+	ck_assert_uint_eq(ts_tv_need(v, 2, TS_TC_LIST)->n, r->n - 1);
+	ts_tv_assert_tag_long(v, "process.pid", r->pid);
+	ts_tv_assert_tag_str(v, "telemetry.sdk.name", "traceshim");
 	free(r);
 	ts_buf_free(&b);
 	ts_buf_free(&scratch);
@@ -731,29 +470,29 @@ static void sink_reset(void)
  * Parse datagram i as a whole emitBatch message: returns the Batch
  * struct; *seqid gets the sequence id.
  */
-static const struct tv *read_datagram(size_t i, uint32_t *seqid)
+static const struct ts_tv *read_datagram(size_t i, uint32_t *seqid)
 {
-	struct rd r = { sink.data[i], sink.data[i] + sink.len[i], NULL };
-	const struct tv *args, *batch, *spans;
+	struct ts_rd r = { sink.data[i], sink.data[i] + sink.len[i], NULL };
+	const struct ts_tv *args, *batch, *spans;
 	size_t nlen;
 
-	pool_used = 0; /* the previous datagram's values are not needed */
-	ck_assert_uint_eq(rd_byte(&r), TS_TC_PROTOCOL_ID);
-	ck_assert_uint_eq(rd_byte(&r), TS_TC_VERSION | TS_TC_ONEWAY << 5);
-	*seqid = (uint32_t)rd_varint(&r, 5);
-	nlen = (size_t)rd_varint(&r, 5);
+	ts_tv_pool_reset(); /* the previous datagram's values are not needed */
+	ck_assert_uint_eq(ts_rd_byte(&r), TS_TC_PROTOCOL_ID);
+	ck_assert_uint_eq(ts_rd_byte(&r), TS_TC_VERSION | TS_TC_ONEWAY << 5);
+	*seqid = (uint32_t)ts_rd_varint(&r, 5);
+	nlen = (size_t)ts_rd_varint(&r, 5);
 	ck_assert_uint_eq(nlen, 9);
 	ck_assert(r.end - r.p >= 9 && !memcmp(r.p, "emitBatch", 9));
 	r.p += 9;
-	args = rd_struct(&r, 0);
+	args = ts_rd_struct(&r, 0);
 	ck_assert_msg(!r.err, "datagram %zu does not parse: %s", i, r.err);
 	ck_assert_msg(r.p == r.end, "datagram %zu: %zu bytes left over", i,
 		      (size_t)(r.end - r.p));
 	ck_assert_uint_eq(args->n, 1);
-	batch = need(args, 1, TS_TC_STRUCT);
+	batch = ts_tv_need(args, 1, TS_TC_STRUCT);
 	ck_assert_uint_eq(batch->n, 2);
-	need(batch, 1, TS_TC_STRUCT);
-	spans = need(batch, 2, TS_TC_LIST);
+	ts_tv_need(batch, 1, TS_TC_STRUCT);
+	spans = ts_tv_need(batch, 2, TS_TC_LIST);
 	ck_assert_int_eq(spans->etype, TS_TC_STRUCT);
 	ck_assert_uint_eq(spans->n, sink.nspans[i]);
 	return batch;
@@ -801,17 +540,17 @@ static size_t collect_seqs(int64_t *seqs, size_t max, uint32_t first_seqid)
 
 	for (size_t i = 0; i < sink.n; i++) {
 		uint32_t seqid;
-		const struct tv *b = read_datagram(i, &seqid), *sp;
+		const struct ts_tv *b = read_datagram(i, &seqid), *sp;
 
 		ck_assert_uint_le(sink.len[i], max);
 		ck_assert_uint_eq(seqid, first_seqid + i);
-		ck_assert(str_is(need(need(b, 1, TS_TC_STRUCT), 1, TS_TC_BINARY),
+		ck_assert(ts_tv_str_is(ts_tv_need(ts_tv_need(b, 1, TS_TC_STRUCT), 1, TS_TC_BINARY),
 				 "checkout"));
-		for (sp = need(b, 2, TS_TC_LIST)->child; sp; sp = sp->next) {
-			const struct tv *t = tag(sp, "seq");
+		for (sp = ts_tv_need(b, 2, TS_TC_LIST)->child; sp; sp = sp->next) {
+			const struct ts_tv *t = ts_tv_tag(sp, "seq");
 
 			ck_assert(t != NULL);
-			seqs[got++] = fint(t, 6, TS_TC_I64);
+			seqs[got++] = ts_tv_int(t, 6, TS_TC_I64);
 		}
 	}
 	return got;
@@ -978,7 +717,7 @@ START_TEST(test_process_too_big_for_the_limit)
 	ck_assert_msg(strstr(err, "process tags are left out"), "[%s]", err);
 	ck_assert_uint_eq(st.spans, 3);
 	/* The process has its serviceName only. */
-	ck_assert_uint_eq(need(read_datagram(0, &seqid), 1, TS_TC_STRUCT)->n, 1);
+	ck_assert_uint_eq(ts_tv_need(read_datagram(0, &seqid), 1, TS_TC_STRUCT)->n, 1);
 	/* Not even the service name fits in 600 bytes of a 600-byte name. */
 	test_res.attrs[0].str = huge;
 	test_res.attrs[0].len = 600;
@@ -1040,9 +779,9 @@ Suite *ts_test_jaeger_thrift_suite(void)
 	TCase *pr = tcase_create("process");
 	TCase *dg = tcase_create("datagrams");
 
-	tcase_add_checked_fixture(sp, pool_setup, pool_teardown);
-	tcase_add_checked_fixture(pr, pool_setup, pool_teardown);
-	tcase_add_checked_fixture(dg, pool_setup, pool_teardown);
+	tcase_add_checked_fixture(sp, ts_tv_pool_setup, ts_tv_pool_teardown);
+	tcase_add_checked_fixture(pr, ts_tv_pool_setup, ts_tv_pool_teardown);
+	tcase_add_checked_fixture(dg, ts_tv_pool_setup, ts_tv_pool_teardown);
 	tcase_add_test(sp, test_span_ids_are_big_endian_halves_as_i64);
 	tcase_add_test(sp, test_root_span_has_zero_parent_and_no_references);
 	tcase_add_test(sp, test_span_flags_follow_the_sampled_bit);
