@@ -21,7 +21,10 @@
 	X(pipeline)                                                            \
 	X(http_parse)                                                          \
 	X(http_attrs)                                                          \
-	X(propagate)
+	X(propagate)                                                           \
+	X(thrift_compact)                                                      \
+	X(jaeger_thrift)                                                       \
+	X(export_jaeger)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
