@@ -61,8 +61,11 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 APP_SRCS := $(sort $(wildcard tests/apps/*.c))
 APP_BINS := $(APP_SRCS:tests/apps/%.c=$(BUILD)/tests/apps/%)
 
+# The seed demos' services, and the traceshim command: their own rules.
+include testapps/testapps.mk
+
 .PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
-	check-static unit integration bench clean
+	check-static unit integration bench clean testapps
 .DEFAULT_GOAL := all
 # Keep intermediate objects (helpers link from them; no "rm" noise at the end).
 .SECONDARY:
@@ -75,7 +78,7 @@ deps:
 	$(Q)scripts/install-deps
 
 lib: $(LIB)
-tests: $(UNIT_BIN) $(HELPER_BINS) $(APP_BINS)
+tests: $(UNIT_BIN) $(HELPER_BINS) $(APP_BINS) $(TESTAPP_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -121,7 +124,7 @@ $(BUILD)/tests/apps/%: $(BUILD)/obj/tests/apps/%.o
 unit: $(UNIT_BIN)
 	$(Q)CK_DEFAULT_TIMEOUT=120 $(UNIT_BIN)
 
-integration: $(LIB) $(HELPER_BINS) $(APP_BINS)
+integration: $(LIB) $(HELPER_BINS) $(APP_BINS) $(TESTAPP_BINS)
 	$(Q)BUILD=$(BUILD) SANITIZER=$(SANITIZER) tests/run-integration
 
 check-static: $(LIB)
