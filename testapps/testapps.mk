@@ -21,3 +21,13 @@ $(BUILD)/testapps/%: $(BUILD)/obj/testapps/%.o $(TESTAPP_COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTAPP_COMMON_OBJS) $(TESTAPP_LIBS) -lpthread
 
 testapps: $(TESTAPP_BINS)
+
+# make demo [DEMO=statuses|hello|home|gateway|pubsub]: build what is
+# missing, run the scenario under the shim, show its trace (scripts/demo).
+DEMO ?= statuses
+demo: deps
+	$(Q)$(MAKE) --no-print-directory demo-build
+	$(Q)BUILD=$(BUILD) scripts/demo $(DEMO)
+
+demo-build: $(LIB) $(CLI) $(TESTAPP_BINS)
+	@:
