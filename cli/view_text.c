@@ -242,8 +242,9 @@ static void row(FILE *out, const struct ts_span_view *sp,
 	cell(out, sp->res->service, l->svc, o->utf8, color, o->color);
 	fputs("  ", out);
 	pre = text_cols(sp->prefix, o->utf8);
-	if (pre > l->name / 2)
-		pre = l->name / 2;
+	/* A deep tree in a narrow column: keep room for the name itself. */
+	if (pre + text_cols(sp->name, o->utf8) > l->name && pre > l->name - 12)
+		pre = l->name > 12 ? l->name - 12 : 0;
 	cell(out, sp->prefix, pre, o->utf8, C_DIM, o->color);
 	snprintf(name, sizeof(name), "%s%s", sp->orphan || sp->cycle ? "^ " : "",
 		 sp->name);

@@ -46,30 +46,69 @@ void ta_resp_append(struct ta_response *r, const void *data, size_t len)
 	r->cap = o.cap;
 }
 
+void ta_resp_json_str(struct ta_response *r, const char *s, size_t len)
+{
+	char esc[8];
+	size_t i;
+
+	ta_resp_append(r, "\"", 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			ta_resp_append(r, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			ta_resp_append(r, esc, 6);
+		} else {
+			ta_resp_append(r, s + i, 1);
+		}
+	}
+	ta_resp_append(r, "\"", 1);
+}
+
+static void __attribute__((format(printf, 2, 0)))
+vappendf(struct ta_response *r, const char *fmt, va_list ap)
+{
+	char small[1024], *big = NULL;
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= 0 && (size_t)n >= sizeof(small)) {
+		if (!(big = malloc((size_t)n + 1)))
+			ta_die(1, "out of memory");
+		vsnprintf(big, (size_t)n + 1, fmt, again);
+	}
+	va_end(again);
+	if (n > 0)
+		ta_resp_append(r, big ? big : small, (size_t)n);
+	free(big);
+}
+
+void ta_resp_appendf(struct ta_response *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappendf(r, fmt, ap);
+	va_end(ap);
+}
+
 void ta_resp_printf(struct ta_response *r, int status, const char *ctype,
 		    const char *fmt, ...)
 {
 	va_list ap;
-	char small[1024], *big = NULL;
-	int n;
 
 	r->status = status;
 	snprintf(r->ctype, sizeof(r->ctype), "%s", ctype ? ctype : "");
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(small)) {
-		if (!(big = malloc((size_t)n + 1)))
-			ta_die(1, "out of memory");
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
 	r->len = 0;
-	ta_resp_append(r, big ? big : small, (size_t)n);
-	free(big);
+	va_start(ap, fmt);
+	vappendf(r, fmt, ap);
+	va_end(ap);
 }
 
 bool ta_resp_stream_begin(struct ta_request *req, struct ta_response *r,

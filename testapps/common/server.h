@@ -72,6 +72,13 @@ void ta_resp_printf(struct ta_response *r, int status, const char *ctype,
 /* Append bytes to the body. */
 void ta_resp_append(struct ta_response *r, const void *data, size_t len);
 
+/* Append formatted text to the body. */
+void ta_resp_appendf(struct ta_response *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Append s[0..len) as a JSON string (quoted, escaped). */
+void ta_resp_json_str(struct ta_response *r, const char *s, size_t len);
+
 /*
  * Send the head now and the body in pieces (chunked under HTTP/1.1,
  * close-delimited under HTTP/1.0).  False when the model cannot stream
