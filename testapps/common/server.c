@@ -240,9 +240,14 @@ static ssize_t fill(int fd, struct ta_out *in)
 	}
 }
 
+/* Idle keep-alive connections are closed after this long; processes
+ * that serve one connection at a time wait less (Apache's
+ * KeepAliveTimeout). */
+static int idle_seconds = TA_IDLE_SECONDS;
+
 static void serve_conn(int fd, const struct ta_service *svc)
 {
-	struct timeval idle = { TA_IDLE_SECONDS, 0 };
+	struct timeval idle = { idle_seconds, 0 };
 	struct ta_out in = { 0 }, out = { 0 };
 	bool keep = true, eof = false, continued = false;
 	struct ta_msg m;
@@ -501,6 +506,7 @@ int ta_serve_prefork(int lfd, const struct ta_service *svc, int nprocs)
 {
 	pid_t pid;
 
+	idle_seconds = TA_PREFORK_IDLE_SECONDS;
 	catch_children();
 	while (!ta_stopping) {
 		reap();

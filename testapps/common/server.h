@@ -16,7 +16,8 @@
  *
  * Every model speaks HTTP/1.1: keep-alive unless the client or the
  * handler asks to close, pipelining, HEAD, Expect: 100-continue, chunked
- * request bodies, idle connections closed after TA_IDLE_SECONDS, and an
+ * request bodies, idle connections closed after TA_IDLE_SECONDS (prefork:
+ * TA_PREFORK_IDLE_SECONDS), and an
  * error status (400, 413, 431, 501, 505) for messages it cannot accept.
  * Each returns when ta_stopping is set (SIGTERM/SIGINT), having stopped
  * the threads or processes it started.
@@ -33,6 +34,7 @@
 #include "http.h"
 
 #define TA_IDLE_SECONDS 30
+#define TA_PREFORK_IDLE_SECONDS 5 /* a prefork worker serves nobody else */
 
 struct ta_request {
 	const struct ta_msg *msg; /* the parsed message (headers, body) */
