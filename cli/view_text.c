@@ -42,14 +42,21 @@ void ts_fmt_duration(uint64_t ns, bool utf8, char *out, size_t size)
 		snprintf(out, size, "%.0f s", (double)ns / 1e9);
 }
 
-/* Length of the valid, printable UTF-8 sequence at s, 0 if it is not. */
-static size_t printable_len(const unsigned char *s)
+/*
+ * Bytes of the character at s (1 for an invalid byte); *ok when it may be
+ * printed as it is: not a control character (C0, DEL, C1), not a bidi
+ * override or line separator, valid UTF-8.
+ */
+static size_t char_at(const unsigned char *s, bool *ok)
 {
 	uint32_t cp;
 	size_t n, i;
 
-	if (s[0] >= 0x20 && s[0] < 0x7f)
+	*ok = false;
+	if (s[0] < 0x80) {
+		*ok = s[0] >= 0x20 && s[0] < 0x7f;
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		n = 2, cp = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -57,31 +64,33 @@ static size_t printable_len(const unsigned char *s)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		n = 4, cp = s[0] & 0x07;
 	else
-		return 0;
+		return 1;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
-			return 0;
+			return 1;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	if (cp < 0xa0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069))
-		return 0; /* C1 controls, overlongs, bidi overrides */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 1; /* overlong or not a character: byte by byte */
+	*ok = cp >= 0xa0 && cp != 0x2028 && cp != 0x2029 &&
+	      !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069) &&
+	      !(cp >= 0x200b && cp <= 0x200f);
 	return n;
 }
 
 int ts_text_clean(const char *s, int max_cols, bool utf8, char *out,
 		  size_t size)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *q;
 	const char *ell = utf8 ? "\u2026" : "~";
 	size_t o = 0, n, total = 0;
 	int cols = 0;
+	bool ok;
 
 	/* Columns of the whole string first: cut only when it overflows. */
-	for (const unsigned char *q = p; *q; total++)
-		q += (n = printable_len(q)) && (utf8 || n == 1) ? n : 1;
+	for (q = p; *q; total++)
+		q += char_at(q, &ok);
 	for (; *p && o + 8 < size; cols++) {
 		if ((int)total > max_cols && cols == max_cols - 1) {
 			memcpy(out + o, ell, strlen(ell));
@@ -89,15 +98,14 @@ int ts_text_clean(const char *s, int max_cols, bool utf8, char *out,
 			cols++;
 			break;
 		}
-		n = printable_len(p);
-		if (n && (utf8 || n == 1)) {
+		n = char_at(p, &ok);
+		if (ok && (utf8 || n == 1)) {
 			memcpy(out + o, p, n);
 			o += n;
-			p += n;
 		} else {
 			out[o++] = '?';
-			p++;
 		}
+		p += n;
 	}
 	out[o] = '\0';
 	return cols;
