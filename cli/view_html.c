@@ -239,6 +239,7 @@ static void span_row(FILE *out, const struct ts_trace_view *t,
 	double width = (double)(sp->end - sp->start) * 100.0 / total;
 	unsigned hue = hue_of(sp->res->service);
 	int depth = sp->depth > 30 ? 30 : sp->depth;
+	const struct ts_kv *code;
 
 	fprintf(out, "<details class=\"span%s\" id=\"s-%s-%s\" data-span-id=\"%s\""
 		" data-parent-id=\"%s\"><summary class=\"grid\">"
@@ -249,8 +250,12 @@ static void span_row(FILE *out, const struct ts_trace_view *t,
 	ts_html_escape(out, sp->res->service);
 	fputs("</span><span class=\"name\">", out);
 	ts_html_escape(out, sp->name);
-	fprintf(out, "</span><span class=\"kind\">%s</span>",
-		ts_kind_name(sp->kind));
+	fprintf(out, "</span><span class=\"kind\">%s", ts_kind_name(sp->kind));
+	if ((code = ts_span_attr(sp, "http.response.status_code"))) {
+		fputs(" &middot; ", out);
+		ts_html_escape(out, code->text);
+	}
+	fputs("</span>", out);
 	if (sp->orphan)
 		fputs("<span class=\"note\">parent not in these files</span>", out);
 	else if (sp->cycle)
