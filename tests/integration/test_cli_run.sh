@@ -41,8 +41,9 @@ expect_fail 1 "TRACESHIM_LIBRARY=/nope/libtraceshim.so: No such file or director
 note "help on every command; usage errors and bad paths get one line naming the fix"
 
 # --- what the program gets ------------------------------------------------------------
-LIBM=$(ldconfig -p | awk '/libm\.so\.6 .*x86-64/ { print $NF; exit }')
-[ -n "$LIBM" ] || LIBM=$(ldconfig -p | awk '/libm\.so\.6 / { print $NF; exit }')
+# Any real library will do as an earlier LD_PRELOAD entry.
+LIBM=$(realpath "$(${CC:-cc} -print-file-name=libm.so.6)")
+[ -f "$LIBM" ] || fail "cannot find libm.so.6 to preload"
 mkdir -p "$T/wd/sub"
 cd "$T/wd"
 rc=0
