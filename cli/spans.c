@@ -111,17 +111,14 @@ static void span_free(struct ts_span_view *sp)
 	free(sp);
 }
 
+static void trace_free(struct ts_trace_view *t);
+
 void ts_store_free(struct ts_store *s)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < s->ntraces; i++) {
-		for (k = 0; k < s->traces[i]->n; k++)
-			span_free(s->traces[i]->spans[k]);
-		free(s->traces[i]->spans);
-		free(s->traces[i]->rows);
-		free(s->traces[i]);
-	}
+	for (i = 0; i < s->ntraces; i++)
+		trace_free(s->traces[i]);
 	free(s->traces);
 	free(s->tmap);
 	free(s->smap);
@@ -217,6 +214,47 @@ static void store_span(struct ts_store *s, struct ts_span_view *sp)
 	t->seen_ms = ts_now_ms();
 	smap_put(s, sp);
 	s->nspans++;
+}
+
+static void trace_free(struct ts_trace_view *t)
+{
+	size_t k;
+
+	for (k = 0; k < t->n; k++)
+		span_free(t->spans[k]);
+	free(t->spans);
+	free(t->rows);
+	free(t);
+}
+
+size_t ts_store_evict(struct ts_store *s, uint64_t idle_ms)
+{
+	uint64_t now = ts_now_ms();
+	size_t i, k, kept = 0, freed = 0;
+
+	for (i = 0; i < s->ntraces; i++) {
+		struct ts_trace_view *t = s->traces[i];
+
+		if (t->shown == t->n && now - t->seen_ms >= idle_ms) {
+			s->nspans -= t->n;
+			trace_free(t);
+			freed++;
+		} else {
+			s->traces[kept++] = t;
+		}
+	}
+	if (!freed)
+		return 0;
+	s->ntraces = kept;
+	/* Rebuild both maps from what is left (no tombstones needed). */
+	memset(s->tmap, 0, s->tmap_cap * sizeof(*s->tmap));
+	memset(s->smap, 0, s->smap_cap * sizeof(*s->smap));
+	for (i = 0; i < s->ntraces; i++) {
+		tmap_put(s, s->traces[i]);
+		for (k = 0; k < s->traces[i]->n; k++)
+			smap_put(s, s->traces[i]->spans[k]);
+	}
+	return freed;
 }
 
 /* ---- OTLP/JSON values ---------------------------------------------------- */
@@ -656,6 +694,8 @@ long ts_tail_poll(struct ts_tail *t, struct ts_store *s, FILE *warn,
 			}
 		}
 		n -= (size_t)(p - buf);
+		if (!n)
+			continue;
 		if (t->plen + n > t->pcap) {
 			t->pcap = (t->plen + n) * 2;
 			t->part = xrealloc(t->part, t->pcap);

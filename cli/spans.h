@@ -149,6 +149,14 @@ void ts_trace_layout(struct ts_store *s, struct ts_trace_view *t);
 /* Traces sorted by start time (a malloc'd array of n pointers). */
 struct ts_trace_view **ts_store_sorted(struct ts_store *s, size_t *n);
 
+/*
+ * Forget the traces that were printed whole (shown == n) and got no span
+ * for `idle_ms`, so a long --follow stays bounded by recent traffic.
+ * Returns how many were freed.  A late span of a forgotten trace starts
+ * it again (shown with its parent missing).
+ */
+size_t ts_store_evict(struct ts_store *s, uint64_t idle_ms);
+
 /* The trace with this id, or NULL. */
 struct ts_trace_view *ts_store_find(struct ts_store *s, const char *id);
 

@@ -60,6 +60,9 @@ struct view_opts {
 	struct ts_text_opts text;
 };
 
+/* --follow keeps a printed trace this long after its last span. */
+#define FOLLOW_KEEP_MS (5 * 60 * 1000)
+
 static volatile sig_atomic_t stop;
 
 static void on_stop(int sig)
@@ -260,6 +263,7 @@ static void print_ready(struct ts_store *s, const struct view_opts *o,
 static int view_follow(struct ts_tail *tails, int nt, const struct view_opts *o)
 {
 	struct timespec tick = { 0, 200 * 1000000L };
+	uint64_t last_evict = ts_now_ms();
 	struct sigaction sa;
 	struct ts_store s;
 	int i;
@@ -288,6 +292,11 @@ static int view_follow(struct ts_tail *tails, int nt, const struct view_opts *o)
 		print_ready(&s, o, false);
 		if (ferror(stdout))
 			break; /* the reader went away */
+		if (ts_now_ms() - last_evict > 10000) {
+			/* Printed traces quiet for 5 minutes are let go. */
+			ts_store_evict(&s, FOLLOW_KEEP_MS);
+			last_evict = ts_now_ms();
+		}
 		nanosleep(&tick, NULL);
 	}
 	print_ready(&s, o, true);

@@ -73,7 +73,12 @@ note "the program is exec'd: pid, args, stdin, exit status and signal death kept
 # --- traced programs, end to end ------------------------------------------------------------
 PORT=$(free_port)
 export OTEL_BSP_SCHEDULE_DELAY=100
-tsrun --service pyweb --file "$T/run-spans.jsonl" -- /usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PORT" >"$T/py.log" 2>&1 &
+# exec: $! must be the server itself, or stop_all would leave it running.
+(
+	[ -n "$SAN_RUNTIME" ] && export LD_PRELOAD=$SAN_RUNTIME
+	exec "$TRACESHIM" run --service pyweb --file "$T/run-spans.jsonl" -- \
+		/usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+) >"$T/py.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 200); do grep -q ready "$T/py.log" && break; sleep 0.05; done
 curl_run=$TRACESHIM

@@ -168,6 +168,35 @@ START_TEST(test_tail_reads_whole_lines_and_rereads_a_rewritten_file)
 }
 END_TEST
 
+START_TEST(test_evict_forgets_only_printed_quiet_traces)
+{
+	static const char *const ids[] = { "0af7651916cd43dd8448eb211c80319c",
+					   "1af7651916cd43dd8448eb211c80319c",
+					   "2af7651916cd43dd8448eb211c80319c" };
+	struct ts_store s;
+	size_t i;
+
+	ts_store_init(&s, false);
+	for (i = 0; i < 3; i++)
+		add(&s, line_of("x", ids[i], "0000000000000001:-:0:1:a,"
+					     "0000000000000002:0000000000000001:0:1:b"));
+	ts_store_find(&s, ids[0])->shown = 2; /* printed whole */
+	ts_store_find(&s, ids[1])->shown = 1; /* printed, then a span came */
+	ck_assert_uint_eq(ts_store_evict(&s, 0), 1);
+	ck_assert_uint_eq(s.ntraces, 2);
+	ck_assert_uint_eq(s.nspans, 4);
+	ck_assert_ptr_null(ts_store_find(&s, ids[0]));
+	ck_assert_ptr_nonnull(ts_store_find(&s, ids[1]));
+	ck_assert_ptr_nonnull(ts_store_find(&s, ids[2]));
+	/* The maps were rebuilt: duplicates still found, the evicted trace
+	 * can come again. */
+	ck_assert_int_eq(add(&s, line_of("x", ids[2], "0000000000000001:-:0:1:a")), 0);
+	ck_assert_int_eq(add(&s, line_of("x", ids[0], "0000000000000001:-:0:1:a")), 1);
+	ck_assert_uint_eq(ts_store_evict(&s, 1000000), 0);
+	ts_store_free(&s);
+}
+END_TEST
+
 START_TEST(test_terminal_text_is_cleaned_and_cut)
 {
 	char out[256];
@@ -269,6 +298,7 @@ Suite *ts_test_spans_suite(void)
 	tcase_add_test(tc, test_spans_join_across_lines_into_one_ordered_tree);
 	tcase_add_test(tc, test_orphans_loops_and_duplicates);
 	tcase_add_test(tc, test_tail_reads_whole_lines_and_rereads_a_rewritten_file);
+	tcase_add_test(tc, test_evict_forgets_only_printed_quiet_traces);
 	tcase_add_test(tc, test_terminal_text_is_cleaned_and_cut);
 	tcase_add_test(tc, test_durations_read_naturally);
 	tcase_add_test(tc, test_html_escape_leaves_only_text);
