@@ -1,5 +1,5 @@
 /*
- * spans.c - OTLP/JSON span files into traces (see spans.h).
+ * spans.c - the span store and the OTLP/JSON reader (see spans.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 #include "json.h"
 #include "spans.h"
 
-static void *xcalloc(size_t n, size_t size)
+void *ts_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
 
@@ -22,7 +22,7 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-static void *xrealloc(void *p, size_t size)
+void *ts_xrealloc(void *p, size_t size)
 {
 	if (!(p = realloc(p, size ? size : 1))) {
 		fprintf(stderr, "traceshim: out of memory\n");
@@ -33,7 +33,7 @@ static void *xrealloc(void *p, size_t size)
 
 static char *xstrndup(const char *s, size_t n)
 {
-	char *d = xcalloc(1, n + 1);
+	char *d = ts_xcalloc(1, n + 1);
 
 	memcpy(d, s, n);
 	return d;
@@ -74,9 +74,9 @@ void ts_store_init(struct ts_store *s, bool utf8_tree)
 	memset(s, 0, sizeof(*s));
 	s->utf8_tree = utf8_tree;
 	s->tmap_cap = 64;
-	s->tmap = xcalloc(s->tmap_cap, sizeof(*s->tmap));
+	s->tmap = ts_xcalloc(s->tmap_cap, sizeof(*s->tmap));
 	s->smap_cap = 256;
-	s->smap = xcalloc(s->smap_cap, sizeof(*s->smap));
+	s->smap = ts_xcalloc(s->smap_cap, sizeof(*s->smap));
 }
 
 static void kv_free(struct ts_kv *kv, size_t n)
@@ -154,24 +154,23 @@ static struct ts_trace_view *trace_get(struct ts_store *s, const char *id)
 	if ((s->ntraces + 1) * 2 > s->tmap_cap) {
 		free(s->tmap);
 		s->tmap_cap *= 2;
-		s->tmap = xcalloc(s->tmap_cap, sizeof(*s->tmap));
+		s->tmap = ts_xcalloc(s->tmap_cap, sizeof(*s->tmap));
 		for (i = 0; i < s->ntraces; i++)
 			tmap_put(s, s->traces[i]);
 	}
 	if (s->ntraces == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
-		s->traces = xrealloc(s->traces, s->cap * sizeof(*s->traces));
+		s->traces = ts_xrealloc(s->traces, s->cap * sizeof(*s->traces));
 	}
-	t = xcalloc(1, sizeof(*t));
+	t = ts_xcalloc(1, sizeof(*t));
 	memcpy(t->id, id, sizeof(t->id));
 	s->traces[s->ntraces++] = t;
 	tmap_put(s, t);
 	return t;
 }
 
-/* The span with this trace and span id, or NULL. */
-static struct ts_span_view *span_find(struct ts_store *s, const char *trace,
-				      const char *id)
+struct ts_span_view *ts_store_span(struct ts_store *s, const char *trace,
+				   const char *id)
 {
 	size_t i = hash(trace, id) & (s->smap_cap - 1);
 
@@ -199,7 +198,7 @@ static void store_span(struct ts_store *s, struct ts_span_view *sp)
 	if ((s->nspans + 1) * 2 > s->smap_cap) {
 		free(s->smap);
 		s->smap_cap *= 2;
-		s->smap = xcalloc(s->smap_cap, sizeof(*s->smap));
+		s->smap = ts_xcalloc(s->smap_cap, sizeof(*s->smap));
 		for (i = 0; i < s->ntraces; i++)
 			for (k = 0; k < s->traces[i]->n; k++)
 				smap_put(s, s->traces[i]->spans[k]);
@@ -207,7 +206,7 @@ static void store_span(struct ts_store *s, struct ts_span_view *sp)
 	t = trace_get(s, sp->trace);
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 8;
-		t->spans = xrealloc(t->spans, t->cap * sizeof(*t->spans));
+		t->spans = ts_xrealloc(t->spans, t->cap * sizeof(*t->spans));
 	}
 	t->spans[t->n++] = sp;
 	t->laid_out = false;
@@ -268,7 +267,7 @@ static void text_put(struct text *t, const char *p, size_t n)
 {
 	if (t->len + n + 1 > t->cap) {
 		t->cap = (t->len + n + 1) * 2;
-		t->d = xrealloc(t->d, t->cap);
+		t->d = ts_xrealloc(t->d, t->cap);
 	}
 	memcpy(t->d + t->len, p, n);
 	t->len += n;
@@ -379,7 +378,7 @@ static struct ts_kv *attrs_of(const struct ts_json *list, size_t *n)
 	*n = 0;
 	if (!list || list->type != TS_JSON_ARRAY || !list->n)
 		return NULL;
-	kv = xcalloc(list->n, sizeof(*kv));
+	kv = ts_xcalloc(list->n, sizeof(*kv));
 	for (i = 0; i < list->n; i++) {
 		if (!(k = ts_json_string(ts_json_get(&list->items[i], "key"))))
 			continue;
@@ -471,7 +470,7 @@ static void events_of(struct ts_span_view *sp, const struct ts_json *list)
 
 	if (!list || list->type != TS_JSON_ARRAY || !list->n)
 		return;
-	sp->events = xcalloc(list->n, sizeof(*sp->events));
+	sp->events = ts_xcalloc(list->n, sizeof(*sp->events));
 	for (i = 0; i < list->n; i++) {
 		e = &list->items[i];
 		name = ts_json_string(ts_json_get(e, "name"));
@@ -515,14 +514,14 @@ static struct ts_span_view *span_of(const struct ts_json *j,
 	sp.attrs = attrs_of(ts_json_get(j, "attributes"), &sp.nattrs);
 	events_of(&sp, ts_json_get(j, "events"));
 	sp.res = res;
-	out = xcalloc(1, sizeof(*out));
+	out = ts_xcalloc(1, sizeof(*out));
 	*out = sp;
 	return out;
 }
 
 static struct ts_resource_view *resource_of(const struct ts_json *rs)
 {
-	struct ts_resource_view *r = xcalloc(1, sizeof(*r));
+	struct ts_resource_view *r = ts_xcalloc(1, sizeof(*r));
 	size_t i;
 
 	r->attrs = attrs_of(ts_json_get(ts_json_get(rs, "resource"),
@@ -554,7 +553,7 @@ static long add_scope(struct ts_store *s, const struct ts_json *ss,
 			(*skipped)++;
 			continue;
 		}
-		if (span_find(s, sp->trace, sp->id)) {
+		if (ts_store_span(s, sp->trace, sp->id)) {
 			s->dups++;
 			sp->res = NULL;
 			span_free(sp);
@@ -603,305 +602,4 @@ long ts_store_add_line(struct ts_store *s, const char *line, size_t len,
 out_bad:
 	ts_json_arena_free(&a);
 	return -1;
-}
-
-/* ---- files ---------------------------------------------------------------- */
-
-#define TAIL_WARN_MAX 10
-
-static void line_done(struct ts_tail *t, struct ts_store *s, const char *p,
-		      size_t n, FILE *warn, const char *prog, long *added)
-{
-	char err[256];
-	size_t skipped;
-	long r;
-
-	t->lineno++;
-	while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
-		n--;
-	if (!n)
-		return;
-	r = ts_store_add_line(s, p, n, &skipped, err, sizeof(err));
-	if (r < 0) {
-		if (++t->malformed <= TAIL_WARN_MAX)
-			fprintf(warn, "%s: warning: %s:%ld: skipped a malformed "
-				"line (%s)\n", prog, t->path, t->lineno, err);
-		return;
-	}
-	if (skipped)
-		fprintf(warn, "%s: warning: %s:%ld: skipped %zu span%s with an "
-			"invalid traceId, spanId or parentSpanId\n", prog,
-			t->path, t->lineno, skipped, skipped == 1 ? "" : "s");
-	*added += r;
-}
-
-/* (Re)open the file if it is not open or was replaced or truncated. */
-static int tail_open(struct ts_tail *t)
-{
-	struct stat st, fst;
-
-	if (!strcmp(t->path, "-")) { /* standard input: just read on */
-		if (!t->f)
-			t->f = stdin;
-		return 0;
-	}
-	if (stat(t->path, &st))
-		return t->f ? 0 : -errno; /* removed: keep reading the old */
-	if (t->f && !fstat(fileno(t->f), &fst) && fst.st_dev == st.st_dev &&
-	    fst.st_ino == st.st_ino && st.st_size >= t->off)
-		return 0;
-	if (t->f)
-		fclose(t->f);
-	if (!(t->f = fopen(t->path, "r")))
-		return -errno;
-	fstat(fileno(t->f), &fst);
-	t->dev = fst.st_dev;
-	t->ino = fst.st_ino;
-	t->off = 0;
-	t->plen = 0;
-	t->lineno = 0;
-	return 0;
-}
-
-long ts_tail_poll(struct ts_tail *t, struct ts_store *s, FILE *warn,
-		  const char *prog, bool at_eof)
-{
-	char buf[65536], *nl, *p;
-	long added = 0;
-	size_t n;
-	int r;
-
-	if ((r = tail_open(t)))
-		return r;
-	clearerr(t->f);
-	while ((n = fread(buf, 1, sizeof(buf), t->f)) > 0) {
-		t->off += (off_t)n;
-		for (p = buf; (nl = memchr(p, '\n', n - (size_t)(p - buf)));
-		     p = nl + 1) {
-			if (t->plen) {
-				if (t->plen + (size_t)(nl - p) > t->pcap) {
-					t->pcap = (t->plen + (size_t)(nl - p)) * 2;
-					t->part = xrealloc(t->part, t->pcap);
-				}
-				memcpy(t->part + t->plen, p, (size_t)(nl - p));
-				t->plen += (size_t)(nl - p);
-				line_done(t, s, t->part, t->plen, warn, prog,
-					  &added);
-				t->plen = 0;
-			} else {
-				line_done(t, s, p, (size_t)(nl - p), warn,
-					  prog, &added);
-			}
-		}
-		n -= (size_t)(p - buf);
-		if (!n)
-			continue;
-		if (t->plen + n > t->pcap) {
-			t->pcap = (t->plen + n) * 2;
-			t->part = xrealloc(t->part, t->pcap);
-		}
-		memcpy(t->part + t->plen, p, n);
-		t->plen += n;
-	}
-	if (ferror(t->f))
-		return -errno;
-	if (at_eof && t->plen) { /* a last line without its newline */
-		line_done(t, s, t->part, t->plen, warn, prog, &added);
-		t->plen = 0;
-	}
-	return added;
-}
-
-void ts_tail_close(struct ts_tail *t)
-{
-	if (t->f)
-		fclose(t->f);
-	t->f = NULL;
-	free(t->part);
-	t->part = NULL;
-	t->plen = t->pcap = 0;
-}
-
-/* ---- layout -------------------------------------------------------------- */
-
-static int by_start(const void *a, const void *b)
-{
-	const struct ts_span_view *x = *(struct ts_span_view *const *)a;
-	const struct ts_span_view *y = *(struct ts_span_view *const *)b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->end != y->end)
-		return x->end > y->end ? -1 : 1; /* longer (outer) first */
-	return strcmp(x->id, y->id);
-}
-
-#define PREFIX_LEVELS 24
-
-struct frame {
-	struct ts_span_view *sp;
-	size_t next;          /* next child to visit */
-	bool last;            /* last among its siblings */
-};
-
-/* Tree prefix of a span at `depth` whose ancestors' last-flags are in
- * lasts[1..depth]. */
-static char *make_prefix(const bool *lasts, int depth, bool utf8)
-{
-	const char *bar = utf8 ? "\u2502  " : "|  ", *tee = utf8 ? "\u251c\u2500 " : "|- ";
-	const char *ell = utf8 ? "\u2514\u2500 " : "`- ", *more = utf8 ? "\u2026" : "+";
-	struct text t = { 0 };
-	int d, from = depth > PREFIX_LEVELS ? depth - PREFIX_LEVELS + 1 : 1;
-
-	text_str(&t, "");
-	if (from > 1)
-		text_str(&t, more);
-	for (d = from; d < depth; d++)
-		text_str(&t, lasts[d] ? "   " : bar);
-	if (depth > 0)
-		text_str(&t, lasts[depth] ? ell : tee);
-	return t.d;
-}
-
-struct kids {
-	size_t *first;                /* per span index: offset in all[] */
-	size_t *count;
-	struct ts_span_view **all;
-};
-
-static void visit(struct ts_store *s, struct ts_trace_view *t,
-		  struct ts_span_view *root, bool root_last, struct kids *k,
-		  bool *done, size_t *nrows, struct frame *stack, bool *lasts)
-{
-	size_t top = 0, i;
-	struct ts_span_view *sp;
-
-	stack[top++] = (struct frame){ root, 0, root_last };
-	done[root->row] = true;
-	root->depth = 0;
-	for (;;) {
-		struct frame *f = &stack[top - 1];
-
-		if (f->next == 0) { /* entering */
-			sp = f->sp;
-			lasts[sp->depth] = f->last;
-			free(sp->prefix);
-			sp->prefix = make_prefix(lasts, sp->depth, s->utf8_tree);
-			t->rows[*nrows] = sp;
-			(*nrows)++;
-		}
-		i = k->first[f->sp->row] + f->next;
-		while (f->next < k->count[f->sp->row] && done[k->all[i]->row]) {
-			f->next++; /* reached already (duplicate link) */
-			i++;
-		}
-		if (f->next >= k->count[f->sp->row]) {
-			if (--top == 0)
-				return;
-			continue;
-		}
-		sp = k->all[i];
-		f->next++;
-		done[sp->row] = true;
-		sp->depth = f->sp->depth + 1;
-		sp->up = f->sp;
-		stack[top++] = (struct frame){ sp, 0,
-					       f->next >= k->count[f->sp->row] };
-	}
-}
-
-void ts_trace_layout(struct ts_store *s, struct ts_trace_view *t)
-{
-	struct kids k;
-	struct frame *stack;
-	struct ts_span_view *sp, *up, **roots;
-	size_t i, nroots = 0, nrows = 0, *fill;
-	bool *done, *lasts;
-
-	if (t->laid_out)
-		return;
-	qsort(t->spans, t->n, sizeof(*t->spans), by_start);
-	t->start = t->n ? t->spans[0]->start : 0;
-	t->end = t->start;
-	for (i = 0; i < t->n; i++) {
-		t->spans[i]->row = i;
-		t->spans[i]->up = NULL;
-		t->spans[i]->orphan = t->spans[i]->cycle = false;
-		if (t->spans[i]->end > t->end)
-			t->end = t->spans[i]->end;
-	}
-	k.first = xcalloc(t->n, sizeof(size_t));
-	k.count = xcalloc(t->n, sizeof(size_t));
-	k.all = xcalloc(t->n, sizeof(*k.all));
-	fill = xcalloc(t->n, sizeof(size_t));
-	roots = xcalloc(t->n, sizeof(*roots));
-	/* Children grouped by parent, each group in start order. */
-	for (i = 0; i < t->n; i++) {
-		sp = t->spans[i];
-		up = sp->parent[0] ? span_find(s, sp->trace, sp->parent) : NULL;
-		if (up && up != sp) {
-			k.count[up->row]++;
-		} else if (!up) {
-			roots[nroots++] = sp;
-			sp->orphan = sp->parent[0] != '\0';
-		}
-		sp->up = up;
-	}
-	for (i = 1; i < t->n; i++)
-		k.first[i] = k.first[i - 1] + k.count[i - 1];
-	for (i = 0; i < t->n; i++)
-		if ((up = t->spans[i]->up) && up != t->spans[i])
-			k.all[k.first[up->row] + fill[up->row]++] = t->spans[i];
-	free(t->rows);
-	t->rows = xcalloc(t->n, sizeof(*t->rows));
-	done = xcalloc(t->n, sizeof(bool));
-	lasts = xcalloc(t->n + 1, sizeof(bool));
-	stack = xcalloc(t->n + 1, sizeof(*stack));
-	for (i = 0; i < t->n; i++)
-		t->spans[i]->up = NULL;
-	for (i = 0; i < nroots; i++)
-		visit(s, t, roots[i], true, &k, done, &nrows, stack, lasts);
-	/* What no root reached hangs in a parent cycle: break it open at
-	 * its earliest span. */
-	for (i = 0; i < t->n; i++)
-		if (!done[i]) {
-			t->spans[i]->cycle = true;
-			visit(s, t, t->spans[i], true, &k, done, &nrows, stack,
-			      lasts);
-		}
-	free(k.first);
-	free(k.count);
-	free(k.all);
-	free(fill);
-	free(roots);
-	free(done);
-	free(lasts);
-	free(stack);
-	for (i = 0; i < t->n; i++)
-		t->rows[i]->row = i;
-	t->laid_out = true;
-}
-
-static int trace_by_start(const void *a, const void *b)
-{
-	const struct ts_trace_view *x = *(struct ts_trace_view *const *)a;
-	const struct ts_trace_view *y = *(struct ts_trace_view *const *)b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
-struct ts_trace_view **ts_store_sorted(struct ts_store *s, size_t *n)
-{
-	struct ts_trace_view **v = xcalloc(s->ntraces, sizeof(*v));
-	size_t i;
-
-	for (i = 0; i < s->ntraces; i++) {
-		ts_trace_layout(s, s->traces[i]);
-		v[i] = s->traces[i];
-	}
-	qsort(v, s->ntraces, sizeof(*v), trace_by_start);
-	*n = s->ntraces;
-	return v;
 }

@@ -10,11 +10,8 @@
  *
  * A store owns every span it read, joined by trace id across any number
  * of lines, files and processes; a span read twice (same trace and span
- * id) is kept once.  ts_trace_layout() orders a trace for display:
- * depth-first from its roots, children by start time.  A span whose
- * parent is not in the store is shown as a root and flagged `orphan`;
- * spans whose parent links form a cycle are broken out the same way
- * (flagged `cycle`), so hostile input cannot loop or recurse us.
+ * id) is kept once.  Files are read by tail.c, traces laid out for
+ * display by layout.c.
  *
  * Threads: a store belongs to one thread.
  */
@@ -25,7 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/types.h>
 
 enum ts_val_type {
 	TS_VAL_STRING,
@@ -73,7 +69,7 @@ struct ts_span_view {
 	struct ts_event_view *events;
 	size_t nevents;
 	struct ts_resource_view *res;
-	/* Set by ts_trace_layout(): */
+	/* Set by ts_trace_layout() (layout.h): */
 	struct ts_span_view *up;    /* parent span in the trace, or NULL */
 	int depth;                  /* 0 for roots */
 	bool orphan;                /* parent id set but not in the trace */
@@ -116,40 +112,6 @@ long ts_store_add_line(struct ts_store *s, const char *line, size_t len,
 		       size_t *skipped, char *err, size_t errsize);
 
 /*
- * A file being read, possibly while it grows (--follow).  Complete lines
- * are added; a partial last line waits for its end.  A file that shrinks
- * or is replaced is read again from the start.
- */
-struct ts_tail {
-	const char *path;   /* as given */
-	FILE *f;            /* open file, or NULL (not there yet) */
-	dev_t dev;          /* identity of the open file */
-	ino_t ino;
-	off_t off;          /* bytes consumed */
-	char *part;         /* partial last line */
-	size_t plen, pcap;
-	long lineno;        /* lines read */
-	long malformed;     /* lines skipped */
-	bool missing_said;  /* "does not exist" was reported */
-};
-
-/*
- * Read what is new in the file.  Returns the number of spans added, or
- * -errno when it cannot be opened or read (ENOENT: not there yet).
- * Malformed lines produce one warning on `warn` each (at most 10 per
- * file, then a count at the end); `prog` prefixes the warnings.
- */
-long ts_tail_poll(struct ts_tail *t, struct ts_store *s, FILE *warn,
-		  const char *prog, bool at_eof);
-void ts_tail_close(struct ts_tail *t);
-
-/* Lay a trace out for display (see above); idempotent. */
-void ts_trace_layout(struct ts_store *s, struct ts_trace_view *t);
-
-/* Traces sorted by start time (a malloc'd array of n pointers). */
-struct ts_trace_view **ts_store_sorted(struct ts_store *s, size_t *n);
-
-/*
  * Forget the traces that were printed whole (shown == n) and got no span
  * for `idle_ms`, so a long --follow stays bounded by recent traffic.
  * Returns how many were freed.  A late span of a forgotten trace starts
@@ -160,6 +122,10 @@ size_t ts_store_evict(struct ts_store *s, uint64_t idle_ms);
 /* The trace with this id, or NULL. */
 struct ts_trace_view *ts_store_find(struct ts_store *s, const char *id);
 
+/* The span with this trace and span id, or NULL. */
+struct ts_span_view *ts_store_span(struct ts_store *s, const char *trace,
+				   const char *id);
+
 /* The value of a span attribute, or NULL. */
 const struct ts_kv *ts_span_attr(const struct ts_span_view *sp,
 				 const char *key);
@@ -169,5 +135,10 @@ const char *ts_kind_name(int kind);
 
 /* Monotonic milliseconds. */
 uint64_t ts_now_ms(void);
+
+/* calloc/realloc that end the command with a message when out of
+ * memory (a viewer has nothing better to do). */
+void *ts_xcalloc(size_t n, size_t size);
+void *ts_xrealloc(void *p, size_t size);
 
 #endif /* TS_CLI_SPANS_H */

@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "layout.h"
 #include "spans.h"
+#include "tail.h"
 #include "view_html.h"
 #include "view_text.h"
 
@@ -90,6 +92,8 @@ static int term_width(void)
 	return 100;
 }
 
+static int finish(int argc, struct view_opts *o, const char *color);
+
 /* Parse options; returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct view_opts *o)
 {
@@ -104,7 +108,7 @@ static int parse(int argc, char **argv, struct view_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *color = "auto", *nc = getenv("NO_COLOR");
+	const char *color = "auto";
 	char *end;
 	int c;
 
@@ -141,6 +145,16 @@ static int parse(int argc, char **argv, struct view_opts *o)
 			return ts_usage_error("view", argv[optind - 1]);
 		}
 	}
+	if ((c = finish(argc, o, color)) >= 0)
+		return c;
+	return -1;
+}
+
+/* What the options imply: colour, UTF-8, width; -1 when all is well. */
+static int finish(int argc, struct view_opts *o, const char *color)
+{
+	const char *nc = getenv("NO_COLOR");
+
 	if (!strcmp(color, "always")) {
 		o->text.color = true;
 	} else if (!strcmp(color, "auto")) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../preload/common.h"
+#include "layout.h"
 #include "view_html.h"
 #include "view_text.h"
 

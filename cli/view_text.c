@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "layout.h"
 #include "view_text.h"
 
 #define C_RESET "\033[0m"

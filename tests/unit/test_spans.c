@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../cli/layout.h"
 #include "../../cli/spans.h"
+#include "../../cli/tail.h"
 #include "../../cli/view_html.h"
 #include "../../cli/view_text.h"
 #include "suites.h"
