@@ -62,8 +62,8 @@ APP_SRCS := $(sort $(wildcard tests/apps/*.c))
 APP_BINS := $(APP_SRCS:tests/apps/%.c=$(BUILD)/tests/apps/%)
 
 # The seed demos' services, and the traceshim command: their own rules.
-include testapps/testapps.mk
 include cli/cli.mk
+include testapps/testapps.mk
 
 .PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
 	check-static unit integration bench clean testapps cli demo demo-build install uninstall

@@ -24,6 +24,7 @@ testapps: $(TESTAPP_BINS)
 
 # make demo [DEMO=statuses|hello|home|gateway|pubsub]: build what is
 # missing, run the scenario under the shim, show its trace (scripts/demo).
+# (Included after cli/cli.mk: the prerequisites below need $(CLI).)
 DEMO ?= statuses
 demo: deps
 	$(Q)$(MAKE) --no-print-directory demo-build
