@@ -65,3 +65,11 @@ rc=0
 BUILD=build "$ROOT/scripts/demo" nosuch >"$T/d4.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q 'unknown scenario "nosuch"; choose one of: statuses hello home gateway pubsub' "$T/d4.out" ||
 	fail "unknown scenario: $(cat "$T/d4.out")"
+
+# `make demo` itself (the plain build; no MAKEFLAGS of the make running
+# the tests may leak in).
+rc=0
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s -C "$ROOT" demo DEMO=home SANITIZER= BUILD=build \
+	HOME_PORT="$(free_port)" HOME_MAX_DELAY_MS=10 DEMO_DIR="$T/d5" >"$T/d5.out" 2>&1 </dev/null || rc=$?
+[ "$rc" = 0 ] && grep -qx 'Request done!' "$T/d5.out" && [ -s "$T/d5/spans.jsonl" ] || { cat "$T/d5.out"; fail "make demo DEMO=home: $rc"; }
+note "make demo DEMO=home: the answer, the waterfall, the spans file"
