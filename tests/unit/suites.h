@@ -24,7 +24,9 @@
 	X(propagate)                                                           \
 	X(thrift_compact)                                                      \
 	X(jaeger_thrift)                                                       \
-	X(export_jaeger)
+	X(export_jaeger)                                                       \
+	X(json)                                                                \
+	X(spans)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
