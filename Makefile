@@ -45,7 +45,8 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # Core: the library minus the process entry and the files that define
 # exported libc names, for unit tests (which must not interpose libc).
 CORE_OBJS := $(filter-out $(BUILD)/obj/preload/entry.o $(BUILD)/obj/hooks/sockets.o \
-	$(BUILD)/obj/hooks/process.o $(BUILD)/obj/hooks/threads.o,$(LIB_OBJS))
+	$(BUILD)/obj/hooks/process.o $(BUILD)/obj/hooks/threads.o \
+	$(BUILD)/obj/hooks/signals.o,$(LIB_OBJS))
 LIB       := $(BUILD)/libtraceshim.so
 LIB_A     := $(BUILD)/libtraceshim-internal.a
 MAP       := preload/libtraceshim.map

@@ -12,6 +12,7 @@
 #include "../hooks/conn.h"
 #include "../hooks/context.h"
 #include "../hooks/http_attrs.h"
+#include "../hooks/signals.h"
 #include "../reporter/resource.h"
 #include "clock.h"
 #include "config.h"
@@ -95,6 +96,7 @@ static int init_locked(void)
 		return -err;
 	}
 	owner_pid = raw_getpid();
+	ts_signals_setup(); /* SIGTERM and SIGINT flush before they kill */
 	return 0;
 }
 

@@ -10,11 +10,36 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "guard.h"
 #include "real.h"
+
+/* glibc's own name for sigaction, which we do not interpose. */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *oact);
+
+static int fb_sigaction(int sig, const struct sigaction *act,
+			struct sigaction *oact)
+{
+	return __sigaction(sig, act, oact);
+}
+
+/* signal() with glibc's BSD semantics, over __sigaction. */
+static sighandler_t fb_signal(int sig, sighandler_t fn)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, sig);
+	if (__sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
 
 static ssize_t fb_read(int fd, void *buf, size_t n)
 {

@@ -16,6 +16,7 @@
 #define TS_REAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -76,7 +77,11 @@
 	   void *arg),                                                         \
 	  (t, a, fn, arg))                                                     \
 	X(void, _exit, (int status), (status))                                 \
-	X(void, _Exit, (int status), (status))
+	X(void, _Exit, (int status), (status))                                 \
+	X(int, sigaction,                                                      \
+	  (int sig, const struct sigaction *act, struct sigaction *oact),      \
+	  (sig, act, oact))                                                    \
+	X(sighandler_t, signal, (int sig, sighandler_t fn), (sig, fn))
 
 struct ts_real_table {
 #define TS_REAL_FIELD(ret, name, params, args) ret(*name) params;
