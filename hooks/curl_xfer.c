@@ -268,10 +268,22 @@ static int raw_pid(void)
 	return (int)syscall(SYS_getpid);
 }
 
+/*
+ * The attempts of one transfer are siblings under its parent.  Without a
+ * parent the first attempt starts a trace, and the resends join it (as
+ * further roots: the request they resend is not their parent).
+ */
 static void begin_attempt(struct ts_curl_xfer *x, uint64_t at_mono)
 {
+	uint8_t trace[16], flags = x->span.flags;
+
+	memcpy(trace, x->span.trace_id, 16);
 	ts_span_start(&x->span, TS_KIND_CLIENT, "HTTP", 4,
 		      x->has_parent ? &x->parent : NULL);
+	if (!x->has_parent && x->attempt > 1) {
+		memcpy(x->span.trace_id, trace, 16);
+		x->span.flags = flags;
+	}
 	if (at_mono) {
 		x->span.start_mono_ns = at_mono;
 		x->span.start_unix_ns = ts_clock_unix_of(at_mono);
