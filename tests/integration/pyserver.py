@@ -93,6 +93,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Threaded(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64  # parallel clients: no SYN dropped and retried
 
 
 class Forking(socketserver.ForkingMixIn, http.server.HTTPServer):

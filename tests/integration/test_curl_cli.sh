@@ -89,7 +89,7 @@ for p in par:
         ms = int(url.split("/sleep/")[1].split("?")[0])
         assert p["attrs"]["http.response.status_code"] == 200 and p["status"] == 0
         assert p["end"] - p["start"] >= ms * 1000000, (url, p["end"] - p["start"])
-        assert p["end"] - p["start"] < (ms + 1000) * 1000000, (url, p["end"] - p["start"])
+        assert p["end"] - p["start"] < (ms + 3000) * 1000000, (url, p["end"] - p["start"])
     else:
         code = int(q)
         assert p["attrs"]["http.response.status_code"] == code, (url, p["attrs"])
@@ -101,7 +101,7 @@ assert len(traces) == 10, "each transfer is its own trace"
 first_end = min(p["end"] for p in par)
 last_start = max(p["start"] for p in par)
 assert last_start < first_end, "the parallel transfers overlap"
-assert WALL < 1500 + 400, WALL
+assert WALL < 1500, "the sleeps (1.5 s in all) ran concurrently: %d ms" % WALL
 print("  --parallel: 10 spans, each containing its server span, statuses and durations right, overlapping")
 
 # 4. refused and timed out

@@ -1,0 +1,142 @@
+# Issue 4 acceptance 3, 5, 6 and libcurl loaded late: C programs using
+# libcurl under the shim.
+#  - curl_easy: the app's own header list is unchanged after every
+#    transfer, still the app's, and nothing leaks (valgrind in the plain
+#    pass, LeakSanitizer in the sanitizer pass); handles reused,
+#    duplicated, reset;
+#  - curl_multi: completion read, completion never read, removal before
+#    completion, cleanup while in the multi handle, multi cleanup with a
+#    transfer in it: one span each, nothing leaks;
+#  - curl_server: a C server calling another service with libcurl (easy
+#    and multi API) while it handles a request: server span -> libcurl
+#    client span -> downstream server span;
+#  - a traced program that never uses libcurl does not have it mapped;
+#  - libcurl dlopen'ed at run time: RTLD_GLOBAL (traced), and pycurl, a
+#    Python extension whose libcurl (libcurl-gnutls) is private to it
+#    (traced through the caller's scope).
+source "$(dirname "$0")/lib.sh"
+APPS="$ROOT/$BUILD/tests/apps"
+
+PORT=$(free_port)
+CPORT=$(free_port)
+SCHEDULE_DELAY=50 start_traced pyserver "$T/server.log" /usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+SCHEDULE_DELAY=50 start_traced csrv "$T/csrv.log" "$APPS/curl_server" "$CPORT"
+URL="http://127.0.0.1:$PORT"
+
+# leak_checked SVC APP ARGS...: run a libcurl app under the shim with a
+# leak checker; its output goes to $T/SVC.out.
+leak_checked() {
+	local svc=$1
+	shift
+	if [ -n "$SAN_RUNTIME" ]; then
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=9 OTEL_SERVICE_NAME=$svc \
+			OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-$svc.jsonl" LD_PRELOAD="$PRELOAD" \
+			"$@" >"$T/$svc.out" 2>"$T/$svc.err" || { cat "$T/$svc.out" "$T/$svc.err"; fail "$svc: exit $? (leak or mismatch)"; }
+	else
+		OTEL_SERVICE_NAME=$svc OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-$svc.jsonl" \
+			LD_PRELOAD="$PRELOAD" valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+			--errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=9 "$@" >"$T/$svc.out" 2>"$T/$svc.err" ||
+			{ cat "$T/$svc.out" "$T/$svc.err"; fail "$svc: exit $? (leak, memory error or mismatch)"; }
+	fi
+	[ ! -s "$T/$svc.err" ] || { cat "$T/$svc.err"; fail "$svc: unexpected diagnostics"; }
+}
+
+# 3. the app's list, and leaks
+leak_checked easy "$APPS/curl_easy" "$URL/headers?e=1" "$URL/status/500?e=2"
+[ "$(grep -c 'list unchanged' "$T/easy.out")" = 4 ] || { cat "$T/easy.out"; fail "curl_easy: list checks"; }
+note "curl_easy: header list unchanged after 4 transfers, no leak"
+leak_checked multi "$APPS/curl_multi" "$URL"
+grep -q 'list unchanged' "$T/multi.out" || { cat "$T/multi.out"; fail "curl_multi: list changed"; }
+note "curl_multi: every life cycle survived, list unchanged, no leak"
+
+# 5. a C server calling out with libcurl while serving
+curl -sS "http://127.0.0.1:$CPORT/call?url=$URL/headers?via=easy" >"$T/call1.out"
+curl -sS "http://127.0.0.1:$CPORT/mcall?url=$URL/headers?via=multi" >"$T/call2.out"
+[ "$(cat "$T/call1.out")" = 200 ] && [ "$(cat "$T/call2.out")" = 200 ] || fail "curl_server calls failed"
+
+# 6. never using libcurl: never mapped
+SVC=maps traced cat /proc/self/maps >"$T/maps1"
+SVC=urllib traced /usr/bin/python3 -c "
+import urllib.request
+urllib.request.urlopen('$URL/status/200?u=1').read()
+print(open('/proc/self/maps').read())" >"$T/maps2"
+grep -q libtraceshim "$T/maps1" || fail "the shim was not loaded"
+! grep -q libcurl "$T/maps1" "$T/maps2" || fail "libcurl mapped into a program that does not use it"
+note "programs not using libcurl (cat, python urllib, traced) do not map it"
+
+# libcurl loaded at run time
+SVC=dlglobal traced "$APPS/dlcurl" global "$URL/headers?dl=global" >"$T/dl1.out"
+SVC=dllocal traced "$APPS/dlcurl" local "$URL/headers?dl=local" >"$T/dl2.out"
+grep -q "libcurl mapped: no" "$T/dl1.out" && grep -q "status 200" "$T/dl1.out" || { cat "$T/dl1.out"; fail "dlcurl global"; }
+grep -q "status 200" "$T/dl2.out" || { cat "$T/dl2.out"; fail "dlcurl local"; }
+SVC=pycurl traced /usr/bin/python3 -c "
+import io, pycurl
+b = io.BytesIO()
+c = pycurl.Curl()
+c.setopt(c.URL, '$URL/headers?py=1')
+c.setopt(c.HTTPHEADER, ['X-Py: 1'])
+c.setopt(c.WRITEDATA, b)
+c.perform()
+print(c.getinfo(c.RESPONSE_CODE))
+c.close()
+print(pycurl.version)" >"$T/py.out"
+grep -q "^200" "$T/py.out" || { cat "$T/py.out"; fail "pycurl"; }
+wait_spans 25
+stop_all
+
+/usr/bin/python3 - "$T" "$PORT" <<PY
+$SPANLIB
+T, PORT = sys.argv[1], int(sys.argv[2])
+ss = spans(T + "/spans-*.jsonl")
+def only(svc, kind=None):
+    return [s for s in ss if s["service"] == svc and (kind is None or s["kind"] == kind)]
+
+# curl_easy: 4 transfers, 4 spans, each with the downstream server its child
+easy = sorted(only("easy"), key=lambda s: s["start"])
+assert [s["attrs"]["http.response.status_code"] for s in easy] == [200, 500, 200, 200], [s["attrs"] for s in easy]
+assert easy[1]["status"] == 2 and easy[1]["attrs"]["error.type"] == "500"
+for s in easy:
+    srv = [x for x in ss if x["service"] == "pyserver" and x["parent"] == s["span"]]
+    assert len(srv) == 1, s["attrs"]["url.full"]
+print("  curl_easy: 4 spans (reused, duplicated, reset handle), each the parent of its server span")
+
+# curl_multi: one span per transfer, the right outcome
+m = {s["attrs"]["url.full"].split("?m=")[1]: s for s in only("multi")}
+assert sorted(m) == ["a", "a2", "b", "c", "d", "e"], sorted(m)
+for k, code in (("a", 200), ("a2", 202), ("d", 201)):
+    assert m[k]["attrs"]["http.response.status_code"] == code and m[k]["status"] == 0, (k, m[k]["attrs"])
+for k in "bce":
+    assert m[k]["status"] == 2 and m[k]["attrs"]["error.type"] == "cancelled", (k, m[k]["attrs"])
+    assert "http.response.status_code" not in m[k]["attrs"]
+d = m["d"]
+# D was removed 300 ms after it completed, A2 added after that
+assert m["a2"]["start"] - d["end"] >= 290e6, "D ends when it completed, not when it was removed: %d" % (m["a2"]["start"] - d["end"])
+srv = one(ss, service="pyserver", attr_url__query="m=d")
+child_of(srv, d)
+inside(srv, d)
+print("  curl_multi: done, unread, reused, removed, cleaned up, multi cleanup: one span each, D timed by libcurl")
+
+# 5. server span -> libcurl client span -> downstream server span
+for via, path in (("easy", "/call"), ("multi", "/mcall")):
+    srv = one(ss, service="csrv", kind="server", attr_url__path=path)
+    cli = [c for c in only("csrv", "client") if c["attrs"]["url.full"].endswith("via=" + via)]
+    assert len(cli) == 1, [c["attrs"] for c in only("csrv", "client")]
+    child_of(cli[0], srv)
+    inside(cli[0], srv)
+    down = one(ss, service="pyserver", attr_url__query="via=" + via)
+    child_of(down, cli[0])
+    inside(down, cli[0])
+assert len(only("csrv", "client")) == 2, "the socket layer made no second client span"
+print("  C server: server span -> libcurl span -> downstream server span, easy and multi API")
+
+# loaded at run time
+g, = only("dlglobal")
+assert g["attrs"]["url.full"].endswith("dl=global") and g["attrs"]["http.response.status_code"] == 200
+child_of(one(ss, service="pyserver", attr_url__query="dl=global"), g)
+assert not only("dllocal"), "a private dlsym handle to libcurl bypasses every interposer"
+p, = only("pycurl")
+assert p["attrs"]["url.full"].endswith("py=1") and p["attrs"]["http.response.status_code"] == 200
+child_of(one(ss, service="pyserver", attr_url__query="py=1"), p)
+print("  libcurl dlopen'ed RTLD_GLOBAL and pycurl's private libcurl-gnutls: traced")
+PY
