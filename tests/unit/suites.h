@@ -19,7 +19,8 @@
 	X(otlp_json)                                                           \
 	X(resource)                                                            \
 	X(pipeline)                                                            \
-	X(http_parse)
+	X(http_parse)                                                          \
+	X(curl_attr)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
