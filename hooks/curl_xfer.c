@@ -70,8 +70,14 @@ static bool tables(void)
 	if (ts_likely(__atomic_load_n(&state, __ATOMIC_ACQUIRE) == 2))
 		return true;
 	if (!__atomic_compare_exchange_n(&state, &expect, 1, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return false; /* being mapped by another thread, or failed */
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		/* Another thread is mapping them: two mmaps, nothing that
+		 * could wait for us, so waiting is safe (and a header list
+		 * set meanwhile must not go unrecorded). */
+		while ((expect = __atomic_load_n(&state, __ATOMIC_ACQUIRE)) == 1)
+			sched_yield();
+		return expect == 2;
+	}
 	h = map(HANDLES * sizeof(*handles));
 	x = map(XFERS * sizeof(*xfers));
 	if (!h || !x || pthread_atfork(NULL, NULL, after_fork_child)) {
