@@ -399,14 +399,17 @@ static void add_version(const struct ts_curl_api *api, struct ts_curl_xfer *x)
 	ts_span_add_str(&x->span, "network.protocol.version", v, strlen(v));
 }
 
-/* HTTP status of the attempt: 4xx and 5xx are errors for a client. */
-static void add_status(struct ts_curl_xfer *x, long status)
+/*
+ * HTTP status of the attempt: 4xx and 5xx are errors for a client, unless
+ * `failed` (the transfer failed: its CURLcode is the error.type).
+ */
+static void add_status(struct ts_curl_xfer *x, long status, bool failed)
 {
 	char code[16];
 	int n;
 
 	ts_span_add_int(&x->span, "http.response.status_code", status);
-	if (status >= 400) {
+	if (status >= 400 && !failed) {
 		n = snprintf(code, sizeof(code), "%ld", status);
 		ts_span_add_str(&x->span, "error.type", code, (size_t)n);
 		ts_span_set_status(&x->span, TS_STATUS_ERROR, NULL, 0);
@@ -511,7 +514,7 @@ void ts_curl_xfer_attempt(const struct ts_curl_api *api,
 		if (hs > x->hdr_size) {
 			add_version(api, x);
 			add_status(x, info_long(api, x->easy,
-						CURLINFO_RESPONSE_CODE));
+						CURLINFO_RESPONSE_CODE), false);
 		} else {
 			ts_span_add_str(&x->span, "error.type",
 					"connection_closed", 17);
@@ -574,7 +577,8 @@ static void finish_span(const struct ts_curl_api *api,
 	hs = info_long(api, x->easy, CURLINFO_HEADER_SIZE);
 	if (hs > x->hdr_size) {
 		add_version(api, x);
-		add_status(x, info_long(api, x->easy, CURLINFO_RESPONSE_CODE));
+		add_status(x, info_long(api, x->easy, CURLINFO_RESPONSE_CODE),
+			   known && res != CURLE_OK);
 		ts_span_add_int(&x->span, "http.response.body.size",
 				info_off(api, x->easy, CURLINFO_SIZE_DOWNLOAD_T));
 	}

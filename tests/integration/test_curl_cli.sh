@@ -33,6 +33,8 @@ WALL=$(($(now_ms) - START))
 # 4. refused, and timed out
 SVC=curlref traced curl -sS "http://127.0.0.1:$DEAD/" 2>/dev/null && fail "connection to a closed port succeeded"
 SVC=curltmo traced curl -sS -m 0.5 "$URL/sleep/3000" 2>/dev/null && fail "the transfer did not time out"
+# ... and failing on an HTTP error (-f): the CURLcode is the error.type
+SVC=curlfail traced curl -sS -f "$URL/status/404" 2>/dev/null && fail "-f on a 404 succeeded"
 # 5. a followed redirect chain: 302, 302, 200
 SVC=curlredir traced curl -sS -L "$URL/redirect/2" >"$T/redir.out"
 # 6. the program's own traceparent: left alone, no span of ours
@@ -47,6 +49,9 @@ $SPANLIB
 import json
 T, PORT, SPORT, DEAD, WALL = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 ss = spans(T + "/spans-*.jsonl")
+for x in ss:
+    keys = [a["key"] for a in x["raw_attrs"]]
+    assert len(keys) == len(set(keys)), ("an attribute twice", x["service"], keys)
 def got_tp(path):
     return [v for k, v in json.load(open(path)) if k.lower() == "traceparent"]
 def only(svc):
@@ -111,7 +116,10 @@ assert c["attrs"]["url.full"] == "http://127.0.0.1:%d/" % DEAD and "http.respons
 c, = only("curltmo")
 assert c["status"] == 2 and c["attrs"]["error.type"] == "CURLE_OPERATION_TIMEDOUT", c["attrs"]
 assert 400e6 <= c["end"] - c["start"] < 2000e6, c["end"] - c["start"]
-print("  refused: CURLE_COULDNT_CONNECT; timeout: CURLE_OPERATION_TIMEDOUT")
+c, = only("curlfail")
+assert c["status"] == 2 and c["attrs"]["error.type"] == "CURLE_HTTP_RETURNED_ERROR", c["attrs"]
+assert c["attrs"]["http.response.status_code"] == 404
+print("  refused: CURLE_COULDNT_CONNECT; timeout: CURLE_OPERATION_TIMEDOUT; -f on 404: CURLE_HTTP_RETURNED_ERROR")
 
 # 5. redirects: one span per request, siblings in one trace, each with its
 #    own traceparent (the server span of each hop is its child)
