@@ -127,8 +127,8 @@ struct ts_curl_handle *ts_curl_handle_get(CURL *h, bool create)
 	if (!tomb) {
 		__atomic_store_n(&lost, 1, __ATOMIC_RELAXED);
 		unlock();
-		ts_warn_once("more than %u libcurl handles in use; the others "
-			     "are traced without context injection",
+		ts_warn_once("more than %u libcurl handles in use; some "
+			     "transfers go untraced or without context",
 			     HANDLES);
 		return NULL;
 	}

@@ -20,7 +20,8 @@
 	X(resource)                                                            \
 	X(pipeline)                                                            \
 	X(http_parse)                                                          \
-	X(curl_attr)
+	X(curl_attr)                                                           \
+	X(curl_xfer)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
