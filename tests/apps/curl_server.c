@@ -7,6 +7,8 @@
  *                      with the downstream status
  * GET /mcall?url=U  -> the same through the multi API (curl_multi_perform
  *                      and curl_multi_poll on this thread)
+ * GET /fcall?url=U  -> like /call, forwarding the request's traceparent
+ *                      header in its own header list (a proxy)
  * Thread per connection, one request per connection.  Prints "ready" once
  * listening on 127.0.0.1.  Nothing of traceshim is linked in.
  */
@@ -26,12 +28,18 @@ static size_t sink(char *p, size_t sz, size_t n, void *u)
 	return sz * n;
 }
 
-static long fetch(const char *url, int multi)
+static long fetch(const char *url, int multi, const char *tp)
 {
 	CURL *h = curl_easy_init();
+	struct curl_slist *l = NULL;
 	long code = 0;
 	int running = 1;
 
+	if (tp) {
+		l = curl_slist_append(l, "X-Forwarded-By: curl_server");
+		l = curl_slist_append(l, tp);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	if (!multi) {
@@ -54,13 +62,14 @@ static long fetch(const char *url, int multi)
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(l);
 	return code;
 }
 
 static void *serve(void *arg)
 {
 	int fd = (int)(long)arg;
-	char req[4096], body[64], head[256], *url, *end;
+	char req[4096], body[64], head[256], tp[128], *url, *end, *h;
 	size_t got = 0;
 	ssize_t n;
 	long code = 0;
@@ -74,10 +83,14 @@ static void *serve(void *arg)
 		req[got] = '\0';
 	}
 	multi = strncmp(req, "GET /mcall?url=", 15) == 0;
+	tp[0] = '\0';
+	h = strncmp(req, "GET /fcall?url=", 15) == 0 ? strcasestr(req, "\ntraceparent:") : NULL;
+	if (h && (end = strchr(h + 1, '\r')) != NULL && end - h < (long)sizeof(tp))
+		snprintf(tp, sizeof(tp), "%.*s", (int)(end - h - 1), h + 1);
 	url = strstr(req, "?url=");
 	if (url && (end = strchr(url, ' ')) != NULL) {
 		*end = '\0';
-		code = fetch(url + 5, multi);
+		code = fetch(url + 5, multi, tp[0] ? tp : NULL);
 	}
 	n = snprintf(body, sizeof(body), "%ld\n", code);
 	n = snprintf(head, sizeof(head),

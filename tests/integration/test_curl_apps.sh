@@ -53,7 +53,11 @@ note "curl_multi: every life cycle survived, list unchanged, no leak"
 # 5. a C server calling out with libcurl while serving
 curl -sS "http://127.0.0.1:$CPORT/call?url=$URL/headers?via=easy" >"$T/call1.out"
 curl -sS "http://127.0.0.1:$CPORT/mcall?url=$URL/headers?via=multi" >"$T/call2.out"
-[ "$(cat "$T/call1.out")" = 200 ] && [ "$(cat "$T/call2.out")" = 200 ] || fail "curl_server calls failed"
+# ... and as a proxy forwarding its caller's traceparent (the caller traced)
+SVC=fwdcurl traced curl -sS "http://127.0.0.1:$CPORT/fcall?url=$URL/headers?via=fwd" >"$T/call3.out"
+SVC=owncurl traced curl -sS -H "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" \
+	"http://127.0.0.1:$CPORT/fcall?url=$URL/headers?via=foreign" >"$T/call4.out"
+for f in call1 call2 call3; do [ "$(cat "$T/$f.out")" = 200 ] || fail "curl_server $f failed"; done
 
 # 6. never using libcurl: never mapped
 SVC=maps traced cat /proc/self/maps >"$T/maps1"
@@ -82,7 +86,7 @@ print(c.getinfo(c.RESPONSE_CODE))
 c.close()
 print(pycurl.version)" >"$T/py.out"
 grep -q "^200" "$T/py.out" || { cat "$T/py.out"; fail "pycurl"; }
-wait_spans 25
+wait_spans 40
 stop_all
 
 /usr/bin/python3 - "$T" "$PORT" <<PY
@@ -127,8 +131,23 @@ for via, path in (("easy", "/call"), ("multi", "/mcall")):
     down = one(ss, service="pyserver", attr_url__query="via=" + via)
     child_of(down, cli[0])
     inside(down, cli[0])
-assert len(only("csrv", "client")) == 2, "the socket layer made no second client span"
-print("  C server: server span -> libcurl span -> downstream server span, easy and multi API")
+# the proxy: our span id written into the forwarded traceparent, once
+fc = one(ss, service="fwdcurl", kind="client")
+srv = one(ss, service="csrv", kind="server", parent=fc["span"])
+cli = [c for c in only("csrv", "client") if c["attrs"]["url.full"].endswith("via=fwd")]
+assert len(cli) == 1
+child_of(cli[0], srv)
+down = one(ss, service="pyserver", attr_url__query="via=fwd")
+child_of(down, cli[0])
+# the csrv forwarded a traceparent of a trace it serves (the caller's,
+# which csrv's server span continues): so the same holds for "foreign"
+srv2 = one(ss, service="csrv", kind="server", attr_url__query="url=http://127.0.0.1:%d/headers?via=foreign" % PORT)
+assert srv2["trace"] == "0af7651916cd43dd8448eb211c80319c"
+cli2 = [c for c in only("csrv", "client") if c["attrs"]["url.full"].endswith("via=foreign")]
+assert len(cli2) == 1
+child_of(cli2[0], srv2)
+assert len(only("csrv", "client")) == 4, "the socket layer made no second client span"
+print("  C server: server span -> libcurl span -> downstream server span, easy and multi API, and as a proxy")
 
 # loaded at run time
 g, = only("dlglobal")
