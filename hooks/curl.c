@@ -394,17 +394,21 @@ static CURLMcode hook_add(const void *caller, CURLM *m, CURL *h)
 	return r;
 }
 
-/* A transfer of `m` ended without us seeing how (removed, cleaned up). */
-static void end_unseen(const struct ts_curl_api *api, CURLM *m, CURL *h)
+/*
+ * A transfer of `m` ended without us seeing how (removed, cleaned up).
+ * False when `h` has no such transfer.
+ */
+static bool end_unseen(const struct ts_curl_api *api, CURLM *m, CURL *h)
 {
 	struct curl_slist *lists[2];
 	struct ts_curl_handle *e = ts_curl_handle_get(h, false);
 
 	if (!e || !e->xfer ||
 	    __atomic_load_n(&e->xfer->multi, __ATOMIC_RELAXED) != m)
-		return;
+		return false;
 	ts_curl_xfer_finish(api, e, false, CURLE_OK, true, lists);
 	free_lists(api, lists);
+	return true;
 }
 
 static CURLMcode hook_remove(const void *caller, CURLM *m, CURL *h)
@@ -469,8 +473,8 @@ static CURLMcode hook_multi_cleanup(const void *caller, CURLM *m)
 		return r;
 	ts_guard_enter();
 	saved = errno;
-	while ((h = ts_curl_xfer_next_in(m)) != NULL)
-		end_unseen(api, m, h);
+	while ((h = ts_curl_xfer_next_in(m)) != NULL && end_unseen(api, m, h))
+		;
 	errno = saved;
 	ts_guard_leave();
 	return r;
