@@ -7,6 +7,7 @@
 #  - curl_multi: completion read, completion never read, removal before
 #    completion, cleanup while in the multi handle, multi cleanup with a
 #    transfer in it: one span each, nothing leaks;
+#  - curl_events: curl_multi_socket_action driven by the app's poll() loop;
 #  - curl_server: a C server calling another service with libcurl (easy
 #    and multi API) while it handles a request: server span -> libcurl
 #    client span -> downstream server span;
@@ -50,6 +51,10 @@ leak_checked multi "$APPS/curl_multi" "$URL"
 grep -q 'list unchanged' "$T/multi.out" || { cat "$T/multi.out"; fail "curl_multi: list changed"; }
 note "curl_multi: every life cycle survived, list unchanged, no leak"
 
+# the event-loop way: curl_multi_socket_action from the app's poll() loop
+SVC=events traced "$APPS/curl_events" "$URL/sleep/300?ev=1" "$URL/headers?ev=2" "$URL/status/404?ev=3" >"$T/ev.out"
+[ "$(grep -c '^done' "$T/ev.out")" = 3 ] || { cat "$T/ev.out"; fail "curl_events"; }
+
 # 5. a C server calling out with libcurl while serving
 curl -sS "http://127.0.0.1:$CPORT/call?url=$URL/headers?via=easy" >"$T/call1.out"
 curl -sS "http://127.0.0.1:$CPORT/mcall?url=$URL/headers?via=multi" >"$T/call2.out"
@@ -86,7 +91,7 @@ print(c.getinfo(c.RESPONSE_CODE))
 c.close()
 print(pycurl.version)" >"$T/py.out"
 grep -q "^200" "$T/py.out" || { cat "$T/py.out"; fail "pycurl"; }
-wait_spans 40
+wait_spans 46
 stop_all
 
 /usr/bin/python3 - "$T" "$PORT" <<PY
@@ -120,6 +125,18 @@ srv = one(ss, service="pyserver", attr_url__query="m=d")
 child_of(srv, d)
 inside(srv, d)
 print("  curl_multi: done, unread, reused, removed, cleaned up, multi cleanup: one span each, D timed by libcurl")
+
+# socket_action: one span per transfer, the server span its child (so
+# exactly one traceparent reached it), timed right
+ev = {s["attrs"]["url.full"].split("?ev=")[1]: s for s in only("events")}
+assert sorted(ev) == ["1", "2", "3"], sorted(ev)
+for k, code in (("1", 200), ("2", 200), ("3", 404)):
+    assert ev[k]["attrs"]["http.response.status_code"] == code
+    srv = one(ss, service="pyserver", attr_url__query="ev=" + k)
+    child_of(srv, ev[k])
+    inside(srv, ev[k])
+assert ev["1"]["end"] - ev["1"]["start"] >= 300e6 and ev["2"]["end"] < ev["1"]["end"]
+print("  curl_multi_socket_action event loop: 3 concurrent spans, each the parent of its server span")
 
 # 5. server span -> libcurl client span -> downstream server span
 for via, path in (("easy", "/call"), ("multi", "/mcall")):
