@@ -4,24 +4,24 @@
  * The shim exports libcurl names (hooks/curl.c) but has no dependency on
  * libcurl: a process that never loads libcurl never gets it from us, and
  * one that loads it late (dlopen by an interpreter or a plugin) is traced
- * from its first call on.  Where the real function is depends on how the
- * program got libcurl:
- *  - linked, or dlopen'ed RTLD_GLOBAL: it is in the global scope after
- *    us, and dlsym(RTLD_NEXT) finds it (one table for the process, found
- *    once);
- *  - a dependency of an object dlopen'ed RTLD_LOCAL (a PHP or Python
- *    extension, a plugin): the object's calls bind to us (the global
- *    scope is searched first) but libcurl is only in the object's own
- *    scope.  The real function is then what the dynamic linker would have
- *    bound without us: the definition in the calling object's scope,
- *    found with dlopen(caller, RTLD_NOLOAD) + dlsym.  A few such tables
- *    are cached, keyed by the calling object.
+ * from its first call on.  A call is forwarded to the function the
+ * calling object would have been bound to without us:
+ *  - an object that binds through the global scope (the program, a
+ *    library it links, anything dlopen'ed RTLD_GLOBAL): the next
+ *    definition after ours there, dlsym(RTLD_NEXT);
+ *  - an object dlopen'ed RTLD_LOCAL with a libcurl of its own (a PHP or
+ *    Python extension such as pycurl, a plugin): its calls bind to us
+ *    (the global scope is searched first) but the real function is in its
+ *    own scope, found with dlopen(object, RTLD_NOLOAD) + dlsym.  Two
+ *    different libcurl builds in one process (libcurl.so.4 and
+ *    libcurl-gnutls.so.4) each get the calls of their own users.
  * Nothing is ever dlopen'ed without RTLD_NOLOAD.  A lookup that finds no
  * libcurl is not remembered, so a libcurl loaded later is still found.
  *
- * Threads: any; no lock (a table is filled by whoever needs it first and
- * published with a release store; racing fillers store the same values).
- * Not async-signal-safe on a cache miss (dladdr, dlopen take the loader
+ * Threads: any; no lock (tables and cached answers are filled by whoever
+ * needs them first and published with release stores; a thread that
+ * finds one being filled makes its own copy instead of waiting).  Not
+ * async-signal-safe on a cache miss (dladdr, dlopen take the loader
  * lock), like libcurl itself.
  */
 #ifndef TS_HOOKS_CURL_REAL_H

@@ -91,7 +91,32 @@ print(c.getinfo(c.RESPONSE_CODE))
 c.close()
 print(pycurl.version)" >"$T/py.out"
 grep -q "^200" "$T/py.out" || { cat "$T/py.out"; fail "pycurl"; }
-wait_spans 46
+# two libcurl builds in one process: pycurl's private libcurl-gnutls, then
+# the OpenSSL build loaded into the global scope and called from there
+# (ctypes); pycurl's calls must keep going to its own
+SVC=twocurl traced /usr/bin/python3 -c "
+import ctypes, io, pycurl
+def py(q):
+    c = pycurl.Curl()
+    c.setopt(c.URL, '$URL/status/200?two=' + q)
+    c.setopt(c.WRITEDATA, io.BytesIO())
+    c.perform()
+    print(q, c.getinfo(c.RESPONSE_CODE))
+    c.close()
+py('py1')
+ctypes.CDLL('libcurl.so.4', mode=ctypes.RTLD_GLOBAL)
+g = ctypes.CDLL(None)
+g.curl_easy_init.restype = ctypes.c_void_p
+g.curl_easy_setopt.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]
+g.curl_easy_perform.argtypes = [ctypes.c_void_p]
+g.curl_easy_cleanup.argtypes = [ctypes.c_void_p]
+h = g.curl_easy_init()
+g.curl_easy_setopt(h, 10002, b'$URL/status/200?two=global')  # CURLOPT_URL
+print('global', g.curl_easy_perform(h))
+g.curl_easy_cleanup(h)
+py('py2')" >"$T/two.out"
+[ "$(grep -c -E '^(py1 200|global 0|py2 200)' "$T/two.out")" = 3 ] || { cat "$T/two.out"; fail "two libcurl builds"; }
+wait_spans 52
 stop_all
 
 /usr/bin/python3 - "$T" "$PORT" <<PY
@@ -174,5 +199,9 @@ assert not only("dllocal"), "a private dlsym handle to libcurl bypasses every in
 p, = only("pycurl")
 assert p["attrs"]["url.full"].endswith("py=1") and p["attrs"]["http.response.status_code"] == 200
 child_of(one(ss, service="pyserver", attr_url__query="py=1"), p)
-print("  libcurl dlopen'ed RTLD_GLOBAL and pycurl's private libcurl-gnutls: traced")
+two = {s["attrs"]["url.full"].split("?two=")[1]: s for s in only("twocurl")}
+assert sorted(two) == ["global", "py1", "py2"], sorted(two)
+for k, s in two.items():
+    child_of(one(ss, service="pyserver", attr_url__query="two=" + k), s)
+print("  libcurl dlopen'ed RTLD_GLOBAL, pycurl's private libcurl-gnutls, and both builds in one process: traced")
 PY
