@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../preload/clock.h"
+#include "../preload/config.h"
 #include "../preload/ids.h"
 #include "../preload/log.h"
 #include "context.h"
@@ -191,67 +192,19 @@ static void xfer_free(struct ts_curl_xfer *x)
 
 /* ---- header lists ------------------------------------------------------------ */
 
-/* The traceparent the app's list carries, if any (its value, or NULL). */
-static const char *app_traceparent(const struct curl_slist *l)
-{
-	const char *v;
-
-	for (; l; l = l->next)
-		if (ts_curl_header_is(l->data, "traceparent", &v))
-			return v;
-	return NULL;
-}
-
-/*
- * The app's list plus our traceparent for the current attempt, built with
- * the real curl_slist_append (libcurl frees nothing of it: we do).  NULL
- * when out of memory.
- */
-static struct curl_slist *build_list(const struct ts_curl_api *api,
-				     const struct ts_curl_handle *e,
-				     const struct ts_curl_xfer *x)
-{
-	struct curl_slist *out = NULL, *n;
-	const struct curl_slist *l;
-	struct ts_span_ctx self;
-	char line[128];
-	size_t len;
-	const char *v;
-
-	for (l = e->app_headers; l; l = l->next) {
-		if (x->replace_tp && ts_curl_header_is(l->data, "traceparent", &v))
-			continue;
-		n = api->curl_slist_append(out, l->data);
-		if (!n)
-			goto out_nomem;
-		out = n;
-	}
-	ts_span_ctx_of(&x->span, &self);
-	len = ts_prop_inject(&self, NULL, 0, line, sizeof(line));
-	if (len < 2)
-		goto out_nomem;
-	line[len - 2] = '\0'; /* libcurl adds the CRLF */
-	n = api->curl_slist_append(out, line);
-	if (!n)
-		goto out_nomem;
-	return n;
-out_nomem:
-	api->curl_slist_free_all(out);
-	return NULL;
-}
-
-/* Put a fresh list with the current attempt's traceparent on the handle. */
+/* Put a fresh copy with the current attempt's context on the handle. */
 static void install_list(const struct ts_curl_api *api,
 			 const struct ts_curl_handle *e, struct ts_curl_xfer *x)
 {
+	struct ts_span_ctx self;
 	struct curl_slist *l;
 
 	if (!x->inject || x->app_took_headers || !x->http)
 		return;
-	l = build_list(api, e, x);
-	if (!l) {
+	ts_span_ctx_of(&x->span, &self);
+	if (!ts_curl_prop_list(api, e->app_headers, &self, &x->prop, &l)) {
 		ts_warn_once("out of memory building a libcurl header list; "
-			     "a request goes without traceparent");
+			     "a request goes without trace context");
 		return;
 	}
 	api->curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, l);
@@ -428,26 +381,47 @@ static void end_attempt(struct ts_curl_xfer *x, uint64_t end)
 
 /* ---- transfer lifecycle ----------------------------------------------------- */
 
-/* Who the transfer's spans belong to; false: not traced at all. */
+/*
+ * Who the transfer's spans belong to, and what our copies add; false: not
+ * traced at all.  As in the socket layer: a list that carries a context
+ * (traceparent, b3, X-B3-*, uber-trace-id) is the program's own, unless
+ * it names a trace this process is serving (a proxy forwarding its
+ * caller's headers): then our span is the child of that server span and
+ * its ids replace the forwarded ones, in the formats forwarded and those
+ * configured.  Tracestate and baggage the app's list has are kept, and
+ * ours left out.
+ */
 static bool choose_parent(const struct ts_curl_handle *e,
 			  struct ts_curl_xfer *x)
 {
-	const char *tp = e->headers_known ? app_traceparent(e->app_headers)
-					  : NULL;
+	struct ts_curl_prop *w = &x->prop;
+	struct ts_ctx_ref ref = { 0, 0 };
 	struct ts_span_ctx fwd;
+	bool valid = false;
+	unsigned has;
 
-	x->replace_tp = false;
-	if (tp) {
-		/* A proxy forwarding its caller's traceparent gets its own
-		 * span written in; any other is the program's own context. */
-		if (!ts_prop_parse_traceparent(tp, strlen(tp), &fwd) ||
-		    !ts_ctx_find_trace(fwd.trace_id, &x->parent))
+	has = e->headers_known ? ts_curl_prop_scan(e->app_headers, &fwd, &valid)
+			       : 0;
+	memset(w, 0, sizeof(*w));
+	w->pc = ts_cfg.prop;
+	w->skip = has;
+	if (has & TS_CURL_PROP_CTX) {
+		if (!valid || !ts_ctx_find_trace(fwd.trace_id, &x->parent, &ref))
 			return false;
 		x->has_parent = true;
-		x->replace_tp = true;
-		return true;
+		x->parent.flags = fwd.flags; /* the caller's decision */
+		x->parent.xflags = fwd.xflags & TS_CTX_DEBUG;
+		w->drop_ctx = true;
+		w->skip = has & ~TS_CURL_PROP_CTX;
+		ts_curl_prop_with_forwarded(&w->pc, has);
+	} else {
+		x->has_parent = ts_ctx_parent_for_thread(&x->parent, &ref);
 	}
-	x->has_parent = ts_ctx_parent_for_thread(&x->parent);
+	if (x->has_parent &&
+	    ts_ctx_extras(&ref, x->ts, &w->ts_len, x->bg, &w->bg_len)) {
+		w->ts = x->ts;
+		w->bg = x->bg;
+	}
 	return true;
 }
 

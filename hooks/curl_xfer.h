@@ -24,6 +24,8 @@
 #define TS_HOOKS_CURL_XFER_H
 
 #include "../preload/span.h"
+#include "context.h"
+#include "curl_prop.h"
 #include "curl_real.h"
 
 struct ts_curl_xfer;
@@ -58,9 +60,11 @@ struct ts_curl_xfer {
 	struct ts_span_ctx parent;       /* every attempt's parent */
 	bool has_parent;                 /* parent is valid (else a root) */
 	bool inject;                     /* put our header list on it */
-	bool replace_tp;                 /* the app's list has a traceparent
-					    of a trace we serve: ours
-					    replaces it in the copy */
+	struct ts_curl_prop prop;        /* what our copies add (formats,
+					    what the app's list keeps,
+					    tracestate and baggage below) */
+	char ts[TS_CTX_TS_MAX];          /* tracestate of the parent */
+	char bg[TS_CTX_BG_MAX];          /* baggage of the parent */
 	bool app_took_headers;           /* the app set a list mid-transfer */
 	bool prereq;                     /* our pre-request callback is set */
 	bool installed;                  /* one of our lists is set */

@@ -21,6 +21,7 @@
 #include "../preload/real.h"
 #include "conn.h"
 #include "context.h"
+#include "http_attrs.h"
 #include "http_internal.h"
 #include "propagate.h"
 
@@ -79,16 +80,28 @@ static uint32_t header_cap(void)
 	return ts_cfg.max_header_bytes ? ts_cfg.max_header_bytes : 8192;
 }
 
+/*
+ * Only the outbound request stream acts inside header values (a forwarded
+ * traceparent is rewritten there); the other streams parse faster without
+ * HEADER_VALUE events.
+ */
+static void parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
+			bool outbound)
+{
+	ts_http_parser_init(p, kind, header_cap());
+	ts_http_parser_edit_events(p, outbound && kind == TS_HTTP_REQUESTS);
+}
+
 void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 {
 	h->role = server ? TS_CONN_SERVER : client ? TS_CONN_CLIENT
 						   : TS_CONN_UNKNOWN;
 	/* Unknown role: both directions look for a request; the first one
 	 * found decides who we are. */
-	ts_http_parser_init(&h->in, client ? TS_HTTP_RESPONSES
-					   : TS_HTTP_REQUESTS, header_cap());
-	ts_http_parser_init(&h->out, server ? TS_HTTP_RESPONSES
-					    : TS_HTTP_REQUESTS, header_cap());
+	parser_init(&h->in, client ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS,
+		    false);
+	parser_init(&h->out, server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS,
+		    true);
 	h->in_lost = h->out_lost = h->addr_known = false;
 	h->q_head = h->q_len = 0;
 	h->edit.len = 0;
@@ -106,9 +119,9 @@ void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
 		return;
 	h->role = role;
 	if (role == TS_CONN_SERVER)
-		ts_http_parser_init(&h->out, TS_HTTP_RESPONSES, header_cap());
+		parser_init(&h->out, TS_HTTP_RESPONSES, true);
 	else
-		ts_http_parser_init(&h->in, TS_HTTP_RESPONSES, header_cap());
+		parser_init(&h->in, TS_HTTP_RESPONSES, false);
 }
 
 static uint16_t sa_port(const struct sockaddr_storage *ss)
@@ -145,141 +158,21 @@ static void fill_addr(struct ts_http_conn *h, int fd)
 		h->local_port = sa_port(&ss);
 }
 
-/* ---- span attributes ------------------------------------------------------ */
-
-static void add_cstr(struct ts_span *s, const char *key, const char *v)
-{
-	if (v && *v)
-		ts_span_add_str(s, key, v, strlen(v));
-}
-
-/* Split the captured request-target into path and query. */
-static void target_parts(const struct ts_http_parser *p, const char **path,
-			 size_t *plen, const char **query, size_t *qlen)
-{
-	const char *t = p->target, *q;
-	size_t len = p->target_s.len;
-
-	/* Absolute form (requests to proxies): skip "scheme://authority".
-	 * Origin form starts with '/', whatever its query holds. */
-	if (len > 7 && t[0] != '/' && (q = memchr(t, ':', len)) &&
-	    q + 2 < t + len &&
-	    q[1] == '/' && q[2] == '/') {
-		const char *slash = memchr(q + 3, '/', (size_t)(t + len - q - 3));
-
-		if (slash) {
-			len -= (size_t)(slash - t);
-			t = slash;
-		}
-	}
-	q = memchr(t, '?', len);
-	*path = t;
-	*plen = q ? (size_t)(q - t) : len;
-	*query = q ? q + 1 : NULL;
-	*qlen = q ? len - *plen - 1 : 0;
-}
-
-/* Host header as server.address and server.port. */
-static void add_host(struct ts_span *s, const struct ts_http_parser *p,
-		     uint16_t fallback_port)
-{
-	const char *h = p->host, *colon = NULL;
-	size_t len = p->host_s.len, i;
-	long port = 0;
-
-	if (!len)
-		goto out_port;
-	if (h[0] == '[') { /* [v6]:port */
-		const char *end = memchr(h, ']', len);
-
-		if (end && end + 1 < h + len && end[1] == ':')
-			colon = end + 1;
-		ts_span_add_str(s, "server.address", h + 1,
-				end ? (size_t)(end - h - 1) : len - 1);
-	} else {
-		colon = memchr(h, ':', len);
-		ts_span_add_str(s, "server.address", h,
-				colon ? (size_t)(colon - h) : len);
-	}
-	if (colon) {
-		for (i = 1; colon + i < h + len && port < 65536; i++) {
-			if (colon[i] < '0' || colon[i] > '9')
-				break;
-			port = port * 10 + (colon[i] - '0');
-		}
-		if (port > 0 && port < 65536) {
-			ts_span_add_int(s, "server.port", port);
-			return;
-		}
-	}
-out_port:
-	if (fallback_port)
-		ts_span_add_int(s, "server.port", fallback_port);
-}
-
-/* Name and request attributes common to both sides. */
-static void add_request(struct ts_span *s, const struct ts_http_parser *p)
-{
-	const char *path, *query;
-	size_t plen, qlen;
-	char name[TS_HTTP_METHOD_MAX + 1 + 256];
-	size_t m = strlen(p->method), n;
-
-	target_parts(p, &path, &plen, &query, &qlen);
-	n = plen > 256 ? 256 : plen;
-	memcpy(name, p->method, m);
-	name[m] = ' ';
-	memcpy(name + m + 1, path, n);
-	ts_span_set_name(s, name, m + 1 + n);
-	add_cstr(s, "http.request.method", p->method);
-	ts_span_add_str(s, "url.path", path, plen);
-	if (query)
-		ts_span_add_str(s, "url.query", query, qlen);
-	ts_span_add_str(s, "url.scheme", "http", 4);
-	ts_span_add_str(s, "network.protocol.version",
-			p->version_minor ? "1.1" : "1.0", 3);
-	add_cstr(s, "user_agent.original", p->user_agent);
-}
-
-static void add_peer(struct ts_span *s, const struct ts_http_conn *h)
-{
-	add_cstr(s, "network.peer.address", h->peer_addr);
-	if (h->peer_port)
-		ts_span_add_int(s, "network.peer.port", h->peer_port);
-}
-
-/* Finish a request's span with its response (or its absence). */
-/* End mono time 0: now. */
+/*
+ * Finish a request's span with its response (or its absence), ending at
+ * CLOCK_MONOTONIC end_mono_ns (0: now).
+ */
 static void finish(struct ts_http_req *r, bool server, bool closed,
 		   uint64_t end_mono_ns)
 {
-	char code[8];
-	int n;
-
 	if (r->registered)
 		ts_ctx_server_end(r->registered);
 	r->registered = 0;
 	if (!r->traced)
 		return;
 	r->traced = false;
-	if (r->status) {
-		ts_span_add_int(&r->span, "http.response.status_code",
-				r->status);
-		ts_span_add_int(&r->span, "http.response.body.size",
-				(int64_t)r->resp_body);
-	}
-	if (r->req_body)
-		ts_span_add_int(&r->span, "http.request.body.size",
-				(int64_t)r->req_body);
-	if (!r->status && closed) {
-		ts_span_add_str(&r->span, "error.type", "connection_closed", 17);
-		ts_span_set_status(&r->span, TS_STATUS_ERROR,
-				   "connection closed before the response", 37);
-	} else if (r->status >= 500 || (!server && r->status >= 400)) {
-		n = snprintf(code, sizeof(code), "%u", r->status);
-		ts_span_add_str(&r->span, "error.type", code, (size_t)n);
-		ts_span_set_status(&r->span, TS_STATUS_ERROR, NULL, 0);
-	}
+	ts_http_raw_outcome(&r->span, server, r->status, r->req_body,
+			    r->resp_body, closed);
 	ts_span_end_at(&r->span, end_mono_ns ? end_mono_ns : ts_clock_mono_ns());
 }
 
@@ -288,9 +181,7 @@ static void finish(struct ts_http_req *r, bool server, bool closed,
 static void server_request_head(struct ts_http_conn *h, int fd)
 {
 	struct ts_http_req *r = ts_http_q_back(h);
-	struct ts_span_ctx parent;
-	const char *tstate;
-	size_t tslen;
+	struct ts_prop_in in;
 	bool remote;
 
 	if (!r || r->head_done)
@@ -298,20 +189,20 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	r->head_done = true;
 	r->no_body = !strcmp(h->in.method, "HEAD");
 	r->connect = !strcmp(h->in.method, "CONNECT");
-	remote = ts_prop_extract(&h->in, &parent, &tstate, &tslen);
+	remote = ts_prop_extract(&h->in, &ts_cfg.prop, &in);
 	fill_addr(h, fd);
-	ts_span_start(&r->span, TS_KIND_SERVER, h->in.method,
-		      strlen(h->in.method), remote ? &parent : NULL);
+	/* Named by the reporter, from what ts_http_raw_request() records. */
+	ts_span_start(&r->span, TS_KIND_SERVER, NULL, 0,
+		      remote ? &in.ctx : NULL);
 	r->span.start_unix_ns = r->start_unix_ns;
 	r->span.start_mono_ns = r->start_mono_ns;
-	if (tslen)
-		ts_span_set_tracestate(&r->span, tstate, tslen);
-	add_request(&r->span, &h->in);
-	add_host(&r->span, &h->in, h->local_port);
-	add_cstr(&r->span, "client.address", h->peer_addr);
-	add_peer(&r->span, h);
+	if (in.ts_len)
+		ts_span_set_tracestate(&r->span, in.ts, in.ts_len);
+	ts_http_raw_request(&r->span, &h->in, h, true);
 	r->traced = true;
-	r->registered = ts_ctx_server_begin(&r->span);
+	/* What came with the request travels on with the calls it makes. */
+	r->registered = ts_ctx_server_begin(&r->span, in.ts, in.ts_len, in.bg,
+					    in.bg_len);
 	if (ts_log_enabled(TS_LOG_DEBUG)) {
 		char hex[33];
 
@@ -388,9 +279,7 @@ void ts_http_client_request_head(struct ts_http_conn *h, int fd)
 	if (!r->traced)
 		return;
 	fill_addr(h, fd);
-	add_request(&r->span, &h->out);
-	add_host(&r->span, &h->out, h->peer_port);
-	add_peer(&r->span, h);
+	ts_http_raw_request(&r->span, &h->out, h, false);
 }
 
 /* The committed decision of the request being sent: its span starts. */

@@ -108,8 +108,6 @@ enum step {
 /* p->flags: facts about the current head, reset with the message. */
 #define F_TE 0x01        /* a Transfer-Encoding field was seen */
 #define F_KEEPALIVE 0x02 /* Connection listed keep-alive */
-#define F_HOST 0x04      /* Host seen (only the first is captured) */
-#define F_UA 0x08        /* User-Agent seen (likewise) */
 #define F_CAPTURE 0x10   /* the current value is being captured */
 
 /* `sub` while parsing a Content-Length value. */
@@ -205,9 +203,14 @@ static void reset_message(struct ts_http_parser *p)
 	p->status = 0;
 	p->method[0] = p->target[0] = p->host[0] = '\0';
 	p->user_agent[0] = p->traceparent[0] = p->tracestate[0] = '\0';
+	p->baggage[0] = p->b3[0] = p->b3_traceid[0] = p->b3_spanid[0] = '\0';
+	p->b3_sampled[0] = p->b3_flags[0] = p->uber[0] = p->uberctx[0] = '\0';
 	p->target_s = p->host_s = p->user_agent_s = empty;
-	p->traceparent_s = p->tracestate_s = empty;
+	p->traceparent_s = p->tracestate_s = p->baggage_s = empty;
+	p->b3_s = p->b3_traceid_s = p->b3_spanid_s = empty;
+	p->b3_sampled_s = p->b3_flags_s = p->uber_s = p->uberctx_s = empty;
 	p->traceparent_count = 0;
+	p->seen = 0;
 	p->chunked = p->conn_close = p->conn_upgrade = p->has_upgrade = false;
 	p->header_bytes = p->body_bytes = 0;
 	p->content_length = -1;
@@ -223,9 +226,15 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 {
 	memset(p, 0, sizeof(*p));
 	p->kind = (uint8_t)kind;
+	p->edit_events = true;
 	p->max_header_bytes = max_header_bytes;
 	p->content_length = -1;
 	p->state = S_IDLE;
+}
+
+void ts_http_parser_edit_events(struct ts_http_parser *p, bool on)
+{
+	p->edit_events = on;
 }
 
 void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
@@ -237,20 +246,69 @@ void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
 
 /* --- header names and values ------------------------------------------- */
 
-static const struct {
-	const char *name; /* lowercase */
-	uint8_t len;
-	uint8_t header;   /* enum ts_http_header */
-} ts_http_known[] = {
-	{ "host", 4, TS_HDR_HOST },
-	{ "user-agent", 10, TS_HDR_USER_AGENT },
-	{ "content-length", 14, TS_HDR_CONTENT_LENGTH },
-	{ "transfer-encoding", 17, TS_HDR_TRANSFER_ENCODING },
-	{ "connection", 10, TS_HDR_CONNECTION },
-	{ "upgrade", 7, TS_HDR_UPGRADE },
-	{ "traceparent", 11, TS_HDR_TRACEPARENT },
-	{ "tracestate", 10, TS_HDR_TRACESTATE },
-};
+/*
+ * Letters of `name` (any case) equal the lowercase `lit` of the same
+ * length.  Header names are tchars, and the only tchars that OR 0x20
+ * turns into a lowercase letter or '-' are the letters themselves.
+ */
+static bool name_is(const unsigned char *name, const char *lit, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((name[i] | 0x20) != (unsigned char)lit[i])
+			return false;
+	return true;
+}
+
+/* The header a field name (any case, tchars) is, by length first. */
+static uint8_t known_header(const unsigned char *n, size_t len)
+{
+	/* uberctx-<key>, with a key that fits p->name. */
+	if (len > 8 && (n[0] | 0x20) == 'u' && name_is(n, "uberctx-", 8))
+		return len <= sizeof(((struct ts_http_parser *)0)->name)
+			       ? TS_HDR_UBERCTX
+			       : TS_HDR_OTHER;
+	switch (len) {
+	case 2:
+		return name_is(n, "b3", 2) ? TS_HDR_B3 : TS_HDR_OTHER;
+	case 4:
+		return name_is(n, "host", 4) ? TS_HDR_HOST : TS_HDR_OTHER;
+	case 7:
+		if (name_is(n, "upgrade", 7))
+			return TS_HDR_UPGRADE;
+		return name_is(n, "baggage", 7) ? TS_HDR_BAGGAGE : TS_HDR_OTHER;
+	case 10:
+		if (name_is(n, "connection", 10))
+			return TS_HDR_CONNECTION;
+		if (name_is(n, "user-agent", 10))
+			return TS_HDR_USER_AGENT;
+		if (name_is(n, "x-b3-flags", 10))
+			return TS_HDR_B3_FLAGS;
+		return name_is(n, "tracestate", 10) ? TS_HDR_TRACESTATE
+						    : TS_HDR_OTHER;
+	case 11:
+		if (name_is(n, "x-b3-spanid", 11))
+			return TS_HDR_B3_SPANID;
+		return name_is(n, "traceparent", 11) ? TS_HDR_TRACEPARENT
+						     : TS_HDR_OTHER;
+	case 12:
+		if (name_is(n, "x-b3-traceid", 12))
+			return TS_HDR_B3_TRACEID;
+		return name_is(n, "x-b3-sampled", 12) ? TS_HDR_B3_SAMPLED
+						      : TS_HDR_OTHER;
+	case 13:
+		return name_is(n, "uber-trace-id", 13) ? TS_HDR_UBER
+						       : TS_HDR_OTHER;
+	case 14:
+		return name_is(n, "content-length", 14) ? TS_HDR_CONTENT_LENGTH
+							: TS_HDR_OTHER;
+	case 17:
+		return name_is(n, "transfer-encoding", 17)
+			       ? TS_HDR_TRANSFER_ENCODING
+			       : TS_HDR_OTHER;
+	default:
+		return TS_HDR_OTHER;
+	}
+}
 
 /* Is the lowercased token in p->name (field_len bytes) equal to `lit`? */
 static bool token_is(const struct ts_http_parser *p, const char *lit,
@@ -273,14 +331,6 @@ static void token_add(struct ts_http_parser *p, unsigned char c)
 		p->field_len = TOKEN_NONE;
 }
 
-static uint8_t lookup_header(const struct ts_http_parser *p)
-{
-	for (size_t i = 0; i < TS_ARRAY_SIZE(ts_http_known); i++)
-		if (token_is(p, ts_http_known[i].name, ts_http_known[i].len))
-			return ts_http_known[i].header;
-	return TS_HDR_OTHER;
-}
-
 /* Where the value of the current header is captured, if it is. */
 static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 			 uint16_t *cap)
@@ -298,6 +348,38 @@ static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 		*s = &p->traceparent_s;
 		*cap = TS_HTTP_TP_MAX;
 		return p->traceparent;
+	case TS_HDR_BAGGAGE:
+		*s = &p->baggage_s;
+		*cap = TS_HTTP_BAGGAGE_MAX;
+		return p->baggage;
+	case TS_HDR_B3:
+		*s = &p->b3_s;
+		*cap = TS_HTTP_B3_MAX;
+		return p->b3;
+	case TS_HDR_B3_TRACEID:
+		*s = &p->b3_traceid_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_traceid;
+	case TS_HDR_B3_SPANID:
+		*s = &p->b3_spanid_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_spanid;
+	case TS_HDR_B3_SAMPLED:
+		*s = &p->b3_sampled_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_sampled;
+	case TS_HDR_B3_FLAGS:
+		*s = &p->b3_flags_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_flags;
+	case TS_HDR_UBER:
+		*s = &p->uber_s;
+		*cap = TS_HTTP_UBER_MAX;
+		return p->uber;
+	case TS_HDR_UBERCTX:
+		*s = &p->uberctx_s;
+		*cap = TS_HTTP_UBERCTX_MAX;
+		return p->uberctx;
 	default:
 		*s = &p->tracestate_s;
 		*cap = TS_HTTP_TS_MAX;
@@ -442,20 +524,51 @@ static void list_byte(struct ts_http_parser *p, unsigned char c)
 	}
 }
 
-/* The field name ended at ':'; prepare for its value. */
+/*
+ * An uberctx-<key> line: "key=" is appended to the joined list now (the
+ * lowercased name is in p->name, field_len bytes), the value follows as
+ * it comes.  A key that does not fit is not kept at all.
+ */
+static void uberctx_begin(struct ts_http_parser *p)
+{
+	struct ts_http_str *s = &p->uberctx_s;
+	size_t klen = p->field_len - 8u, need = klen + 1 + (s->len ? 1 : 0);
+
+	p->field_len = 0;
+	if (s->cut || need + 1 > (size_t)TS_HTTP_UBERCTX_MAX - s->len) {
+		s->cut = true; /* nothing more of this list is kept */
+		return;
+	}
+	if (s->len)
+		p->uberctx[s->len++] = ',';
+	memcpy(p->uberctx + s->len, p->name + 8, klen);
+	s->len = (uint16_t)(s->len + klen);
+	p->uberctx[s->len++] = '=';
+	p->uberctx[s->len] = '\0'; /* terminated at every step */
+	p->field_len = s->len;
+	p->flags |= F_CAPTURE;
+}
+
+/* The field name (p->header known) ended at ':'; prepare for its value. */
 static void header_begin(struct ts_http_parser *p)
 {
-	p->header = lookup_header(p);
 	p->sub = 0;
-	p->field_len = 0;
+	if (p->header != TS_HDR_UBERCTX)
+		p->field_len = 0;
+	uint32_t bit = 1u << p->header;
+
 	switch (p->header) {
 	case TS_HDR_HOST:
-		if (!(p->flags & F_HOST))
-			p->flags |= F_HOST | F_CAPTURE;
-		break;
 	case TS_HDR_USER_AGENT:
-		if (!(p->flags & F_UA))
-			p->flags |= F_UA | F_CAPTURE;
+	case TS_HDR_B3:
+	case TS_HDR_B3_TRACEID:
+	case TS_HDR_B3_SPANID:
+	case TS_HDR_B3_SAMPLED:
+	case TS_HDR_B3_FLAGS:
+	case TS_HDR_UBER:
+		/* Only the first line is kept. */
+		if (!(p->seen & bit))
+			p->flags |= F_CAPTURE;
 		break;
 	case TS_HDR_TRACEPARENT:
 		if (p->traceparent_count == 0)
@@ -466,6 +579,13 @@ static void header_begin(struct ts_http_parser *p)
 	case TS_HDR_TRACESTATE:
 		p->flags |= F_CAPTURE;
 		p->field_len = p->tracestate_s.len; /* append */
+		break;
+	case TS_HDR_BAGGAGE:
+		p->flags |= F_CAPTURE;
+		p->field_len = p->baggage_s.len; /* append */
+		break;
+	case TS_HDR_UBERCTX:
+		uberctx_begin(p);
 		break;
 	case TS_HDR_CONTENT_LENGTH:
 		p->sub = CL_PRE;
@@ -481,6 +601,7 @@ static void header_begin(struct ts_http_parser *p)
 		p->has_upgrade = true;
 		break;
 	}
+	p->seen |= bit;
 }
 
 /* One byte of a field value (not CR, already a valid field byte). */
@@ -494,10 +615,15 @@ static bool value_byte(struct ts_http_parser *p, unsigned char c)
 		list_byte(p, c);
 		return true;
 	case TS_HDR_TRACESTATE:
-		/* Several tracestate lines form one comma-joined list. */
+	case TS_HDR_BAGGAGE:
+		/* Several lines form one comma-joined list. */
 		if (!p->sub) {
+			struct ts_http_str *js;
+			uint16_t cap;
+
 			p->sub = 1;
-			if (p->tracestate_s.len)
+			capture_dst(p, &js, &cap);
+			if (js->len)
 				capture_byte(p, ',');
 		}
 		capture_byte(p, c);
@@ -709,6 +835,8 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 			    body_state(p) == S_DEAD)
 				return STEP_FAIL;
 			p->state = S_HEAD_CR;
+			if (!p->edit_events)
+				return STEP_AGAIN;
 			*ev = TS_HTTP_EV_HEADERS_END;
 			return STEP_BEFORE;
 		}
@@ -724,6 +852,9 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		}
 		if (c != ':')
 			return STEP_FAIL; /* includes white space before ':' */
+		/* field_len is TOKEN_NONE for a name too long to be known. */
+		p->header = known_header((const unsigned char *)p->name,
+					 p->field_len);
 		header_begin(p);
 		p->state = S_OWS;
 		return STEP_NEXT;
@@ -731,7 +862,7 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		if (is_ows(c))
 			return STEP_NEXT;
 		p->state = S_VALUE;
-		if (p->header == TS_HDR_OTHER)
+		if (p->header == TS_HDR_OTHER || !p->edit_events)
 			return STEP_AGAIN;
 		*ev = TS_HTTP_EV_HEADER_VALUE;
 		return STEP_BEFORE;
@@ -915,21 +1046,314 @@ static size_t skip_counted(struct ts_http_parser *p, size_t avail)
 	return n;
 }
 
-/*
- * Field values of headers we do not care about are most of a head: take
- * them in a tight loop, still counted against max_header_bytes.
- */
-static size_t skip_other_value(struct ts_http_parser *p,
-			       const unsigned char *s, size_t avail)
+/* --- fast paths: runs of ordinary head bytes ---------------------------- */
+
+/* Length of the run of bytes of class `cls` at s[0..n). */
+static size_t run_len(const unsigned char *s, size_t n, uint8_t cls)
 {
-	uint64_t room = p->max_header_bytes - p->header_bytes;
-	size_t end = room < avail ? (size_t)room : avail;
 	size_t i = 0;
 
-	while (i < end && is_field(s[i]))
+	while (i < n && (ts_http_cls[s[i]] & cls))
 		i++;
-	p->header_bytes += i;
 	return i;
+}
+
+/*
+ * The same for C_FIELD and C_VCHAR, eight bytes at a time while no byte
+ * of a word can be outside the class (classic word-at-a-time tests: a
+ * byte below `n`, a byte equal to 0x7f, a byte with its top bit set; each
+ * test is exact about whether such a byte exists).  A word that may hold
+ * one (HT in a value is allowed, but below 0x20) is finished bytewise.
+ */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define HAS_LESS(x, n) (((x) - ONES * (n)) & ~(x) & HIGHS)
+#define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
+
+static inline uint64_t load8(const unsigned char *s)
+{
+	uint64_t x;
+
+	memcpy(&x, s, 8);
+	return x;
+}
+
+static size_t run_field(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = load8(s + i);
+
+		/* Bytes >= 0x80 are obs-text (allowed): ~x clears them. */
+		if (HAS_LESS(x, 0x20) | HAS_ZERO(x ^ (ONES * 0x7f)))
+			break;
+	}
+	return i + run_len(s + i, n - i, C_FIELD);
+}
+
+static size_t run_vchar(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = load8(s + i);
+
+		if ((x & HIGHS) | HAS_LESS(x, 0x21) |
+		    HAS_ZERO(x ^ (ONES * 0x7f)))
+			break;
+	}
+	return i + run_len(s + i, n - i, C_VCHAR);
+}
+
+#undef HAS_ZERO
+#undef HAS_LESS
+
+/*
+ * A run of value bytes of a captured header: the same as capture_byte()
+ * on each of them, in bulk.  s->len ends after the last non-white byte
+ * kept, and any visible byte past the cap makes the value "cut".
+ */
+static void capture_run(struct ts_http_parser *p, const unsigned char *s,
+			size_t k)
+{
+	struct ts_http_str *str;
+	uint16_t cap;
+	char *dst = capture_dst(p, &str, &cap);
+	size_t w = p->field_len, room = w < cap ? cap - w : 0;
+	size_t n = k < room ? k : room, j;
+
+	memcpy(dst + w, s, n);
+	for (j = n; j > 0; j--)
+		if (!is_ows(s[j - 1]))
+			break;
+	if (j)
+		str->len = (uint16_t)(w + j);
+	p->field_len = (uint16_t)(w + n);
+	for (j = n; j < k && !str->cut; j++)
+		if (!is_ows(s[j]))
+			str->cut = true;
+}
+
+/* "HTTP/1.0" or "HTTP/1.1" and then `after`, whole in one buffer. */
+static size_t version_run(struct ts_http_parser *p, const unsigned char *s,
+			  size_t avail, unsigned char after)
+{
+	if (p->sub || avail < 9 || memcmp(s, "HTTP/1.", 7) ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != after)
+		return 0; /* the byte-at-a-time path decides */
+	p->version_minor = (uint8_t)(s[7] - '0');
+	p->state = after == '\r' ? S_LINE_LF : S_STATUS;
+	return 9;
+}
+
+/*
+ * The usual framing values in one go: Content-Length of up to 18 digits
+ * (no overflow possible), or a Connection / Transfer-Encoding list of one
+ * plain token.  Leaves exactly the state cl_byte() / list_byte() would
+ * after the same bytes; false (nothing changed) for anything else.
+ */
+static bool plain_framing_value(struct ts_http_parser *p,
+				const unsigned char *v, size_t len)
+{
+	size_t j;
+
+	if (!len)
+		return false;
+	if (p->header == TS_HDR_CONTENT_LENGTH) {
+		uint64_t x = 0;
+
+		if (len > 18)
+			return false;
+		for (j = 0; j < len; j++) {
+			if (!is_digit(v[j]))
+				return false;
+			x = x * 10 + (uint64_t)(v[j] - '0');
+		}
+		p->scratch = x;
+		p->sub = CL_DIGITS;
+		return true;
+	}
+	if (run_len(v, len, C_TCHAR) != len)
+		return false;
+	p->sub = L_TOKEN;
+	if (len <= sizeof(p->name)) {
+		for (j = 0; j < len; j++)
+			p->name[j] = lower(v[j]);
+		p->field_len = (uint16_t)len;
+	} else {
+		p->field_len = TOKEN_NONE;
+	}
+	return true;
+}
+
+/*
+ * A whole field line "name: value CRLF" in the buffer, when no event falls
+ * inside it (no HEADER_VALUE due).  Exactly what the byte-at-a-time path
+ * does, line at a time.  Returns the bytes consumed: the line, or 0 when
+ * the line is not whole or not plain (the byte-at-a-time path then takes
+ * it, refusing what must be refused).  A framing value is fed to the same
+ * per-byte checks; if one refuses a byte, we stop right before it with the
+ * state the byte-at-a-time path would have there (the checks change
+ * nothing when they refuse), and that path refuses it again.
+ */
+static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
+		       size_t end)
+{
+	const unsigned char *nl = memchr(s, '\n', end);
+	size_t n, k, v, j;
+
+	if (!nl || nl == s || nl[-1] != '\r')
+		return 0;
+	n = (size_t)(nl - s) + 1; /* the line with its CRLF */
+	k = run_len(s, n, C_TCHAR);
+	if (!k || s[k] != ':')
+		return 0;
+	for (v = k + 1; is_ows(s[v]); v++)
+		;
+	if (run_field(s + v, n - 2 - v) != n - 2 - v)
+		return 0; /* a byte a value may not hold: refused bytewise */
+	p->header = known_header(s, k);
+	if (p->header == TS_HDR_UBERCTX) { /* its key is taken from p->name */
+		for (j = 0; j < k; j++)
+			p->name[j] = lower(s[j]);
+		p->field_len = (uint16_t)k;
+	}
+	header_begin(p);
+	if (p->header != TS_HDR_OTHER && p->edit_events) {
+		/* Stop at ':' (the name is taken): the event is due inside. */
+		p->state = S_OWS;
+		p->header_bytes += k + 1;
+		return k + 1;
+	}
+	switch (p->header) {
+	case TS_HDR_CONTENT_LENGTH:
+	case TS_HDR_TRANSFER_ENCODING:
+	case TS_HDR_CONNECTION:
+		if (plain_framing_value(p, s + v, n - 2 - v))
+			break;
+		for (j = v; j < n - 2; j++)
+			if (!value_byte(p, s[j]))
+				goto out_refused;
+		break;
+	case TS_HDR_TRACESTATE:
+	case TS_HDR_BAGGAGE:
+		if (v < n - 2)
+			value_byte(p, s[v++]); /* the joining ',' */
+		/* fall through */
+	default:
+		if (p->flags & F_CAPTURE)
+			capture_run(p, s + v, n - 2 - v);
+		break;
+	}
+	if (!value_end(p)) {
+		j = n - 2;
+		goto out_refused;
+	}
+	p->header = TS_HDR_OTHER;
+	p->state = S_LINE_START;
+	p->header_bytes += n;
+	return n;
+out_refused:
+	p->state = S_VALUE;
+	p->header_bytes += j;
+	return j;
+}
+
+/* Three status digits and what follows them, whole in one buffer. */
+static size_t status_run(struct ts_http_parser *p, const unsigned char *s,
+			 size_t avail)
+{
+	if (p->sub || avail < 4 || s[0] < '1' || s[0] > '9' ||
+	    !is_digit(s[1]) || !is_digit(s[2]) || (s[3] != ' ' && s[3] != '\r'))
+		return 0;
+	p->status = (uint16_t)((s[0] - '0') * 100 + (s[1] - '0') * 10 +
+			       (s[2] - '0'));
+	p->sub = 3;
+	p->state = s[3] == ' ' ? S_REASON : S_LINE_LF;
+	return 4;
+}
+
+/*
+ * Most bytes of a head are method, target, reason phrase, field names and
+ * field values: take a whole run of them at once, with exactly the effect
+ * the byte-at-a-time path would have.  The run stops at the first byte
+ * that is not an ordinary one (a delimiter, or junk), which the
+ * byte-at-a-time path then handles; so do the rare cases (a value of a
+ * framing header, a token at its length limit).  Returns the bytes
+ * consumed (0: none), counted in header_bytes and never past
+ * max_header_bytes.
+ */
+static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
+		       size_t avail)
+{
+	uint64_t room = p->max_header_bytes - p->header_bytes;
+	size_t end = room < avail ? (size_t)room : avail, k = 0, j;
+
+	switch (p->state) {
+	case S_METHOD:
+		k = run_len(s, end, C_TCHAR);
+		if (k > (size_t)TS_HTTP_METHOD_MAX - p->field_len)
+			k = (size_t)TS_HTTP_METHOD_MAX - p->field_len;
+		memcpy(p->method + p->field_len, s, k);
+		p->field_len = (uint16_t)(p->field_len + k);
+		p->method[p->field_len] = '\0'; /* see reset_message() */
+		break;
+	case S_TARGET:
+		k = run_vchar(s, end);
+		j = TS_HTTP_TARGET_MAX - p->target_s.len;
+		if (k > j)
+			p->target_s.cut = true;
+		j = k < j ? k : j;
+		memcpy(p->target + p->target_s.len, s, j);
+		p->target_s.len = (uint16_t)(p->target_s.len + j);
+		p->target[p->target_s.len] = '\0';
+		break;
+	case S_REQ_VERSION:
+		k = version_run(p, s, end, '\r');
+		break;
+	case S_RESP_VERSION:
+		k = version_run(p, s, end, ' ');
+		break;
+	case S_STATUS:
+		k = status_run(p, s, end);
+		break;
+	case S_REASON:
+		k = run_field(s, end);
+		break;
+	case S_LINE_START:
+		if (s[0] == '\r')
+			return 0; /* the empty line: HEADERS_END is due */
+		return line_run(p, s, end); /* counts header_bytes itself */
+	case S_NAME:
+		k = run_len(s, end, C_TCHAR);
+		if (p->field_len + k <= sizeof(p->name)) {
+			for (j = 0; j < k; j++)
+				p->name[p->field_len + j] = lower(s[j]);
+			p->field_len = (uint16_t)(p->field_len + k);
+		} else if (k) {
+			p->field_len = TOKEN_NONE;
+		}
+		break;
+	case S_VALUE:
+		switch (p->header) {
+		case TS_HDR_CONTENT_LENGTH:
+		case TS_HDR_TRANSFER_ENCODING:
+		case TS_HDR_CONNECTION:
+			return 0; /* short, and they matter for framing */
+		case TS_HDR_TRACESTATE:
+		case TS_HDR_BAGGAGE:
+			if (!p->sub)
+				return 0; /* its first byte may add a ',' */
+			break;
+		}
+		k = run_field(s, end);
+		if (p->flags & F_CAPTURE)
+			capture_run(p, s, k);
+		break;
+	}
+	p->header_bytes += k;
+	return k;
 }
 
 /* Events due without consuming anything, or NONE. */
@@ -955,7 +1379,7 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 		    enum ts_http_event *ev)
 {
 	const unsigned char *s = (const unsigned char *)buf;
-	size_t i = 0;
+	size_t i = 0, k;
 
 	*ev = pending_event(p);
 	if (*ev != TS_HTTP_EV_NONE)
@@ -991,10 +1415,9 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 		}
 		if (head && p->header_bytes >= p->max_header_bytes) {
 			r = STEP_FAIL;
-		} else if (p->state == S_VALUE && p->header == TS_HDR_OTHER &&
-			   is_field(s[i])) {
-			i += skip_other_value(p, s + i, len - i);
-			r = STEP_AGAIN;
+		} else if (head && (k = head_run(p, s + i, len - i)) != 0) {
+			i += k;
+			continue;
 		} else if (head) {
 			r = head_byte(p, s[i], ev);
 		} else {

@@ -11,6 +11,7 @@
 
 #include "../hooks/conn.h"
 #include "../hooks/context.h"
+#include "../hooks/http_attrs.h"
 #include "../reporter/resource.h"
 #include "clock.h"
 #include "config.h"
@@ -76,6 +77,7 @@ static int init_locked(void)
 		return -ECANCELED;
 	if (!ts_resource_check_env(ts_cfg.resource_attrs))
 		ts_cfg.resource_attrs[0] = '\0';
+	ts_span_set_expander(TS_DEFER_HTTP, ts_http_expand);
 	err = ts_pipeline_init(&ts_cfg);
 	if (err) {
 		ts_warn("cannot map a span queue of %u spans: %s; tracing off",

@@ -12,13 +12,15 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 		   const char *name, size_t name_len,
 		   const struct ts_span_ctx *parent)
 {
-	/* Only the header is cleared: the arena is written before read. */
-	memset(s, 0, offsetof(struct ts_span, arena));
+	/* Only the header is cleared: attribute descriptors past nattrs and
+	 * the arena are written before they are read. */
+	memset(s, 0, offsetof(struct ts_span, attrs));
 	s->kind = (uint8_t)kind;
 	if (parent && ts_span_ctx_is_valid(parent)) {
 		memcpy(s->trace_id, parent->trace_id, 16);
 		memcpy(s->parent_id, parent->span_id, 8);
 		s->flags = parent->flags;
+		s->xflags = parent->xflags & TS_CTX_DEBUG;
 		s->parent_remote = parent->remote;
 	} else {
 		ts_ids_trace(s->trace_id);
@@ -36,11 +38,41 @@ void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
 	memcpy(out->span_id, s->span_id, 8);
 	out->flags = s->flags;
 	out->remote = false;
+	out->xflags = s->xflags & TS_CTX_DEBUG;
 }
 
 bool ts_span_ctx_is_valid(const struct ts_span_ctx *c)
 {
 	return !ts_ids_is_zero(c->trace_id, 16) && !ts_ids_is_zero(c->span_id, 8);
+}
+
+static bool arena_put(struct ts_span *s, const char *p, size_t len,
+		      uint16_t *off);
+
+static ts_span_expander expanders[TS_DEFER_KINDS_];
+
+void ts_span_set_expander(enum ts_span_defer kind, ts_span_expander fn)
+{
+	if (kind > TS_DEFER_NONE && kind < TS_DEFER_KINDS_)
+		expanders[kind] = fn;
+}
+
+void ts_span_expand(struct ts_span *s)
+{
+	ts_span_expander fn;
+
+	if (s->defer == TS_DEFER_NONE)
+		return;
+	fn = s->defer < TS_DEFER_KINDS_ ? expanders[s->defer] : NULL;
+	if (fn)
+		fn(s); /* clears s->defer */
+	s->defer = TS_DEFER_NONE;
+}
+
+bool ts_span_arena_put(struct ts_span *s, const void *p, size_t len,
+		       uint16_t *off)
+{
+	return arena_put(s, p, len, off);
 }
 
 /* Copy bytes into the arena; false when there is no room. */
@@ -49,6 +81,10 @@ static bool arena_put(struct ts_span *s, const char *p, size_t len,
 {
 	if (len > (size_t)TS_SPAN_ARENA - s->arena_used)
 		return false;
+	if (!len) { /* p may be NULL: no memcpy */
+		*off = s->arena_used;
+		return true;
+	}
 	memcpy(s->arena + s->arena_used, p, len);
 	*off = s->arena_used;
 	s->arena_used = (uint16_t)(s->arena_used + len);
@@ -85,9 +121,8 @@ bool ts_span_set_tracestate(struct ts_span *s, const char *ts, size_t len)
 
 /* Reserve a descriptor and store its key; NULL (and a drop) if full. */
 static struct ts_attr *attr_new(struct ts_span *s, const char *key,
-				enum ts_attr_type type)
+				size_t klen, enum ts_attr_type type)
 {
-	size_t klen = strlen(key);
 	struct ts_attr *a;
 
 	if (s->nattrs >= TS_SPAN_MAX_ATTRS || klen > 255)
@@ -105,11 +140,11 @@ out_drop:
 	return NULL;
 }
 
-bool ts_span_add_str(struct ts_span *s, const char *key, const char *val,
-		     size_t len)
+bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
+		      const char *val, size_t len)
 {
 	uint16_t used = s->arena_used;
-	struct ts_attr *a = attr_new(s, key, TS_ATTR_STRING);
+	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_STRING);
 
 	if (!a)
 		return false;
@@ -124,9 +159,10 @@ bool ts_span_add_str(struct ts_span *s, const char *key, const char *val,
 	return true;
 }
 
-bool ts_span_add_int(struct ts_span *s, const char *key, int64_t val)
+bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
+		      int64_t val)
 {
-	struct ts_attr *a = attr_new(s, key, TS_ATTR_INT);
+	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_INT);
 
 	if (!a)
 		return false;
@@ -135,9 +171,10 @@ bool ts_span_add_int(struct ts_span *s, const char *key, int64_t val)
 	return true;
 }
 
-bool ts_span_add_bool(struct ts_span *s, const char *key, bool val)
+bool ts_span_attr_bool(struct ts_span *s, const char *key, size_t klen,
+		       bool val)
 {
-	struct ts_attr *a = attr_new(s, key, TS_ATTR_BOOL);
+	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_BOOL);
 
 	if (!a)
 		return false;

@@ -43,12 +43,17 @@ enum ts_attr_type {
 #define TS_SPAN_VALUE_MAX 512    /* longest attribute value kept */
 #define TS_TRACE_FLAG_SAMPLED 0x01
 
+/* ts_span_ctx.xflags: what other formats carry beside W3C flags. */
+#define TS_CTX_DEBUG 0x01        /* B3 / Jaeger debug: keep sampling */
+#define TS_CTX_DEFERRED 0x02     /* the caller made no sampling decision */
+
 /* The propagated part of a span: what goes into traceparent. */
 struct ts_span_ctx {
 	uint8_t trace_id[16];    /* all zero = no context */
 	uint8_t span_id[8];
 	uint8_t flags;           /* W3C trace-flags */
 	bool remote;             /* extracted from a request, not local */
+	uint8_t xflags;          /* TS_CTX_* */
 };
 
 struct ts_attr {
@@ -72,15 +77,45 @@ struct ts_span {
 	uint8_t status;          /* enum ts_status */
 	uint8_t nattrs;          /* used entries of attrs[] */
 	bool parent_remote;      /* parent came from another process */
-	uint8_t pad_;            /* explicit padding */
+	uint8_t defer;           /* enum ts_span_defer: raw facts to expand */
+	uint8_t xflags;          /* TS_CTX_DEBUG, inherited from the parent */
 	uint16_t dropped_attrs;  /* attributes that did not fit */
 	uint16_t name_off, name_len;      /* span name in the arena */
 	uint16_t tstate_off, tstate_len;  /* W3C tracestate in the arena */
 	uint16_t smsg_off, smsg_len;      /* status message in the arena */
 	uint16_t arena_used;     /* bytes of arena[] in use */
+	uint16_t defer_off;      /* arena offset of the deferred payload */
 	struct ts_attr attrs[TS_SPAN_MAX_ATTRS]; /* attribute descriptors */
 	char arena[TS_SPAN_ARENA];        /* every string of this span */
 };
+
+/*
+ * Deferred attributes.  Turning the raw facts of a request into a name and
+ * semantic-convention attributes costs more than everything else the shim
+ * does per request, and is not needed until export.  So a hook may record
+ * its facts raw (a payload of its own in the arena, at defer_off) and mark
+ * the record with a kind; the reporter calls ts_span_expand() on each
+ * record before export, and the kind's expander, running on the reporter
+ * thread, rebuilds the record's name, attributes and status from them.
+ */
+enum ts_span_defer {
+	TS_DEFER_NONE = 0,
+	TS_DEFER_HTTP = 1,       /* hooks/http_attrs.c */
+	TS_DEFER_KINDS_,
+};
+
+typedef void (*ts_span_expander)(struct ts_span *s);
+
+/* Register the expander of `kind` (at start-up, before any span ends). */
+void ts_span_set_expander(enum ts_span_defer kind, ts_span_expander fn);
+
+/* A deferred record becomes a complete one; others are left alone.  On
+ * the reporter thread, on records it owns (peeked, not yet released). */
+void ts_span_expand(struct ts_span *s);
+
+/* Copy bytes into the arena: false when there is no room. */
+bool ts_span_arena_put(struct ts_span *s, const void *p, size_t len,
+		       uint16_t *off);
 
 /*
  * Start a span now.  With a valid parent context the span joins its
@@ -106,10 +141,21 @@ bool ts_span_set_tracestate(struct ts_span *s, const char *ts, size_t len);
  * at a UTF-8 character boundary.  Returns false (and counts a dropped
  * attribute) when the record is full.
  */
-bool ts_span_add_str(struct ts_span *s, const char *key, const char *val,
-		     size_t len);
-bool ts_span_add_int(struct ts_span *s, const char *key, int64_t val);
-bool ts_span_add_bool(struct ts_span *s, const char *key, bool val);
+bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
+		      const char *val, size_t len);
+bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
+		      int64_t val);
+bool ts_span_attr_bool(struct ts_span *s, const char *key, size_t klen,
+		       bool val);
+
+/* The same with a NUL-terminated key; a literal key's length is folded
+ * at compile time (spans are built on the application's hot path). */
+#define ts_span_add_str(s, key, val, len)                                      \
+	ts_span_attr_str((s), (key), __builtin_strlen(key), (val), (len))
+#define ts_span_add_int(s, key, val)                                           \
+	ts_span_attr_int((s), (key), __builtin_strlen(key), (val))
+#define ts_span_add_bool(s, key, val)                                          \
+	ts_span_attr_bool((s), (key), __builtin_strlen(key), (val))
 
 void ts_span_set_status(struct ts_span *s, enum ts_status st,
 			const char *msg, size_t len);

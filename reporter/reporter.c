@@ -27,6 +27,7 @@
 #include "../preload/log.h"
 #include "../preload/pipeline.h"
 #include "../preload/real.h"
+#include "../preload/span.h"
 #include "exporter.h"
 #include "reporter.h"
 #include "resource.h"
@@ -111,8 +112,13 @@ static uint64_t drain(const struct ts_span **batch, bool all)
 			break;
 		for (n = 0; n < max && n < budget &&
 			    (p = ts_ring_peek(&ts_span_ring, n));
-		     n++)
+		     n++) {
+			/* Ours until released: deferred attributes are named
+			 * now, off the application's threads (span.h). */
+			if (rep.nexp)
+				ts_span_expand((struct ts_span *)p);
 			batch[n] = p;
+		}
 		if (n == 0 || (!all && n < max))
 			break; /* next slot claimed but not yet written */
 		export_batch(batch, n);

@@ -4,7 +4,8 @@
  *
  * usage: curl_server PORT
  * GET /call?url=U   -> fetches U with curl_easy_perform, then answers 200
- *                      with the downstream status
+ *                      with the downstream status, a newline and the
+ *                      downstream body (its first 4 KiB)
  * GET /mcall?url=U  -> the same through the multi API (curl_multi_perform
  *                      and curl_multi_poll on this thread)
  * GET /fcall?url=U  -> like /call, forwarding the request's traceparent
@@ -22,13 +23,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+struct body {
+	char b[4096];
+	size_t n;
+};
+
 static size_t sink(char *p, size_t sz, size_t n, void *u)
 {
-	(void)p, (void)u;
+	struct body *b = u;
+	size_t take = sz * n < sizeof(b->b) - 1 - b->n ? sz * n : sizeof(b->b) - 1 - b->n;
+
+	memcpy(b->b + b->n, p, take);
+	b->n += take;
+	b->b[b->n] = '\0';
 	return sz * n;
 }
 
-static long fetch(const char *url, int multi, const char *tp)
+static long fetch(const char *url, int multi, const char *tp, struct body *b)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *l = NULL;
@@ -42,6 +53,7 @@ static long fetch(const char *url, int multi, const char *tp)
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	if (!multi) {
 		curl_easy_perform(h);
 	} else {
@@ -69,7 +81,9 @@ static long fetch(const char *url, int multi, const char *tp)
 static void *serve(void *arg)
 {
 	int fd = (int)(long)arg;
-	char req[4096], body[64], head[256], tp[128], *url, *end, *h;
+	char req[4096], head[256], tp[128], *url, *end, *h;
+	static __thread struct body down;
+	char *body = malloc(sizeof(down.b) + 32);
 	size_t got = 0;
 	ssize_t n;
 	long code = 0;
@@ -90,16 +104,20 @@ static void *serve(void *arg)
 	url = strstr(req, "?url=");
 	if (url && (end = strchr(url, ' ')) != NULL) {
 		*end = '\0';
-		code = fetch(url + 5, multi, tp[0] ? tp : NULL);
+		down.n = 0;
+		down.b[0] = '\0';
+		code = fetch(url + 5, multi, tp[0] ? tp : NULL, &down);
 	}
-	n = snprintf(body, sizeof(body), "%ld\n", code);
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
-		     "Connection: close\r\n\r\n%s",
-		     (int)n, body);
-	if (write(fd, head, (size_t)n) < 0)
+	n = snprintf(body, sizeof(down.b) + 32, "%ld\n%s", code,
+		     code ? down.b : "");
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+		 "Connection: close\r\n\r\n",
+		 (int)n);
+	if (write(fd, head, strlen(head)) < 0 || write(fd, body, (size_t)n) < 0)
 		perror("write");
 out:
+	free(body);
 	close(fd);
 	return NULL;
 }

@@ -62,7 +62,12 @@ curl -sS "http://127.0.0.1:$CPORT/mcall?url=$URL/headers?via=multi" >"$T/call2.o
 SVC=fwdcurl traced curl -sS "http://127.0.0.1:$CPORT/fcall?url=$URL/headers?via=fwd" >"$T/call3.out"
 SVC=owncurl traced curl -sS -H "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" \
 	"http://127.0.0.1:$CPORT/fcall?url=$URL/headers?via=foreign" >"$T/call4.out"
-for f in call1 call2 call3; do [ "$(cat "$T/$f.out")" = 200 ] || fail "curl_server $f failed"; done
+# ... and what travels with the request it serves (tracestate, baggage)
+# goes on with its libcurl call
+curl -sS -H "traceparent: 00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" \
+	-H "tracestate: vendor=opaque" -H "baggage: user=alice" \
+	"http://127.0.0.1:$CPORT/call?url=$URL/headers?via=extras" >"$T/call5.out"
+for f in call1 call2 call3 call5; do [ "$(head -1 "$T/$f.out")" = 200 ] || fail "curl_server $f failed"; done
 
 # 6. never using libcurl: never mapped
 SVC=maps traced cat /proc/self/maps >"$T/maps1"
@@ -116,11 +121,12 @@ print('global', g.curl_easy_perform(h))
 g.curl_easy_cleanup(h)
 py('py2')" >"$T/two.out"
 [ "$(grep -c -E '^(py1 200|global 0|py2 200)' "$T/two.out")" = 3 ] || { cat "$T/two.out"; fail "two libcurl builds"; }
-wait_spans 52
+wait_spans 54
 stop_all
 
 /usr/bin/python3 - "$T" "$PORT" <<PY
 $SPANLIB
+import json
 T, PORT = sys.argv[1], int(sys.argv[2])
 ss = spans(T + "/spans-*.jsonl")
 def only(svc, kind=None):
@@ -165,7 +171,8 @@ print("  curl_multi_socket_action event loop: 3 concurrent spans, each the paren
 
 # 5. server span -> libcurl client span -> downstream server span
 for via, path in (("easy", "/call"), ("multi", "/mcall")):
-    srv = one(ss, service="csrv", kind="server", attr_url__path=path)
+    srv = one(ss, service="csrv", kind="server", attr_url__path=path,
+              attr_url__query="url=http://127.0.0.1:%d/headers?via=%s" % (PORT, via))
     cli = [c for c in only("csrv", "client") if c["attrs"]["url.full"].endswith("via=" + via)]
     assert len(cli) == 1, [c["attrs"] for c in only("csrv", "client")]
     child_of(cli[0], srv)
@@ -188,7 +195,17 @@ assert srv2["trace"] == "0af7651916cd43dd8448eb211c80319c"
 cli2 = [c for c in only("csrv", "client") if c["attrs"]["url.full"].endswith("via=foreign")]
 assert len(cli2) == 1
 child_of(cli2[0], srv2)
-assert len(only("csrv", "client")) == 4, "the socket layer made no second client span"
+# tracestate and baggage of the request served travel on
+srv3 = one(ss, service="csrv", kind="server", attr_url__query="url=http://127.0.0.1:%d/headers?via=extras" % PORT)
+cli3 = [c for c in only("csrv", "client") if c["attrs"]["url.full"].endswith("via=extras")]
+assert len(cli3) == 1 and srv3["trace"] == "5bf92f3577b34da6a3ce929d0e0e4736"
+child_of(cli3[0], srv3)
+got = json.loads(open(T + "/call5.out").read().split("\n", 1)[1])
+got = [(k.lower(), v) for k, v in got]
+assert [v for k, v in got if k == "traceparent"] == ["00-%s-%s-01" % (cli3[0]["trace"], cli3[0]["span"])], got
+assert [v for k, v in got if k == "tracestate"] == ["vendor=opaque"], got
+assert [v for k, v in got if k == "baggage"] == ["user=alice"], got
+assert len(only("csrv", "client")) == 5, "the socket layer made no second client span"
 print("  C server: server span -> libcurl span -> downstream server span, easy and multi API, and as a proxy")
 
 # loaded at run time

@@ -40,7 +40,9 @@ SVC=curlredir traced curl -sS -L "$URL/redirect/2" >"$T/redir.out"
 # 6. the program's own traceparent: left alone, no span of ours
 SVC=curlown traced curl -sS -H 'traceparent: 00-11111111111111111111111111111111-2222222222222222-01' \
 	"$URL/headers?own=1" >"$T/h3.json"
-wait_spans 30
+# 7. every propagation format configured: each header once, our ids
+SVC=curlfmt OTEL_PROPAGATORS=tracecontext,baggage,b3,b3multi,jaeger traced curl -sS "$URL/headers?fmt=1" >"$T/h4.json"
+wait_spans 37 # the timed-out request's server span ends 3 s in
 stop_all
 
 grep -q arrived "$T/redir.out" || fail "redirect chain did not arrive"
@@ -133,6 +135,19 @@ for n, h in zip((2, 1, 0), hops):
 for a, b in zip(hops, hops[1:]):
     assert a["end"] <= b["start"], "attempts follow each other"
 print("  redirect chain: 3 spans (302, 302, 200), resend_count 1 and 2, each server hop the child of its own span")
+
+# 7. formats
+c, = only("curlfmt")
+got = {}
+for k, v in json.load(open(T + "/h4.json")):
+    got.setdefault(k.lower(), []).append(v)
+t, sp = c["trace"], c["span"]
+for k, v in {"traceparent": "00-%s-%s-01" % (t, sp), "b3": "%s-%s-1" % (t, sp), "x-b3-traceid": t,
+             "x-b3-spanid": sp, "x-b3-sampled": "1"}.items():
+    assert got.get(k) == [v], (k, got.get(k))
+assert len(got.get("uber-trace-id", [])) == 1 and got["uber-trace-id"][0].startswith("%s:%s:" % (t, sp)), got
+child_of(one(ss, service="pyserver", attr_url__query="fmt=1"), c)
+print("  OTEL_PROPAGATORS=tracecontext,baggage,b3,b3multi,jaeger: every header once, with our span's ids")
 
 # 6. own traceparent
 assert got_tp(T + "/h3.json") == ["00-11111111111111111111111111111111-2222222222222222-01"], got_tp(T + "/h3.json")

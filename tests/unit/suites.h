@@ -20,6 +20,8 @@
 	X(resource)                                                            \
 	X(pipeline)                                                            \
 	X(http_parse)                                                          \
+	X(http_attrs)                                                          \
+	X(propagate)                                                           \
 	X(curl_attr)                                                           \
 	X(curl_xfer)
 

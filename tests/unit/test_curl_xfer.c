@@ -370,6 +370,100 @@ START_TEST(the_handle_table_is_bounded_and_then_never_guesses_a_list)
 }
 END_TEST
 
+/* The list as one string, lines joined by '|'. */
+static const char *joined(const struct curl_slist *l)
+{
+	static char buf[4096];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; l; l = l->next)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "|" : "",
+				      l->data);
+	return buf;
+}
+
+START_TEST(scan_finds_every_format_and_the_first_valid_context)
+{
+	struct curl_slist *l = NULL;
+	struct ts_span_ctx c;
+	bool valid;
+	unsigned has;
+
+	l = f_append(l, "Accept: */*");
+	has = ts_curl_prop_scan(l, &c, &valid);
+	ck_assert_uint_eq(has, 0);
+	ck_assert(!valid);
+	l = f_append(l, "X-B3-TraceId: 80f198ee56343ba864fe8b2a57d3eff7");
+	l = f_append(l, "x-b3-spanid: e457b5a2e4d86bd1");
+	l = f_append(l, "X-B3-Sampled: 1");
+	l = f_append(l, "Baggage: k=v");
+	l = f_append(l, "uberctx-user: alice");
+	has = ts_curl_prop_scan(l, &c, &valid);
+	ck_assert_uint_eq(has, TS_PROP_HAS_B3MULTI | TS_PROP_HAS_BAGGAGE |
+				       TS_PROP_HAS_UBERCTX);
+	ck_assert(valid);
+	ck_assert_uint_eq(c.span_id[0], 0xe4);
+	l = f_append(l, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	l = f_append(l, "tracestate: a=1");
+	has = ts_curl_prop_scan(l, &c, &valid);
+	ck_assert(has & TS_PROP_HAS_TRACEPARENT && has & TS_PROP_HAS_TRACESTATE);
+	ck_assert(valid);
+	ck_assert_uint_eq(c.trace_id[0], 0x0a); /* traceparent wins */
+	l = f_append(l, "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	ts_curl_prop_scan(l, &c, &valid);
+	ck_assert(!valid); /* two traceparent lines: which one is meant? */
+	f_free_all(l);
+	l = f_append(NULL, "b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
+	ck_assert_uint_eq(ts_curl_prop_scan(l, &c, &valid), TS_PROP_HAS_B3);
+	ck_assert(valid);
+	f_free_all(l);
+	l = f_append(NULL, "uber-trace-id: 4bf92f3577b34da6:53995c3f42cd8ad8:0:1");
+	ck_assert_uint_eq(ts_curl_prop_scan(l, &c, &valid), TS_PROP_HAS_UBER);
+	ck_assert(valid);
+	f_free_all(l);
+	ck_assert_int_eq(live_nodes, 0);
+}
+END_TEST
+
+START_TEST(the_copy_keeps_the_app_lines_and_adds_every_configured_format)
+{
+	struct curl_slist *app = f_append(f_append(NULL, "X-A: 1"), "b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
+	struct ts_span_ctx self = { .flags = 1 };
+	struct ts_curl_prop w;
+	struct curl_slist *l;
+
+	memset(self.trace_id, 0x11, 16);
+	memset(self.span_id, 0x22, 8);
+	memset(&w, 0, sizeof(w));
+	ts_config_defaults(&ts_cfg);
+	w.pc = ts_cfg.prop; /* tracecontext, baggage */
+	w.ts = "a=1";
+	w.ts_len = 3;
+	w.bg = "k=v";
+	w.bg_len = 3;
+	ck_assert(ts_curl_prop_list(&api, app, &self, &w, &l));
+	ck_assert_str_eq(joined(l), "X-A: 1|b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1|"
+				    "traceparent: 00-11111111111111111111111111111111-2222222222222222-01|"
+				    "tracestate: a=1|baggage: k=v");
+	f_free_all(l);
+	/* a proxy forwarding b3 of a trace we serve: ours replaces it */
+	w.drop_ctx = true;
+	w.skip = TS_PROP_HAS_BAGGAGE; /* the app forwards its own */
+	ts_curl_prop_with_forwarded(&w.pc, TS_PROP_HAS_B3);
+	ck_assert(ts_curl_prop_list(&api, app, &self, &w, &l));
+	ck_assert_str_eq(joined(l), "X-A: 1|traceparent: 00-11111111111111111111111111111111-2222222222222222-01|"
+				    "tracestate: a=1|b3: 11111111111111111111111111111111-2222222222222222-1");
+	f_free_all(l);
+	/* nothing to add to an empty list: an empty copy */
+	memset(&w, 0, sizeof(w));
+	ck_assert(ts_curl_prop_list(&api, NULL, &self, &w, &l));
+	ck_assert_ptr_null(l);
+	f_free_all(app);
+	ck_assert_int_eq(live_nodes, 0);
+}
+END_TEST
+
 Suite *ts_test_curl_xfer_suite(void)
 {
 	Suite *s = suite_create("curl_xfer");
@@ -380,6 +474,8 @@ Suite *ts_test_curl_xfer_suite(void)
 	tcase_add_test(tc, the_programs_own_traceparent_means_no_span_and_no_list);
 	tcase_add_test(tc, non_http_and_connect_only_transfers_are_left_alone);
 	tcase_add_test(tc, the_handle_table_is_bounded_and_then_never_guesses_a_list);
+	tcase_add_test(tc, scan_finds_every_format_and_the_first_valid_context);
+	tcase_add_test(tc, the_copy_keeps_the_app_lines_and_adds_every_configured_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

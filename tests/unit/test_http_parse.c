@@ -97,6 +97,14 @@ static const char *const hdr_names[TS_HDR_COUNT_] = {
 	[TS_HDR_UPGRADE] = "upgrade",
 	[TS_HDR_TRACEPARENT] = "tp",
 	[TS_HDR_TRACESTATE] = "ts",
+	[TS_HDR_BAGGAGE] = "bg",
+	[TS_HDR_B3] = "b3",
+	[TS_HDR_B3_TRACEID] = "b3t",
+	[TS_HDR_B3_SPANID] = "b3s",
+	[TS_HDR_B3_SAMPLED] = "b3smp",
+	[TS_HDR_B3_FLAGS] = "b3f",
+	[TS_HDR_UBER] = "uber",
+	[TS_HDR_UBERCTX] = "uctx",
 };
 
 /* Deterministic generator, so a failure replays the same pieces. */
@@ -143,6 +151,14 @@ static void summarize(const struct ts_http_parser *p, char *out, size_t size)
 	if (p->traceparent_count > 1)
 		add(out, size, " tpn=%u", p->traceparent_count);
 	add_str(out, size, "ts", p->tracestate, &p->tracestate_s);
+	add_str(out, size, "bg", p->baggage, &p->baggage_s);
+	add_str(out, size, "b3", p->b3, &p->b3_s);
+	add_str(out, size, "b3t", p->b3_traceid, &p->b3_traceid_s);
+	add_str(out, size, "b3s", p->b3_spanid, &p->b3_spanid_s);
+	add_str(out, size, "b3smp", p->b3_sampled, &p->b3_sampled_s);
+	add_str(out, size, "b3f", p->b3_flags, &p->b3_flags_s);
+	add_str(out, size, "uber", p->uber, &p->uber_s);
+	add_str(out, size, "uctx", p->uberctx, &p->uberctx_s);
 	if (p->content_length >= 0)
 		add(out, size, " cl=%" PRId64, p->content_length);
 	if (p->chunked)
@@ -351,6 +367,13 @@ static size_t next_piece(struct feeder *f, size_t left, size_t fed)
 	}
 }
 
+/*
+ * The loop tests run every case twice: as annotated, and with the edit
+ * events turned off (the parser then takes whole header lines at once),
+ * where exactly the same events must come minus {V:...} and {E}.
+ */
+static bool values_off;
+
 /* Run a stream of `kind` through a fresh parser; `eof` ends it by close. */
 static void run_stream(const struct tcase *tc, const char *in, size_t len,
 		       struct feeder *f, bool eof, struct run *run)
@@ -361,6 +384,7 @@ static void run_stream(const struct tcase *tc, const char *in, size_t len,
 
 	memset(run, 0, sizeof(*run));
 	ts_http_parser_init(&p, tc->kind, tc->max ? tc->max : MAX_HEAD);
+	ts_http_parser_edit_events(&p, !values_off);
 	if (tc->expect)
 		ts_http_parser_expect(&p, tc->expect);
 	while (fed < len) {
@@ -487,6 +511,63 @@ static const struct tcase cases[] = {
 	{ "obs_text_in_value_accepted", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.1\r\nX-Name: caf\xc3\xa9\r\n{E}\r\n{D}"
 	      "{M:GET / 1.1}") },
+
+	/* Word-at-a-time runs and whole-line parsing: every byte still
+	 * checked, refusals still at the exact byte. */
+	{ "long_runs_with_tab_and_obs_text", REQ, 0, 0,
+	  ANN("{B}GET /a/long/path/with/more/than/eight/bytes?q=1 HTTP/1.1\r\n"
+	      "Host: {V:host}a.long.host.name.example\tcom:8080\r\n"
+	      "X-Long: abcdefghijklmnopqrstuvwxyz\tABCDEFGHIJ 0123456789 "
+	      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\r\n"
+	      "{E}\r\n{D}{M:GET /a/long/path/with/more/than/eight/bytes?q=1 1.1"
+	      " host=a.long.host.name.example\tcom:8080}") },
+	{ "del_late_in_long_value", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: 0123456789abcdef{X}\x7f\r\n\r\n") },
+	{ "del_late_in_long_target", REQ, 0, 0,
+	  ANN("{B}GET /0123456789abcdef{X}\x7f HTTP/1.1\r\n\r\n") },
+	{ "obs_text_in_target_refused", REQ, 0, 0,
+	  ANN("{B}GET /abcdefgh{X}\x80 HTTP/1.1\r\n\r\n") },
+	{ "name_longer_than_32_is_no_known_header", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\n"
+	      "Content-Length-And-Much-More-Than-32-Chars: 5\r\n"
+	      "{E}\r\n{D}{M:POST / 1.1}") },
+	{ "content_length_of_19_digits", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nContent-Length: {V:cl}"
+	      "0000000000000000005\r\n{E}\r\n{D}hello"
+	      "{M:POST / 1.1 cl=5 body=5}") },
+	{ "single_uppercase_tokens", REQ, 0, 0,
+	  ANN("{B}POST / HTTP/1.1\r\nConnection: {V:conn}CLOSE\r\n"
+	      "Transfer-Encoding: {V:te}CHUNKED\r\n{E}\r\n{D}0\r\n\r\n"
+	      "{M:POST / 1.1 chunked close}") },
+	{ "tracestate_lines_joined", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\ntracestate: {V:ts}a=1\r\n"
+	      "TraceState: {V:ts}b=2\r\n{E}\r\n{D}{M:GET / 1.1 ts=a=1,b=2}") },
+	{ "connection_token_over_32_chars", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.0\r\nConnection: {V:conn}"
+	      "keep-alive-but-with-a-really-long-token-name\r\n{E}\r\n{D}"
+	      "{M:GET / 1.0 close}") },
+
+	/* Every propagation format's headers are captured. */
+	{ "b3_and_jaeger_headers_captured", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\n"
+	      "B3: {V:b3}80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1\r\n"
+	      "X-B3-TraceId: {V:b3t}463ac35c9f6413ad\r\n"
+	      "x-b3-spanid: {V:b3s}a2fb4a1d1a96d312\r\n"
+	      "X-B3-Sampled: {V:b3smp}1\r\nX-B3-Flags: {V:b3f}1\r\n"
+	      "Uber-Trace-Id: {V:uber}3f2a:9c1:0:1\r\n"
+	      "b3: {V:b3}0\r\n"
+	      "{E}\r\n{D}{M:GET / 1.1"
+	      " b3=80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"
+	      " b3t=463ac35c9f6413ad b3s=a2fb4a1d1a96d312 b3smp=1 b3f=1"
+	      " uber=3f2a:9c1:0:1}") },
+	{ "baggage_lines_joined_uberctx_keys_lowercased", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nbaggage: {V:bg}a=1,b=2\r\n"
+	      "Baggage: {V:bg}c=3\r\nbaggage:{V:bg}\r\n"
+	      "UberCtx-Tenant: {V:uctx}acme\r\nuberctx-x: {V:uctx}y%20z\r\n"
+	      "uberctx-: nothing\r\n"
+	      "uberctx-a-key-much-longer-than-24: v\r\n"
+	      "{E}\r\n{D}"
+	      "{M:GET / 1.1 bg=a=1,b=2,c=3 uctx=tenant=acme,x=y%20z}") },
 
 	/* Responses. */
 	{ "head_response_with_content_length_has_no_body", RESP,
@@ -671,55 +752,91 @@ static const struct tcase cases[] = {
 	  ANN("{B}GET / HTTP/1.1\r\nA: b\r\n{E}\r\n{D}{M:GET / 1.1}") },
 };
 
+/* The annotation without its {V:...} and {E} markers. */
+static size_t strip_values(const char *ann, size_t ann_len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ann_len; i++) {
+		if (ann[i] == '{' && (ann[i + 1] == 'V' || ann[i + 1] == 'E')) {
+			while (ann[i] != '}')
+				i++;
+			continue;
+		}
+		out[n++] = ann[i];
+	}
+	return n;
+}
+
 /* Feed a case with `f`; compare with its annotation. */
 static void check_case(const struct tcase *tc, struct feeder *f,
 		       const char *how)
 {
-	static char in[TEXT_MAX], got[TEXT_MAX];
+	static char in[TEXT_MAX], got[TEXT_MAX], want[TEXT_MAX];
 	static struct run run;
 	char what[160];
 	size_t len = strip(tc->ann, tc->ann_len, in);
-	size_t n;
+	size_t n, wn = tc->ann_len;
+	const char *w = tc->ann;
 
+	if (values_off) {
+		wn = strip_values(tc->ann, tc->ann_len, want);
+		w = want;
+	}
 	run_stream(tc, in, len, f, true, &run);
 	n = render(&run, in, len, got);
-	snprintf(what, sizeof(what), "case %s, %s", tc->name, how);
-	assert_text(what, tc->ann, tc->ann_len, got, n);
+	snprintf(what, sizeof(what), "case %s, %s%s", tc->name, how,
+		 values_off ? ", no edit events" : "");
+	assert_text(what, w, wn, got, n);
+}
+
+/* Loop index -> case: the second half of the loop runs the cases with
+ * HEADER_VALUE events off (see values_off). */
+static int case_index(int i)
+{
+	int n = (int)TS_ARRAY_SIZE(cases);
+
+	values_off = i >= n;
+	return i % n;
 }
 
 START_TEST(test_table_streams_give_exact_events_offsets_and_fields)
 {
+	const int ci = case_index(_i);
 	struct feeder f = { .mode = FEED_WHOLE };
 
-	check_case(&cases[_i], &f, "whole");
+	check_case(&cases[ci], &f, "whole");
 }
 END_TEST
 
 START_TEST(test_every_single_cut_point_gives_the_same_events)
 {
+	const int ci = case_index(_i);
 	static char in[TEXT_MAX];
 	char how[64];
-	size_t len = strip(cases[_i].ann, cases[_i].ann_len, in);
+	size_t len = strip(cases[ci].ann, cases[ci].ann_len, in);
 
 	for (size_t cut = 0; cut <= len; cut++) {
 		struct feeder f = { .mode = FEED_CUT, .cut = cut };
 
 		snprintf(how, sizeof(how), "cut at %zu", cut);
-		check_case(&cases[_i], &f, how);
+		check_case(&cases[ci], &f, how);
 	}
 }
 END_TEST
 
 START_TEST(test_byte_by_byte_gives_the_same_events)
 {
+	const int ci = case_index(_i);
 	struct feeder f = { .mode = FEED_BYTES };
 
-	check_case(&cases[_i], &f, "byte by byte");
+	check_case(&cases[ci], &f, "byte by byte");
 }
 END_TEST
 
 START_TEST(test_random_piece_sizes_give_the_same_events)
 {
+	const int ci = case_index(_i);
 	char how[64];
 
 	for (int iter = 0; iter < 300; iter++) {
@@ -727,7 +844,7 @@ START_TEST(test_random_piece_sizes_give_the_same_events)
 				    .rng = 0x5eed0000u + (uint64_t)iter };
 
 		snprintf(how, sizeof(how), "random pieces, seed %d", iter);
-		check_case(&cases[_i], &f, how);
+		check_case(&cases[ci], &f, how);
 	}
 }
 END_TEST
@@ -786,7 +903,8 @@ static void due_events(const struct run *full, size_t k, bool naive,
  */
 START_TEST(test_no_read_past_any_piece_and_prefixes_give_due_events)
 {
-	const struct tcase *tc = &cases[_i];
+	const int ci = case_index(_i);
+	const struct tcase *tc = &cases[ci];
 	static char in[TEXT_MAX], got[TEXT_MAX], want[TEXT_MAX];
 	static struct run full, run, due;
 	size_t maplen, len = strip(tc->ann, tc->ann_len, in);
@@ -1407,15 +1525,17 @@ Suite *ts_test_http_parse_suite(void)
 	int n = (int)TS_ARRAY_SIZE(cases);
 
 	tcase_set_timeout(tc, 120);
+	/* Each loop runs every case twice: with and without value events. */
 	tcase_add_loop_test(tc, test_table_streams_give_exact_events_offsets_and_fields,
-			    0, n);
+			    0, 2 * n);
 	tcase_add_loop_test(tc, test_every_single_cut_point_gives_the_same_events,
-			    0, n);
-	tcase_add_loop_test(tc, test_byte_by_byte_gives_the_same_events, 0, n);
+			    0, 2 * n);
+	tcase_add_loop_test(tc, test_byte_by_byte_gives_the_same_events, 0,
+			    2 * n);
 	tcase_add_loop_test(tc, test_random_piece_sizes_give_the_same_events,
-			    0, n);
+			    0, 2 * n);
 	tcase_add_loop_test(tc, test_no_read_past_any_piece_and_prefixes_give_due_events,
-			    0, n);
+			    0, 2 * n);
 	tcase_add_test(tc, test_100k_header_line_dies_at_byte_8193);
 	tcase_add_test(tc, test_10k_small_headers_die_at_byte_8193);
 	tcase_add_test(tc, test_head_of_exactly_max_accepted_one_more_rejected);

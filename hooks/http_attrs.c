@@ -1,0 +1,248 @@
+/*
+ * http_attrs.c - HTTP span attributes, recorded raw and expanded later
+ * (see http_attrs.h).
+ *
+ * The raw payload is a struct raw copied into the arena (memcpy in and
+ * out: arena offsets have no alignment), after the strings it points to.
+ * The expander copies the old arena aside, empties the record and builds
+ * it again: tracestate, name, attributes in the order the semantic
+ * conventions list them, then status.
+ *
+ * Threads: see http_attrs.h.  Nothing here allocates or locks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "http_attrs.h"
+
+#define RAW_SERVER 0x01  /* a SERVER span (else CLIENT) */
+#define RAW_CLOSED 0x02  /* the connection closed before a response */
+#define RAW_OUTCOME 0x04 /* ts_http_raw_outcome() ran */
+
+/* Where a string of the payload lies in the arena. */
+struct raw_str {
+	uint16_t off;
+	uint16_t len;
+};
+
+/* The facts of one request, as the hooks saw them. */
+struct raw {
+	uint64_t req_body;         /* request body bytes */
+	uint64_t resp_body;        /* response body bytes */
+	struct raw_str method;     /* request method */
+	struct raw_str target;     /* request-target as sent (may be cut) */
+	struct raw_str host;       /* Host header value */
+	struct raw_str ua;         /* User-Agent header value */
+	struct raw_str peer;       /* numeric peer address */
+	uint16_t peer_port;        /* peer's port (0: Unix, unknown) */
+	uint16_t default_port;     /* server.port when Host names none */
+	uint16_t status;           /* response status, 0: none */
+	uint8_t version_minor;     /* HTTP/1.<minor> of the request */
+	uint8_t flags;             /* RAW_* */
+};
+
+/* ---- recording (application threads) -------------------------------------- */
+
+static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
+{
+	struct raw_str r = { 0, 0 };
+	size_t room = (size_t)TS_SPAN_ARENA - s->arena_used;
+
+	/* Keep room for the payload itself, which is put last. */
+	room = room > sizeof(struct raw) ? room - sizeof(struct raw) : 0;
+	if (len > room) {
+		if (!room)
+			s->dropped_attrs++; /* its attribute will be missing */
+		len = room;
+	}
+	if (len && ts_span_arena_put(s, v, len, &r.off))
+		r.len = (uint16_t)len;
+	return r;
+}
+
+void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
+			 const struct ts_http_conn *h, bool server)
+{
+	struct raw r;
+
+	memset(&r, 0, sizeof(r));
+	r.method = put_str(s, p->method, strlen(p->method));
+	r.target = put_str(s, p->target, p->target_s.len);
+	r.host = put_str(s, p->host, p->host_s.len);
+	r.ua = put_str(s, p->user_agent, p->user_agent_s.len);
+	r.peer = put_str(s, h->peer_addr, strlen(h->peer_addr));
+	r.peer_port = h->peer_port;
+	r.default_port = server ? h->local_port : h->peer_port;
+	r.version_minor = p->version_minor;
+	r.flags = server ? RAW_SERVER : 0;
+	if (!ts_span_arena_put(s, &r, sizeof(r), &s->defer_off))
+		return; /* cannot happen: put_str kept room */
+	s->defer = TS_DEFER_HTTP;
+}
+
+/* Outcome attributes and status, on a complete (expanded) record. */
+static void add_outcome(struct ts_span *s, bool server, uint16_t status,
+			uint64_t req_body, uint64_t resp_body, bool closed)
+{
+	char code[8];
+	int n;
+
+	if (status) {
+		ts_span_add_int(s, "http.response.status_code", status);
+		ts_span_add_int(s, "http.response.body.size", (int64_t)resp_body);
+	}
+	if (req_body)
+		ts_span_add_int(s, "http.request.body.size", (int64_t)req_body);
+	if (!status && closed) {
+		ts_span_add_str(s, "error.type", "connection_closed", 17);
+		ts_span_set_status(s, TS_STATUS_ERROR,
+				   "connection closed before the response", 37);
+	} else if (status >= 500 || (!server && status >= 400)) {
+		n = snprintf(code, sizeof(code), "%u", status);
+		ts_span_add_str(s, "error.type", code, (size_t)n);
+		ts_span_set_status(s, TS_STATUS_ERROR, NULL, 0);
+	}
+}
+
+void ts_http_raw_outcome(struct ts_span *s, bool server, uint16_t status,
+			 uint64_t req_body, uint64_t resp_body, bool closed)
+{
+	struct raw r;
+	char *at;
+
+	if (s->defer != TS_DEFER_HTTP) {
+		add_outcome(s, server, status, req_body, resp_body, closed);
+		return;
+	}
+	at = s->arena + s->defer_off;
+	memcpy(&r, at, sizeof(r));
+	r.status = status;
+	r.req_body = req_body;
+	r.resp_body = resp_body;
+	r.flags |= RAW_OUTCOME | (closed ? RAW_CLOSED : 0);
+	memcpy(at, &r, sizeof(r));
+}
+
+/* ---- expansion (reporter thread) ------------------------------------------ */
+
+/* Split a request-target into path and query (query NULL when absent). */
+static void target_parts(const char *t, size_t len, const char **path,
+			 size_t *plen, const char **query, size_t *qlen)
+{
+	const char *q;
+
+	/* Absolute form (requests to proxies): skip "scheme://authority".
+	 * Origin form starts with '/', whatever its query holds. */
+	if (len > 7 && t[0] != '/' && (q = memchr(t, ':', len)) &&
+	    q + 2 < t + len && q[1] == '/' && q[2] == '/') {
+		const char *slash = memchr(q + 3, '/', (size_t)(t + len - q - 3));
+
+		if (slash) {
+			len -= (size_t)(slash - t);
+			t = slash;
+		}
+	}
+	q = memchr(t, '?', len);
+	*path = t;
+	*plen = q ? (size_t)(q - t) : len;
+	*query = q ? q + 1 : NULL;
+	*qlen = q ? len - *plen - 1 : 0;
+}
+
+/* Host header as server.address and server.port. */
+static void add_host(struct ts_span *s, const char *h, size_t len,
+		     uint16_t fallback_port)
+{
+	const char *colon = NULL;
+	size_t i;
+	long port = 0;
+
+	if (!len)
+		goto out_port;
+	if (h[0] == '[') { /* [v6]:port */
+		const char *end = memchr(h, ']', len);
+
+		if (end && end + 1 < h + len && end[1] == ':')
+			colon = end + 1;
+		ts_span_add_str(s, "server.address", h + 1,
+				end ? (size_t)(end - h - 1) : len - 1);
+	} else {
+		colon = memchr(h, ':', len);
+		ts_span_add_str(s, "server.address", h,
+				colon ? (size_t)(colon - h) : len);
+	}
+	if (colon) {
+		for (i = 1; colon + i < h + len && port < 65536; i++) {
+			if (colon[i] < '0' || colon[i] > '9')
+				break;
+			port = port * 10 + (colon[i] - '0');
+		}
+		if (port > 0 && port < 65536) {
+			ts_span_add_int(s, "server.port", port);
+			return;
+		}
+	}
+out_port:
+	if (fallback_port)
+		ts_span_add_int(s, "server.port", fallback_port);
+}
+
+static void add_raw_str(struct ts_span *s, const char *key, size_t klen,
+			const char *old, struct raw_str v)
+{
+	if (v.len)
+		ts_span_attr_str(s, key, klen, old + v.off, v.len);
+}
+
+#define ADD_RAW(s, key, old, v) add_raw_str((s), (key), sizeof(key) - 1, (old), (v))
+
+void ts_http_expand(struct ts_span *s)
+{
+	char old[TS_SPAN_ARENA];
+	const char *path, *query, *method;
+	char name[TS_HTTP_METHOD_MAX + 1 + 256];
+	size_t plen, qlen, n, m;
+	struct raw r;
+	bool server;
+
+	memcpy(old, s->arena, s->arena_used);
+	memcpy(&r, old + s->defer_off, sizeof(r));
+	server = r.flags & RAW_SERVER;
+	/* Empty the record, keeping its tracestate. */
+	s->defer = TS_DEFER_NONE;
+	s->arena_used = 0;
+	s->nattrs = 0;
+	s->name_len = 0;
+	s->smsg_len = 0;
+	if (s->tstate_len &&
+	    !ts_span_set_tracestate(s, old + s->tstate_off, s->tstate_len))
+		s->tstate_len = 0;
+
+	method = old + r.method.off;
+	m = r.method.len;
+	target_parts(old + r.target.off, r.target.len, &path, &plen, &query,
+		     &qlen);
+	n = plen > 256 ? 256 : plen;
+	memcpy(name, method, m);
+	name[m] = ' ';
+	memcpy(name + m + 1, path, n);
+	ts_span_set_name(s, name, m + 1 + n);
+	ADD_RAW(s, "http.request.method", old, r.method);
+	ts_span_add_str(s, "url.path", path, plen);
+	if (query)
+		ts_span_add_str(s, "url.query", query, qlen);
+	ts_span_add_str(s, "url.scheme", "http", 4);
+	ts_span_add_str(s, "network.protocol.version",
+			r.version_minor ? "1.1" : "1.0", 3);
+	ADD_RAW(s, "user_agent.original", old, r.ua);
+	add_host(s, old + r.host.off, r.host.len, r.default_port);
+	if (server)
+		ADD_RAW(s, "client.address", old, r.peer);
+	ADD_RAW(s, "network.peer.address", old, r.peer);
+	if (r.peer_port)
+		ts_span_add_int(s, "network.peer.port", r.peer_port);
+	if (r.flags & RAW_OUTCOME)
+		add_outcome(s, server, r.status, r.req_body, r.resp_body,
+			    r.flags & RAW_CLOSED);
+}

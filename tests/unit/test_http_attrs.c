@@ -1,0 +1,298 @@
+/*
+ * test_http_attrs.c - HTTP span attributes recorded raw on the hot path
+ * and expanded on the reporter: the expanded record carries exactly the
+ * name, attributes and status the semantic conventions ask for, whatever
+ * the request looked like, and a record too full for everything loses
+ * attributes (counted), never bytes of another field.
+ *
+ * Requests go through the real parser, so the recorded fields are what
+ * the hooks would record; the expanded record is rendered as one line of
+ * "key=value" text for comparison.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../hooks/http.h"
+#include "../../hooks/http_attrs.h"
+#include "suites.h"
+
+/* The record's name, attributes and status as one line. */
+static void render(const struct ts_span *s, char *out, size_t size)
+{
+	size_t at;
+
+	at = (size_t)snprintf(out, size, "%.*s |", s->name_len,
+			      ts_span_str(s, s->name_off));
+	for (unsigned i = 0; i < s->nattrs && at < size; i++) {
+		const struct ts_attr *a = &s->attrs[i];
+
+		if (a->type == TS_ATTR_STRING)
+			at += (size_t)snprintf(out + at, size - at, " %.*s=%.*s",
+					       a->key_len,
+					       ts_span_str(s, a->key_off),
+					       a->val_len,
+					       ts_span_str(s, a->val_off));
+		else
+			at += (size_t)snprintf(out + at, size - at,
+					       " %.*s=%" PRId64, a->key_len,
+					       ts_span_str(s, a->key_off),
+					       a->ival);
+	}
+	if (at < size && s->status)
+		snprintf(out + at, size - at, " | status=%u%s%.*s", s->status,
+			 s->smsg_len ? " " : "", s->smsg_len,
+			 ts_span_str(s, s->smsg_off));
+}
+
+/* Parse `head` (a whole request head) into p. */
+static void parse(struct ts_http_parser *p, const char *head)
+{
+	enum ts_http_event ev;
+	size_t len = strlen(head), n;
+
+	ts_http_parser_init(p, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_edit_events(p, false);
+	do {
+		n = ts_http_feed(p, head, len, &ev);
+		head += n;
+		len -= n;
+	} while (ev != TS_HTTP_EV_HEADERS_DONE && (len || ev));
+	ck_assert_int_eq(ev, TS_HTTP_EV_HEADERS_DONE);
+}
+
+static struct ts_http_conn *conn(const char *peer, uint16_t peer_port,
+				 uint16_t local_port)
+{
+	static struct ts_http_conn h;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.peer_addr, sizeof(h.peer_addr), "%s", peer);
+	h.peer_port = peer_port;
+	h.local_port = local_port;
+	return &h;
+}
+
+/* Record, finish and expand one span; render it into out. */
+static struct ts_span *run(const char *head, bool server,
+			   const struct ts_http_conn *h, uint16_t status,
+			   uint64_t req_body, uint64_t resp_body, bool closed,
+			   char *out, size_t size)
+{
+	static struct ts_http_parser p;
+	struct ts_span *s = malloc(sizeof(*s));
+
+	ck_assert_ptr_nonnull(s);
+	memset(s, 0xa5, sizeof(*s));
+	parse(&p, head);
+	ts_span_start(s, server ? TS_KIND_SERVER : TS_KIND_CLIENT, NULL, 0,
+		      NULL);
+	ts_http_raw_request(s, &p, h, server);
+	ck_assert_uint_eq(s->defer, TS_DEFER_HTTP);
+	ck_assert_uint_eq(s->nattrs, 0); /* nothing named on the hot path */
+	ts_http_raw_outcome(s, server, status, req_body, resp_body, closed);
+	ts_span_expand(s);
+	ck_assert_uint_eq(s->defer, TS_DEFER_NONE);
+	render(s, out, size);
+	return s;
+}
+
+static void setup(void)
+{
+	ts_span_set_expander(TS_DEFER_HTTP, ts_http_expand);
+}
+
+START_TEST(server_span_has_every_attribute_of_the_conventions)
+{
+	char out[2048];
+	struct ts_span *s = run("GET /users/7?x=1&y=2 HTTP/1.1\r\n"
+				"Host: api.example.com:8443\r\n"
+				"User-Agent: curl/8.1\r\n\r\n",
+				true, conn("10.0.0.9", 51000, 8080), 200, 0, 42,
+				false, out, sizeof(out));
+
+	ck_assert_str_eq(out, "GET /users/7 | http.request.method=GET "
+			      "url.path=/users/7 url.query=x=1&y=2 "
+			      "url.scheme=http network.protocol.version=1.1 "
+			      "user_agent.original=curl/8.1 "
+			      "server.address=api.example.com server.port=8443 "
+			      "client.address=10.0.0.9 "
+			      "network.peer.address=10.0.0.9 "
+			      "network.peer.port=51000 "
+			      "http.response.status_code=200 "
+			      "http.response.body.size=42");
+	ck_assert_uint_eq(s->status, TS_STATUS_UNSET);
+	free(s);
+}
+END_TEST
+
+START_TEST(client_span_takes_its_port_from_the_peer_and_4xx_is_an_error)
+{
+	char out[2048];
+	struct ts_span *s = run("POST /v1/x HTTP/1.0\r\nHost: backend\r\n\r\n",
+				false, conn("::1", 9000, 40000), 404, 11, 0,
+				false, out, sizeof(out));
+
+	ck_assert_str_eq(out, "POST /v1/x | http.request.method=POST "
+			      "url.path=/v1/x url.scheme=http "
+			      "network.protocol.version=1.0 "
+			      "server.address=backend server.port=9000 "
+			      "network.peer.address=::1 network.peer.port=9000 "
+			      "http.response.status_code=404 "
+			      "http.response.body.size=0 "
+			      "http.request.body.size=11 error.type=404 "
+			      "| status=2");
+	free(s);
+}
+END_TEST
+
+START_TEST(server_4xx_is_no_error_5xx_is)
+{
+	char out[2048];
+	struct ts_span *s = run("GET / HTTP/1.1\r\nHost: h\r\n\r\n", true,
+				conn("127.0.0.1", 1, 80), 404, 0, 0, false, out,
+				sizeof(out));
+
+	ck_assert_uint_eq(s->status, TS_STATUS_UNSET);
+	free(s);
+	s = run("GET / HTTP/1.1\r\nHost: h\r\n\r\n", true,
+		conn("127.0.0.1", 1, 80), 503, 0, 0, false, out, sizeof(out));
+	ck_assert_uint_eq(s->status, TS_STATUS_ERROR);
+	ck_assert_ptr_nonnull(strstr(out, " error.type=503 "));
+	free(s);
+}
+END_TEST
+
+START_TEST(closed_before_response_is_an_error_with_a_message)
+{
+	char out[2048];
+	struct ts_span *s = run("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n", false,
+				conn("127.0.0.1", 80, 5), 0, 0, 0, true, out,
+				sizeof(out));
+
+	ck_assert_ptr_null(strstr(out, "status_code"));
+	ck_assert_ptr_nonnull(strstr(out, " error.type=connection_closed | "
+					  "status=2 connection closed before "
+					  "the response"));
+	free(s);
+}
+END_TEST
+
+START_TEST(absolute_form_ipv6_host_and_missing_port)
+{
+	char out[2048];
+	struct ts_span *s;
+
+	s = run("GET http://[2001:db8::1]:8081/a/b?q HTTP/1.1\r\n"
+		"Host: [2001:db8::1]:8081\r\n\r\n",
+		false, conn("2001:db8::1", 8081, 1), 200, 0, 0, false, out,
+		sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "GET /a/b | "));
+	ck_assert_ptr_nonnull(strstr(out, " url.path=/a/b url.query=q "));
+	ck_assert_ptr_nonnull(strstr(out, " server.address=2001:db8::1 "
+					  "server.port=8081 "));
+	free(s);
+	/* No Host port: the connection's port (server: our own). */
+	s = run("GET / HTTP/1.1\r\nHost: example.org\r\n\r\n", true,
+		conn("127.0.0.1", 5, 8888), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " server.address=example.org "
+					  "server.port=8888 "));
+	free(s);
+	/* No Host at all (HTTP/1.0): no address, the port still. */
+	s = run("GET / HTTP/1.0\r\n\r\n", true, conn("127.0.0.1", 5, 8888),
+		200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_null(strstr(out, "server.address"));
+	ck_assert_ptr_nonnull(strstr(out, " server.port=8888 "));
+	free(s);
+}
+END_TEST
+
+START_TEST(tracestate_survives_expansion)
+{
+	static struct ts_http_parser p;
+	struct ts_span *s = malloc(sizeof(*s));
+
+	ck_assert_ptr_nonnull(s);
+	parse(&p, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+	ts_span_start(s, TS_KIND_SERVER, NULL, 0, NULL);
+	ck_assert(ts_span_set_tracestate(s, "congo=t61rcWkgMzE", 17));
+	ts_http_raw_request(s, &p, conn("1.2.3.4", 1, 2), true);
+	ts_http_raw_outcome(s, true, 200, 0, 0, false);
+	ts_span_expand(s);
+	ck_assert_uint_eq(s->tstate_len, 17);
+	ck_assert_mem_eq(ts_span_str(s, s->tstate_off), "congo=t61rcWkgMzE", 17);
+	ts_span_expand(s); /* a second look changes nothing */
+	ck_assert_uint_eq(s->tstate_len, 17);
+	free(s);
+}
+END_TEST
+
+START_TEST(head_that_never_completed_gets_its_outcome_directly)
+{
+	struct ts_span *s = malloc(sizeof(*s));
+
+	ck_assert_ptr_nonnull(s);
+	ts_span_start(s, TS_KIND_CLIENT, "HTTP", 4, NULL);
+	ts_http_raw_outcome(s, false, 0, 0, 0, true);
+	ck_assert_uint_eq(s->defer, TS_DEFER_NONE);
+	ck_assert_uint_eq(s->status, TS_STATUS_ERROR);
+	ck_assert_uint_eq(s->nattrs, 1);
+	free(s);
+}
+END_TEST
+
+START_TEST(oversized_request_is_cut_never_overrun)
+{
+	static char head[8192];
+	static struct ts_http_parser p;
+	char big[1100], out[4096];
+	struct ts_span *s = malloc(sizeof(*s));
+	size_t len;
+
+	ck_assert_ptr_nonnull(s);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	len = (size_t)snprintf(head, sizeof(head),
+			       "GET /%s?%s HTTP/1.1\r\nHost: %.250s\r\n"
+			       "User-Agent: %.250s\r\n\r\n",
+			       big, big, big, big);
+	ck_assert_uint_lt(len, sizeof(head));
+	parse(&p, head);
+	ts_span_start(s, TS_KIND_SERVER, NULL, 0, NULL);
+	memset(big, 's', 512);
+	ck_assert(ts_span_set_tracestate(s, big, 512));
+	ts_http_raw_request(s, &p, conn("127.0.0.1", 1, 2), true);
+	ck_assert_uint_eq(s->defer, TS_DEFER_HTTP);
+	ck_assert_uint_le(s->arena_used, TS_SPAN_ARENA);
+	ts_http_raw_outcome(s, true, 500, 0, 0, false);
+	ts_span_expand(s);
+	ck_assert_uint_le(s->arena_used, TS_SPAN_ARENA);
+	render(s, out, sizeof(out));
+	/* The outcome always fits: it was recorded in the payload. */
+	ck_assert_uint_eq(s->status, TS_STATUS_ERROR);
+	ck_assert_uint_gt(s->dropped_attrs, 0);
+	ck_assert_uint_eq(s->tstate_len, 512);
+	for (unsigned i = 0; i < s->nattrs; i++)
+		ck_assert_uint_le(s->attrs[i].val_len, TS_SPAN_VALUE_MAX);
+	free(s);
+}
+END_TEST
+
+Suite *ts_test_http_attrs_suite(void)
+{
+	Suite *s = suite_create("http_attrs");
+	TCase *tc = tcase_create("http_attrs");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, server_span_has_every_attribute_of_the_conventions);
+	tcase_add_test(tc, client_span_takes_its_port_from_the_peer_and_4xx_is_an_error);
+	tcase_add_test(tc, server_4xx_is_no_error_5xx_is);
+	tcase_add_test(tc, closed_before_response_is_an_error_with_a_message);
+	tcase_add_test(tc, absolute_form_ipv6_host_and_missing_port);
+	tcase_add_test(tc, tracestate_survives_expansion);
+	tcase_add_test(tc, head_that_never_completed_gets_its_outcome_directly);
+	tcase_add_test(tc, oversized_request_is_cut_never_overrun);
+	suite_add_tcase(s, tc);
+	return s;
+}
