@@ -7,6 +7,7 @@
 #  - curl_multi: completion read, completion never read, removal before
 #    completion, cleanup while in the multi handle, multi cleanup with a
 #    transfer in it: one span each, nothing leaks;
+#  - curl_threads: 8 threads making transfers at once;
 #  - curl_events: curl_multi_socket_action driven by the app's poll() loop;
 #  - curl_server: a C server calling another service with libcurl (easy
 #    and multi API) while it handles a request: server span -> libcurl
@@ -50,6 +51,10 @@ note "curl_easy: header list unchanged after 4 transfers, no leak"
 leak_checked multi "$APPS/curl_multi" "$URL"
 grep -q 'list unchanged' "$T/multi.out" || { cat "$T/multi.out"; fail "curl_multi: list changed"; }
 note "curl_multi: every life cycle survived, list unchanged, no leak"
+
+# 8 threads x 25 transfers at once, handles created, reused, cleaned up
+SVC=threads traced "$APPS/curl_threads" "$URL/status/200" 8 25 >"$T/threads.out"
+grep -qx "ok 200" "$T/threads.out" || { cat "$T/threads.out"; fail "curl_threads"; }
 
 # the event-loop way: curl_multi_socket_action from the app's poll() loop
 SVC=events traced "$APPS/curl_events" "$URL/sleep/300?ev=1" "$URL/headers?ev=2" "$URL/status/404?ev=3" >"$T/ev.out"
@@ -121,7 +126,7 @@ print('global', g.curl_easy_perform(h))
 g.curl_easy_cleanup(h)
 py('py2')" >"$T/two.out"
 [ "$(grep -c -E '^(py1 200|global 0|py2 200)' "$T/two.out")" = 3 ] || { cat "$T/two.out"; fail "two libcurl builds"; }
-wait_spans 54
+wait_spans 454
 stop_all
 
 /usr/bin/python3 - "$T" "$PORT" <<PY
@@ -156,6 +161,15 @@ srv = one(ss, service="pyserver", attr_url__query="m=d")
 child_of(srv, d)
 inside(srv, d)
 print("  curl_multi: done, unread, reused, removed, cleaned up, multi cleanup: one span each, D timed by libcurl")
+
+# threads: 200 spans, each the parent of its server span
+th = only("threads")
+assert len(th) == 200 and len({s["span"] for s in th}) == 200, len(th)
+by_parent = {s["parent"]: s for s in ss if s["service"] == "pyserver"}
+for s in th:
+    srv = by_parent.get(s["span"])
+    assert srv and s["attrs"]["url.full"].endswith("?" + srv["attrs"]["url.query"]), s["attrs"]["url.full"]
+print("  8 threads x 25 transfers: 200 spans, each the parent of its own server span, lists unchanged")
 
 # socket_action: one span per transfer, the server span its child (so
 # exactly one traceparent reached it), timed right
