@@ -43,10 +43,11 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 LIB_SRCS  := $(sort $(wildcard preload/*.c hooks/*.c reporter/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # Core: the library minus the process entry and the files that define
-# exported libc names, for unit tests (which must not interpose libc).
+# exported libc or libcurl names, for unit tests (which must not interpose
+# libc).
 CORE_OBJS := $(filter-out $(BUILD)/obj/preload/entry.o $(BUILD)/obj/hooks/sockets.o \
 	$(BUILD)/obj/hooks/process.o $(BUILD)/obj/hooks/threads.o \
-	$(BUILD)/obj/hooks/signals.o,$(LIB_OBJS))
+	$(BUILD)/obj/hooks/signals.o $(BUILD)/obj/hooks/curl.o,$(LIB_OBJS))
 LIB       := $(BUILD)/libtraceshim.so
 LIB_A     := $(BUILD)/libtraceshim-internal.a
 MAP       := preload/libtraceshim.map
@@ -116,10 +117,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIB_A)
 # Built fortified on purpose: its read()/recv() must reach the _chk hooks.
 $(BUILD)/obj/tests/apps/fortified.o: CFLAGS += -O2 -D_FORTIFY_SOURCE=2
 
+# libcurl test programs link libcurl (the library itself never does).
+$(BUILD)/tests/apps/curl_%: APP_LIBS := -lcurl
+
 $(BUILD)/tests/apps/%: $(BUILD)/obj/tests/apps/%.o
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(APP_LIBS) -ldl -lpthread
 
 # --- tests -----------------------------------------------------------------
 

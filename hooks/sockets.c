@@ -27,6 +27,7 @@
 #include "../preload/guard.h"
 #include "../preload/real.h"
 #include "conn.h"
+#include "curl.h"
 #include "http.h"
 
 /* glibc's fortified entry points have no public prototypes. */
@@ -284,7 +285,7 @@ static void new_conn(int fd, enum ts_conn_kind kind)
 	struct ts_conn *c = NULL;
 
 	if (ts_is_active()) {
-		if (fd_is_stream(fd))
+		if (kind != TS_CONN_OFF && fd_is_stream(fd))
 			c = ts_conn_create(fd, kind);
 		else
 			ts_conn_forget(fd);
@@ -319,7 +320,8 @@ static int hook_connect(int fd, const struct sockaddr *a, socklen_t al)
 	if (a && (a->sa_family == AF_INET || a->sa_family == AF_INET6 ||
 		  a->sa_family == AF_UNIX) &&
 	    (r == 0 || errno == EINPROGRESS))
-		new_conn(fd, TS_CONN_CLIENT);
+		/* libcurl's own connections get their spans in hooks/curl.c */
+		new_conn(fd, ts_curl_is_driving() ? TS_CONN_OFF : TS_CONN_CLIENT);
 	ts_guard_leave();
 	return r;
 }

@@ -58,7 +58,8 @@ waterfall_rows() {
 	/usr/bin/python3 - "$1" <<'PY'
 import re, sys
 for line in open(sys.argv[1], encoding="utf-8"):
-    m = re.match(r"^  (\S+)\s+[\s\u2502\u251c\u2514\u2500|`-]*(\S+ \S+)\s+(server|client|internal|producer|consumer)\s+(\S+).*\s(\d+(\.\d+)? (ns|\u00b5s|us|ms|s)) [\u2502|]", line)
+    # the name may be one word (client spans: the method) or more
+    m = re.match(r"^  (\S+)\s+[\s\u2502\u251c\u2514\u2500|`-]*(\S.*?)\s+(server|client|internal|producer|consumer)\s+(\S+).*\s(\d+(\.\d+)? (ns|\u00b5s|us|ms|s)) [\u2502|]", line)
     if m:
         print(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5))
 PY

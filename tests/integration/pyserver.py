@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
 """A plain HTTP/1.1 test server (no tracing code): the "legacy" service.
 
-usage: pyserver.py PORT [--forking] [--name NAME]
+usage: pyserver.py PORT [--forking] [--name NAME] [--tls CERT KEY]
 
 GET /headers          -> 200, JSON of the request headers it received
 GET /status/<code>    -> that status, small body
 GET /nolength         -> 200 without Content-Length, ended by closing
 GET /sleep/<ms>       -> 200 after that many milliseconds
+GET /redirect/<n>     -> 302 to /redirect/<n-1>; /redirect/0 -> 200
 GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
                          answers 200 with the downstream statuses joined
 POST /sha256          -> 200, hex SHA-256 of the request body
+--tls serves HTTPS with that certificate and key.
 Writes "ready" to stdout once listening.  Loopback only.
 """
 import hashlib
 import http.server
 import json
 import socketserver
+import ssl
 import sys
 import time
 import urllib.parse
@@ -56,6 +59,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"delimited by close\n" * 100)
             self.close_connection = True
             return
+        if u.path.startswith("/redirect/"):
+            n = int(u.path.split("/")[2])
+            if n == 0:
+                return self.reply(200, "arrived\n")
+            self.send_response(302)
+            self.send_header("Location", "/redirect/%d" % (n - 1))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if u.path.startswith("/status/"):
             return self.reply(int(u.path.split("/")[2]), "status\n")
         if u.path == "/call":
@@ -81,6 +93,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Threaded(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64  # parallel clients: no SYN dropped and retried
 
 
 class Forking(socketserver.ForkingMixIn, http.server.HTTPServer):
@@ -91,6 +104,11 @@ def main():
     port = int(sys.argv[1])
     cls = Forking if "--forking" in sys.argv else Threaded
     srv = cls(("127.0.0.1", port), Handler)
+    if "--tls" in sys.argv:
+        i = sys.argv.index("--tls")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[i + 1], sys.argv[i + 2])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("ready", flush=True)
     srv.serve_forever()
 

@@ -89,7 +89,9 @@ with Browser(T) as b:
     print("  real spans: %d of %d drawn, each at its start with its width, in %d traces"
           % (len(drawn), len(ss), len({s["trace"] for s in ss})))
     # Click: attributes hidden before, shown after.
-    c2 = one(ss, service="curl", attr_url__query="n=2")
+    c2 = [s for s in ss if s["service"] == "curl" and s["attrs"].get("url.full", "").endswith("?n=2")]
+    assert len(c2) == 1, c2
+    c2 = c2[0]
     target = one([s for s in ss if s["trace"] == c2["trace"]], service="backend")
     sel = 'details[data-span-id="%s"]' % target["span"]
     shown = ("const t = document.querySelector(arguments[0] + ' table.attrs');"

@@ -19,7 +19,7 @@ def pubsub_traces(ss, n, client="client"):
     cs = sorted([s for s in http if s["service"] == client], key=lambda s: s["start"])
     assert len(cs) == n, (len(cs), n)
     for c in cs:
-        assert c["kind"] == "client" and c["parent"] == "" and c["name"] == "GET /hello", c
+        assert c["kind"] == "client" and c["parent"] == "" and c["name"] == "GET", c
         tr = [s for s in ss if s["trace"] == c["trace"]]
         srv = one(tr, service="server", kind="server")
         child_of(srv, c); inside(srv, c)

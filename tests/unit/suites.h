@@ -26,7 +26,9 @@
 	X(jaeger_thrift)                                                       \
 	X(export_jaeger)                                                       \
 	X(json)                                                                \
-	X(spans)
+	X(spans)                                                               \
+	X(curl_attr)                                                           \
+	X(curl_xfer)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
