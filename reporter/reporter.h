@@ -36,6 +36,12 @@ bool ts_reporter_flush(uint64_t deadline);
  */
 bool ts_reporter_stop(uint64_t deadline);
 
+/*
+ * True once the final drain has been asked for (process exit): exporters
+ * then skip retries that cannot help, such as a refused connection.
+ */
+bool ts_reporter_is_stopping(void);
+
 /* Forked child: no thread exists; forget the parent's. */
 void ts_reporter_after_fork_child(void);
 
