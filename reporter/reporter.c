@@ -281,6 +281,23 @@ bool ts_reporter_is_stopping(void)
 	return __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE) != 0;
 }
 
+bool ts_reporter_sleep_until(uint64_t when)
+{
+	uint64_t now;
+	uint32_t seen;
+
+	for (;;) {
+		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
+		if (ts_reporter_is_stopping())
+			return false;
+		now = ts_clock_mono_ns();
+		if (now >= when)
+			return true;
+		/* stop bumps `wake` after setting stop_req: never missed. */
+		futex_wait(&rep.wake, seen, when - now);
+	}
+}
+
 void ts_reporter_after_fork_child(void)
 {
 	unsigned i;

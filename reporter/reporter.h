@@ -42,6 +42,12 @@ bool ts_reporter_stop(uint64_t deadline);
  */
 bool ts_reporter_is_stopping(void);
 
+/*
+ * Reporter thread: sleep until CLOCK_MONOTONIC `when`, waking early when
+ * the final drain is asked for.  False when it was (or already had been).
+ */
+bool ts_reporter_sleep_until(uint64_t when);
+
 /* Forked child: no thread exists; forget the parent's. */
 void ts_reporter_after_fork_child(void);
 

@@ -289,8 +289,13 @@ static void log_failure(struct ts_transport *t, unsigned kind, int err,
 			kind == W_TIMEOUT ? "timed out" : strerror(-err));
 }
 
-/* Wait before the next attempt; false when it could not start in time. */
-static bool backoff(struct ts_transport *t, unsigned n,
+/*
+ * Wait before the next attempt; false when it could not start in time,
+ * or when the program exits meanwhile and the failure was a connection
+ * error (the exit bound is better spent on nothing than on a collector
+ * that is not there; a server that asked us to wait gets its retry).
+ */
+static bool backoff(struct ts_transport *t, unsigned n, int err,
 		    const struct ts_http_resp *r, uint64_t deadline)
 {
 	uint64_t ms, when;
@@ -306,7 +311,11 @@ static bool backoff(struct ts_transport *t, unsigned n,
 	when = ts_clock_mono_ns() + ms * 1000000u;
 	if (when >= deadline)
 		return false;
-	sleep_until(when);
+	if (!ts_reporter_sleep_until(when)) {
+		if (err)
+			return false;
+		sleep_until(when);
+	}
 	return true;
 }
 
@@ -356,7 +365,7 @@ int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 		 * the program's exit is not delayed for it. */
 		if (err == -ECONNREFUSED && ts_reporter_is_stopping())
 			return err;
-		if (!backoff(t, n, &r, deadline))
+		if (!backoff(t, n, err, &r, deadline))
 			return err ? err : -EAGAIN;
 	}
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A loopback stand-in for an OTLP/HTTP collector or a Zipkin server.
 
-usage: collector.py PORT DIR MODE
+usage: collector.py PORT DIR MODE [tls:CERT:KEY]
 
 Every request is recorded whole: DIR/req-N.json holds the request line and
 headers ({"method", "path", "version", "headers": [[name, value], ...],
@@ -16,6 +16,7 @@ body exactly as received (still gzip'ed if it was).  Modes:
   blackhole           accepts and reads, never answers
   trickle             answers 200 one byte every 0.3 s
   refuse-after:N      answers N requests, then closes every new connection
+With tls:CERT:KEY every connection is TLS (https:// endpoints).
 Prints "ready" when listening.
 """
 import json
@@ -26,6 +27,12 @@ import threading
 import time
 
 port, outdir, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+tls = None
+if len(sys.argv) > 4 and sys.argv[4].startswith("tls:"):
+    import ssl
+    _, cert, key = sys.argv[4].split(":")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
 lock = threading.Lock()
 count = {"req": 0, "conn": 0}
 
@@ -59,6 +66,12 @@ def answer(n):
 
 def serve(c, conn_no):
     buf = b""
+    if tls:
+        try:
+            c = tls.wrap_socket(c, server_side=True)
+        except OSError:
+            c.close()
+            return
     with c:
         while True:
             while b"\r\n\r\n" not in buf:
