@@ -153,6 +153,7 @@ check:
 # Benchmarks: figures for BENCHMARKS.md (not part of make check).
 bench: all
 	$(Q)scripts/bench-nginx $(or $(ROUNDS),3) $(or $(SECONDS),5)
+	$(Q)scripts/bench-export $(or $(ROUNDS),3)
 
 clean:
 	rm -rf build

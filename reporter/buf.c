@@ -18,7 +18,7 @@ void ts_buf_free(struct ts_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-bool ts_buf_reserve(struct ts_buf *b, size_t more)
+bool ts_buf_grow(struct ts_buf *b, size_t more)
 {
 	size_t cap;
 	char *p;
@@ -44,36 +44,30 @@ out_fail:
 	return false;
 }
 
-void ts_buf_put(struct ts_buf *b, const void *p, size_t len)
-{
-	if (len == 0)
-		return; /* data may still be NULL: memcpy(NULL, p, 0) is UB */
-	if (!ts_buf_reserve(b, len))
-		return;
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-}
-
-void ts_buf_putc(struct ts_buf *b, char c)
-{
-	if (!ts_buf_reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
-}
-
-void ts_buf_puts(struct ts_buf *b, const char *s)
-{
-	ts_buf_put(b, s, strlen(s));
-}
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
 
 void ts_buf_u64(struct ts_buf *b, uint64_t v)
 {
 	char tmp[20];
 	size_t i = sizeof(tmp);
 
-	do
-		tmp[--i] = (char)('0' + v % 10);
-	while (v /= 10);
+	/* Two digits per division: timestamps have 19. */
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		tmp[--i] = digit_pairs[d + 1];
+		tmp[--i] = digit_pairs[d];
+	}
+	if (v >= 10) {
+		tmp[--i] = digit_pairs[v * 2 + 1];
+		tmp[--i] = digit_pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	ts_buf_put(b, tmp + i, sizeof(tmp) - i);
 }
 
@@ -129,11 +123,34 @@ size_t ts_utf8_seq_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/*
+ * True when none of the 8 bytes needs escaping: all in 0x20-0x7f and none
+ * a quote or a backslash.  A flagged byte may also flag the bytes above
+ * it (borrows), never hide one: the answer is exact for "all plain".
+ */
+static inline bool word_is_plain(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return !(((w - ones * 0x20) | (q - ones) | (bs - ones) | w) & high);
+}
+
 void ts_buf_json_chars(struct ts_buf *b, const char *s, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0, n;
+	uint64_t w;
+
+	/* Fast path: the plain prefix, eight bytes at a time. */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (!word_is_plain(w))
+			break;
+	}
+	run = i;
 
 	while (i < len) {
 		unsigned c = p[i];

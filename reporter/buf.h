@@ -22,10 +22,39 @@ struct ts_buf {
 
 void ts_buf_reset(struct ts_buf *b);
 void ts_buf_free(struct ts_buf *b);
-bool ts_buf_reserve(struct ts_buf *b, size_t more);
-void ts_buf_put(struct ts_buf *b, const void *p, size_t len);
-void ts_buf_putc(struct ts_buf *b, char c);
-void ts_buf_puts(struct ts_buf *b, const char *s);
+/* Make room for `more` bytes: the grow path of ts_buf_reserve. */
+bool ts_buf_grow(struct ts_buf *b, size_t more);
+
+/* Inline: the encoders call these for every field. */
+static inline bool ts_buf_reserve(struct ts_buf *b, size_t more)
+{
+	if (ts_likely(b->cap - b->len >= more && !b->failed))
+		return true;
+	return ts_buf_grow(b, more);
+}
+
+static inline void ts_buf_put(struct ts_buf *b, const void *p, size_t len)
+{
+	if (len == 0)
+		return; /* data may still be NULL: memcpy(NULL, p, 0) is UB */
+	if (!ts_buf_reserve(b, len))
+		return;
+	__builtin_memcpy(b->data + b->len, p, len);
+	b->len += len;
+}
+
+static inline void ts_buf_putc(struct ts_buf *b, char c)
+{
+	if (!ts_buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+}
+
+/* strlen of a literal folds at compile time here. */
+static inline void ts_buf_puts(struct ts_buf *b, const char *s)
+{
+	ts_buf_put(b, s, __builtin_strlen(s));
+}
 void ts_buf_u64(struct ts_buf *b, uint64_t v);
 void ts_buf_i64(struct ts_buf *b, int64_t v);
 void ts_buf_hex(struct ts_buf *b, const uint8_t *p, size_t len);

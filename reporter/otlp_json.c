@@ -9,6 +9,7 @@
 #include "../preload/span.h"
 #include "otlp_json.h"
 #include "resource.h"
+#include "span_prefetch.h"
 
 static void key_value_open(struct ts_buf *b, const char *key, size_t klen)
 {
@@ -139,6 +140,7 @@ bool ts_otlp_json_encode(struct ts_buf *b, const struct ts_resource *res,
 	ts_buf_puts(b, "]},\"scopeSpans\":[{\"scope\":{\"name\":\"traceshim\","
 		       "\"version\":\"" TS_VERSION "\"},\"spans\":[");
 	for (i = 0; i < n; i++) {
+		ts_span_prefetch_ahead(spans, i, n);
 		if (i)
 			ts_buf_putc(b, ',');
 		span(b, spans[i]);

@@ -18,6 +18,7 @@
 #include "../preload/span.h"
 #include "otlp_proto.h"
 #include "resource.h"
+#include "span_prefetch.h"
 
 /* Wire types and tags: (field << 3) | type. */
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
@@ -141,16 +142,52 @@ char *ts_utf8_clean_copy(char *dst, const char *s, size_t len)
 	return dst;
 }
 
+/*
+ * Copy a short string: span strings are mostly 3 to 32 bytes, where a
+ * libc call (or an inlined `rep movs`) costs more than the copy; two
+ * overlapping word moves do it without reading outside the source.
+ */
+static inline char *copy_str(char *d, const char *s, size_t n)
+{
+	uint64_t a, b, c, e;
+	uint32_t x, y;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n > 16 && n <= 32) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		memcpy(&c, s + n - 16, 8);
+		memcpy(&e, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + 8, &b, 8);
+		memcpy(d + n - 16, &c, 8);
+		memcpy(d + n - 8, &e, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	} else {
+		memcpy(d, s, n);
+	}
+	return d + n;
+}
+
 /* A string field whose repaired length `clean` is known. */
 static inline char *put_str(char *p, unsigned tag, const char *s, size_t len,
 			    size_t clean)
 {
 	*p++ = (char)tag;
 	p = put_varint(p, clean);
-	if (clean == len) {
-		memcpy(p, s, len);
-		return p + len;
-	}
+	if (clean == len)
+		return copy_str(p, s, len);
 	return ts_utf8_clean_copy(p, s, len);
 }
 
@@ -163,6 +200,7 @@ static inline size_t str_field_size(size_t clean)
 
 /* Per-span sizes learnt in the sizing pass and reused by the writer. */
 struct span_plan {
+	bool ascii;                            /* whole arena is ASCII */
 	size_t name, tstate, smsg;             /* repaired string lengths */
 	size_t key[TS_SPAN_MAX_ATTRS];         /* repaired key lengths */
 	size_t val[TS_SPAN_MAX_ATTRS];         /* repaired string values */
@@ -171,6 +209,29 @@ struct span_plan {
 	size_t status;                         /* Status message size */
 	size_t total;                          /* Span message size */
 };
+
+/*
+ * Repaired length of a span string: most spans are pure ASCII, checked
+ * once for the whole arena, and then every string is valid as it is.
+ */
+static inline size_t clen(const struct span_plan *pl, const char *p, size_t n)
+{
+	return pl->ascii ? n : ts_utf8_clean_len(p, n);
+}
+
+static bool arena_is_ascii(const struct ts_span *s)
+{
+	const char *p = s->arena;
+	size_t i = 0, n = s->arena_used;
+	unsigned char acc = 0;
+
+	for (; i + 8 <= n; i += 8)
+		if (!ascii8(p + i))
+			return false;
+	for (; i < n; i++)
+		acc |= (unsigned char)p[i];
+	return !(acc & 0x80);
+}
 
 static bool has_parent(const struct ts_span *s)
 {
@@ -185,7 +246,7 @@ static size_t attr_sizes(const struct ts_span *s, unsigned i,
 {
 	const struct ts_attr *a = &s->attrs[i];
 
-	pl->key[i] = ts_utf8_clean_len(ts_span_str(s, a->key_off), a->key_len);
+	pl->key[i] = clen(pl, ts_span_str(s, a->key_off), a->key_len);
 	switch (a->type) {
 	case TS_ATTR_INT:
 		pl->any[i] = 1 + vlen((uint64_t)a->ival);
@@ -194,8 +255,7 @@ static size_t attr_sizes(const struct ts_span *s, unsigned i,
 		pl->any[i] = 2;
 		break;
 	default:
-		pl->val[i] = ts_utf8_clean_len(ts_span_str(s, a->val_off),
-					       a->val_len);
+		pl->val[i] = clen(pl, ts_span_str(s, a->val_off), a->val_len);
 		pl->any[i] = str_field_size(pl->val[i]);
 	}
 	pl->kv[i] = str_field_size(pl->key[i]) + 1 + vlen(pl->any[i]) +
@@ -207,15 +267,16 @@ static size_t span_size(const struct ts_span *s, struct span_plan *pl)
 {
 	size_t n = 18 + 10 + 9 + 9 + 6; /* ids, times, flags */
 
-	pl->tstate = pl->smsg = pl->status = 0;
 	unsigned i;
 
-	pl->name = ts_utf8_clean_len(ts_span_str(s, s->name_off), s->name_len);
+	pl->tstate = pl->smsg = pl->status = 0;
+	pl->ascii = arena_is_ascii(s);
+	pl->name = clen(pl, ts_span_str(s, s->name_off), s->name_len);
 	if (pl->name)
 		n += str_field_size(pl->name);
 	if (s->tstate_len) {
-		pl->tstate = ts_utf8_clean_len(ts_span_str(s, s->tstate_off),
-					       s->tstate_len);
+		pl->tstate = clen(pl, ts_span_str(s, s->tstate_off),
+				  s->tstate_len);
 		n += str_field_size(pl->tstate);
 	}
 	if (has_parent(s))
@@ -228,8 +289,8 @@ static size_t span_size(const struct ts_span *s, struct span_plan *pl)
 		n += 1 + vlen(s->dropped_attrs);
 	if (s->status != TS_STATUS_UNSET) {
 		pl->smsg = s->smsg_len
-				   ? ts_utf8_clean_len(ts_span_str(s, s->smsg_off),
-						       s->smsg_len)
+				   ? clen(pl, ts_span_str(s, s->smsg_off),
+					  s->smsg_len)
 				   : 0;
 		pl->status = 2 + (pl->smsg ? str_field_size(pl->smsg) : 0);
 		n += 1 + vlen(pl->status) + pl->status;
@@ -447,6 +508,7 @@ bool ts_otlp_proto_encode(struct ts_buf *b, const struct ts_resource *res,
 	for (i = 0; i < n; i++) {
 		const struct ts_span *s = spans[i];
 
+		ts_span_prefetch_ahead(spans, i, n);
 		if (!ts_buf_reserve(b, span_bound(s)))
 			return false;
 		span_size(s, &pl);

@@ -10,6 +10,7 @@
 
 #include "../preload/span.h"
 #include "resource.h"
+#include "span_prefetch.h"
 #include "zipkin_json.h"
 
 static const char *const kind_names[] = {
@@ -245,6 +246,7 @@ bool ts_zipkin_json_encode(struct ts_buf *b, const struct ts_resource *res,
 
 	ts_buf_putc(b, '[');
 	for (i = 0; i < n; i++) {
+		ts_span_prefetch_ahead(spans, i, n);
 		if (i)
 			ts_buf_putc(b, ',');
 		span(b, spans[i], name, len);
