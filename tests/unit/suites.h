@@ -19,7 +19,11 @@
 	X(otlp_json)                                                           \
 	X(resource)                                                            \
 	X(pipeline)                                                            \
-	X(http_parse)
+	X(http_parse)                                                          \
+	X(http_client)                                                         \
+	X(otlp_proto)                                                          \
+	X(zipkin_json)                                                         \
+	X(config_export)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
