@@ -148,3 +148,40 @@ grep -q 'https export to .* failed' "$T/u.err" || { cat "$T/u.err"; fail "untrus
 grep -q '5 spans created, 0 exported.* 5 lost' "$T/u.err" || { cat "$T/u.err"; fail "untrusted https: counts"; }
 [ "$ms" -le 1500 ] || fail "untrusted https: exit took ${ms} ms"
 note "untrusted certificate: one warning, spans counted as lost, exit after ${ms} ms"
+
+# --- 6. forked children and a program that reuses every descriptor --------
+start_collector "$T/c6" ok
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" OTEL_BSP_MAX_QUEUE_SIZE=8192 \
+OTEL_TRACES_EXPORTER=otlp "$SPANGEN" -n 500 -p 6 -x _exit >/dev/null
+decode_otlp "$T/c6" "$T/otlp6.jsonl"
+$CHECK_JSON "$T/otlp6.jsonl" --spans 3000 --procs 6 --unique-ids >/dev/null ||
+	fail "forked children: not every span arrived once"
+note "6 forked children (leaving by _exit): 3000 spans, each once, over their own connections"
+rm -rf "$T/c6"/req-*
+# -C: after the first export, every descriptor 3..1023 (ours included)
+# becomes the victim file; the second round must reach the collector on
+# a new connection, and the victim must get none of our bytes.
+OTEL_BSP_SCHEDULE_DELAY=50 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" \
+OTEL_TRACES_EXPORTER=otlp TRACESHIM_LOG_LEVEL=info "$SPANGEN" -n 20 -C "$T/victim" >/dev/null 2>"$T/v.err"
+[ ! -s "$T/victim" ] || fail "the exporter wrote into a descriptor the program reused"
+grep -q '40 spans created, 40 exported' "$T/v.err" || { cat "$T/v.err"; fail "reused descriptors: spans lost"; }
+conns=$(cat "$T/c6"/req-*.json | grep -o '"conn": [0-9]*' | sort -u | wc -l)
+[ "$conns" = 2 ] || fail "reused descriptors: expected a second connection, got $conns"
+note "every descriptor reused by the program: victim untouched, reconnected, 40 of 40 exported"
+
+# --- 7. nonsense in the exporter variables: one warning each, app unharmed --
+OTEL_EXPORTER_OTLP_ENDPOINT='localhost:4318' OTEL_EXPORTER_OTLP_HEADERS='good=1,no-equals-sign' \
+OTEL_EXPORTER_OTLP_TIMEOUT=soon OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_COMPRESSION=br \
+OTEL_EXPORTER_ZIPKIN_ENDPOINT=zipkin OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file TRACESHIM_FILE="$T/n.jsonl" \
+	"$SPANGEN" -n 5 >"$T/n.out" 2>"$T/n.err"
+grep -q '^pid [0-9]* spans 5$' "$T/n.out" || fail "nonsense config: stdout changed"
+for v in OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_HEADERS OTEL_EXPORTER_OTLP_TIMEOUT \
+	OTEL_EXPORTER_OTLP_PROTOCOL OTEL_EXPORTER_OTLP_COMPRESSION OTEL_EXPORTER_ZIPKIN_ENDPOINT; do
+	[ "$(grep -c "^traceshim: warning: .*$v" "$T/n.err")" = 1 ] || { cat "$T/n.err"; fail "$v: expected one warning"; }
+done
+if ! nm "$LIB" | grep -q ' [tT] ts_exporter_jaeger_init$'; then
+	grep -q '^traceshim: warning: OTEL_TRACES_EXPORTER: the jaeger exporter is not available' "$T/n.err" ||
+		{ cat "$T/n.err"; fail "jaeger missing: no warning"; }
+fi
+$CHECK_JSON "$T/n.jsonl" --spans 5 >/dev/null
+note "nonsense exporter settings: one warning per variable, defaults used, file export unaffected"
