@@ -447,7 +447,8 @@ static void head_field(struct head *h, struct ts_http_resp *r, const char *l,
 	else if (header_is(l, n, "transfer-encoding", &v, &vl))
 		h->chunked = has_token(v, vl, "chunked");
 	else if (header_is(l, n, "connection", &v, &vl))
-		h->close = has_token(v, vl, "close");
+		h->close = has_token(v, vl, "close") ||
+			   (h->close && !has_token(v, vl, "keep-alive"));
 	else if (header_is(l, n, "retry-after", &v, &vl))
 		r->retry_after_ms = ts_http_parse_retry_after(
 			v, vl, (int64_t)time(NULL));
@@ -522,6 +523,8 @@ static int read_chunked(struct ts_http_conn *c, struct ts_http_resp *r,
 		err = read_line(c, &l, &n, deadline);
 		if (err)
 			return err;
+		if (n == 0)
+			return -EPROTO; /* a chunk size is required */
 		size = 0;
 		for (size_t i = 0; i < n && l[i] != ';'; i++) {
 			int d = l[i] >= '0' && l[i] <= '9' ? l[i] - '0'

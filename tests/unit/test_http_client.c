@@ -342,6 +342,23 @@ START_TEST(test_close_delimited_and_connection_close_reconnect)
 }
 END_TEST
 
+START_TEST(test_http10_keep_alive_is_honoured)
+{
+	setup();
+	srv.reply[0] = "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n"
+		       "Content-Length: 2\r\n\r\nok";
+	srv.reply[1] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		       "\r\n"; /* no chunk size: broken framing */
+	srv.reply[2] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	server_start();
+	ck_assert_int_eq(post("x", 2000), 0);
+	ck_assert_int_eq(post("x", 2000), 0); /* same connection */
+	ck_assert_int_eq(resp.status, 200);   /* status stands, conn dropped */
+	ck_assert_int_eq(conn.fd, -1);
+	ck_assert_int_eq(srv.accepted, 1);
+}
+END_TEST
+
 START_TEST(test_idle_connection_closed_by_server_is_replaced)
 {
 	setup();
@@ -507,6 +524,7 @@ Suite *ts_test_http_client_suite(void)
 	tcase_add_test(tn, test_chunked_reply_with_extensions_and_trailers);
 	tcase_add_test(tn, test_interim_1xx_then_final_status);
 	tcase_add_test(tn, test_close_delimited_and_connection_close_reconnect);
+	tcase_add_test(tn, test_http10_keep_alive_is_honoured);
 	tcase_add_test(tn, test_idle_connection_closed_by_server_is_replaced);
 	tcase_add_test(tn, test_not_http_and_oversized_heads_are_protocol_errors);
 	tcase_add_test(tn, test_silence_ends_at_the_deadline);
