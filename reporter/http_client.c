@@ -124,6 +124,7 @@ int ts_url_parse(const char *s, struct ts_url *u)
 void ts_http_conn_init(struct ts_http_conn *c)
 {
 	c->fd = -1;
+	c->naddr = 0;
 	c->served = 0;
 	c->rpos = c->rlen = 0;
 }
@@ -140,7 +141,9 @@ void ts_http_close(struct ts_http_conn *c)
 {
 	if (fd_is_ours(c))
 		TS_REAL(close)(c->fd);
-	ts_http_conn_init(c);
+	c->fd = -1; /* the resolved addresses are kept */
+	c->served = 0;
+	c->rpos = c->rlen = 0;
 }
 
 void ts_http_after_fork(struct ts_http_conn *c)
@@ -178,13 +181,12 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 	}
 }
 
-/* A new non-blocking socket for `ai`, moved above the app's descriptors. */
-static int new_socket(const struct addrinfo *ai)
+/* A new non-blocking socket for `family`, above the app's descriptors. */
+static int new_socket(int family)
 {
 	int fd, high, one = 1;
 
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
@@ -192,19 +194,19 @@ static int new_socket(const struct addrinfo *ai)
 		TS_REAL(close)(fd);
 		fd = high;
 	}
-	if (ai->ai_family != AF_UNIX)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
 
-static int connect_one(const struct addrinfo *ai, uint64_t deadline)
+static int connect_one(const struct sockaddr_storage *sa, socklen_t salen,
+		       uint64_t deadline)
 {
-	int fd = new_socket(ai), err = 0;
+	int fd = new_socket(sa->ss_family), err = 0;
 	socklen_t len = sizeof(err);
 
 	if (fd < 0)
 		return fd;
-	if (TS_REAL(connect)(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+	if (TS_REAL(connect)(fd, (const struct sockaddr *)sa, salen) == 0)
 		return fd;
 	if (errno != EINPROGRESS) {
 		err = -errno;
@@ -223,28 +225,50 @@ out_close:
 	return err;
 }
 
-static int http_connect(struct ts_http_conn *c, const struct ts_url *u,
-			uint64_t deadline)
+/* Look the endpoint up into c->addr[].  0 or -EHOSTUNREACH (-errno). */
+static int resolve(struct ts_http_conn *c, const struct ts_url *u)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
-	struct stat sb;
-	int fd = -ECONNREFUSED, g;
+	int g;
 
-	/* Name lookup has no deadline of its own; /etc/hosts and literal
-	 * addresses (the usual collector set-up) answer at once. */
+	c->naddr = 0;
 	g = getaddrinfo(u->host, u->port, &hints, &res);
 	if (g != 0)
 		return g == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = connect_one(ai, deadline);
+	for (ai = res; ai && c->naddr < TS_HTTP_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(c->addr[0]))
+			continue;
+		memcpy(&c->addr[c->naddr], ai->ai_addr, ai->ai_addrlen);
+		c->addr_len[c->naddr++] = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	c->resolved_ns = ts_clock_mono_ns();
+	return c->naddr ? 0 : -EHOSTUNREACH;
+}
+
+static int http_connect(struct ts_http_conn *c, const struct ts_url *u,
+			uint64_t deadline)
+{
+	struct stat sb;
+	int fd = -ECONNREFUSED;
+	unsigned i;
+
+	if ((!c->naddr ||
+	     ts_clock_mono_ns() - c->resolved_ns > 60000000000ull) &&
+	    (fd = resolve(c, u)) != 0)
+		return fd;
+	for (i = 0; i < c->naddr; i++) {
+		fd = connect_one(&c->addr[i], c->addr_len[i], deadline);
 		if (fd >= 0 || fd == -ETIMEDOUT)
 			break;
 	}
-	freeaddrinfo(res);
-	if (fd < 0)
+	if (fd < 0) {
+		if (fd != -ETIMEDOUT)
+			c->naddr = 0; /* every address failed: look up again */
 		return fd;
+	}
 	if (fstat(fd, &sb) != 0) {
 		TS_REAL(close)(fd);
 		return -EBADF;

@@ -10,6 +10,11 @@
  * every use: an application that closes or reuses every descriptor never
  * gets our bytes, and we never close a descriptor that is no longer ours.
  *
+ * The endpoint's name is looked up at the first connection and again only
+ * when every address it gave fails, or after a minute (name lookup has
+ * no deadline of its own; /etc/hosts and literal addresses, the usual
+ * collector set-ups, answer at once).
+ *
  * The response is read whole (Content-Length, chunked or close-delimited;
  * the body is discarded after its first bytes) so the connection can be
  * reused.  A connection the server closed while idle is detected before
@@ -21,6 +26,7 @@
 #ifndef TS_HTTP_CLIENT_H
 #define TS_HTTP_CLIENT_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "../preload/common.h"
@@ -44,8 +50,14 @@ struct ts_http_resp {
 	char body[200];             /* start of the body, NUL-terminated */
 };
 
+#define TS_HTTP_ADDRS 4
+
 struct ts_http_conn {
 	int fd;                     /* our socket, -1 when not connected */
+	struct sockaddr_storage addr[TS_HTTP_ADDRS]; /* resolved endpoint */
+	socklen_t addr_len[TS_HTTP_ADDRS];
+	unsigned naddr;             /* entries of addr[]; 0: resolve again */
+	uint64_t resolved_ns;       /* when addr[] was looked up */
 	dev_t dev;                  /* identity of the socket behind fd */
 	ino_t ino;
 	unsigned served;            /* responses read on this connection */
