@@ -142,44 +142,6 @@ char *ts_utf8_clean_copy(char *dst, const char *s, size_t len)
 	return dst;
 }
 
-/*
- * Copy a short string: span strings are mostly 3 to 32 bytes, where a
- * libc call (or an inlined `rep movs`) costs more than the copy; two
- * overlapping word moves do it without reading outside the source.
- */
-static inline char *copy_str(char *d, const char *s, size_t n)
-{
-	uint64_t a, b, c, e;
-	uint32_t x, y;
-
-	if (n >= 8 && n <= 16) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &b, 8);
-	} else if (n > 16 && n <= 32) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + 8, 8);
-		memcpy(&c, s + n - 16, 8);
-		memcpy(&e, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + 8, &b, 8);
-		memcpy(d + n - 16, &c, 8);
-		memcpy(d + n - 8, &e, 8);
-	} else if (n >= 4 && n < 8) {
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n < 4) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
-	} else {
-		memcpy(d, s, n);
-	}
-	return d + n;
-}
-
 /* A string field whose repaired length `clean` is known. */
 static inline char *put_str(char *p, unsigned tag, const char *s, size_t len,
 			    size_t clean)
@@ -187,7 +149,7 @@ static inline char *put_str(char *p, unsigned tag, const char *s, size_t len,
 	*p++ = (char)tag;
 	p = put_varint(p, clean);
 	if (clean == len)
-		return copy_str(p, s, len);
+		return ts_copy_small(p, s, len);
 	return ts_utf8_clean_copy(p, s, len);
 }
 

@@ -13,7 +13,10 @@
  *       application, so the figure is what the reporter delivers), then
  *       flush, and print "spans N exported E dropped D failed F seconds S
  *       spans_per_s R producer_ns_per_span P reporter_ns_per_span Q"
- *       (P and Q are CPU time: what each side costs on one core).  The exporter is configured by the environment
+ *       (P and Q are CPU time: what each side costs on one core).
+ *   benchexp dump ENCODER
+ *       One batch with fixed ids and times, encoded, to stdout (compare
+ *       encoder versions byte for byte).  The exporter is configured by the environment
  *       (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_*).
  *
  * Links the whole shim, like spangen.
@@ -131,6 +134,58 @@ static int bench_encode(double secs, const char *only)
 	return 0;
 }
 
+/* One batch with fixed ids and times to stdout: encoders' output can be
+ * compared across versions byte for byte. */
+static int dump(const char *which)
+{
+	static const char *const names[] = { "otlp-protobuf", "otlp-json",
+					     "zipkin-json" };
+	static struct ts_resource res;
+	static struct ts_span spans[BATCH];
+	const struct ts_span *batch[BATCH];
+	struct ts_buf b = { 0 };
+	const char *out = NULL;
+	size_t len;
+	int w;
+
+	for (w = 0; w < 3 && strcmp(which, names[w]); w++)
+		;
+	if (w == 3)
+		return 2;
+	ts_resource_build(&res, &ts_cfg);
+	for (size_t i = 0; i < res.n; i++) /* the pid differs every run */
+		if (!strcmp(res.attrs[i].key, "process.pid"))
+			res.attrs[i].ival = 1;
+	for (unsigned i = 0; i < BATCH; i++) {
+		make_span(&spans[i], i);
+		memset(spans[i].trace_id, (int)(i * 7 + 1), 16);
+		memset(spans[i].span_id, (int)(i * 3 + 2), 8);
+		spans[i].start_unix_ns = 1700000000000000000ull + i * 1000;
+		spans[i].end_unix_ns = spans[i].start_unix_ns + i * 77;
+		if (i % 16 == 0) { /* every kind of byte a string may hold */
+			static const char nasty[] =
+				"q\"b\\s/\x01\x1f\x7f t\tn\n\xff\xc0\xe2\x82"
+				"\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80 long "
+				"plain text after the escapes, plain";
+
+			ts_span_add_str(&spans[i], nasty, nasty + i % 7,
+					sizeof(nasty) - 1 - i % 7);
+			ts_span_set_tracestate(&spans[i], nasty, 20);
+			ts_span_set_status(&spans[i], TS_STATUS_ERROR, nasty,
+					   sizeof(nasty) - 1);
+		}
+		batch[i] = &spans[i];
+	}
+	len = encode(w, &b, &res, batch);
+	if (w != ENC_PROTO)
+		out = b.data;
+	else
+		ts_otlp_proto_encode(&b, &res, batch, BATCH, &out, &len);
+	fwrite(out, 1, len, stdout);
+	ts_buf_free(&b);
+	return 0;
+}
+
 static int bench_e2e(long total)
 {
 	struct ts_pipeline_stats st;
@@ -201,6 +256,8 @@ int main(int argc, char **argv)
 	make_names();
 	if (!strcmp(argv[1], "encode"))
 		return bench_encode(secs, only);
+	if (!strcmp(argv[1], "dump") && argc == 3)
+		return dump(argv[2]);
 	if (!strcmp(argv[1], "e2e"))
 		return bench_e2e(total);
 usage:

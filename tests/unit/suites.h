@@ -23,7 +23,8 @@
 	X(http_client)                                                         \
 	X(otlp_proto)                                                          \
 	X(zipkin_json)                                                         \
-	X(config_export)
+	X(config_export)                                                       \
+	X(json_writers)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
