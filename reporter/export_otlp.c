@@ -10,6 +10,7 @@
  * Threads: reporter thread only.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../preload/config.h"
@@ -25,12 +26,109 @@ static struct {
 	bool json;              /* http/json instead of http/protobuf */
 } st;
 
+/* --- partial success ------------------------------------------------------
+ *
+ * A collector that accepts only part of a batch still answers 200, with
+ * ExportTraceServiceResponse.partial_success { int64 rejected_spans = 1;
+ * string error_message = 2; } (the spec forbids retrying it).  We read it
+ * from the start of the reply, in the encoding we sent, and warn once.
+ */
+
+static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+		shift += 7;
+	}
+	return false;
+}
+
+static void partial_proto(const uint8_t *p, size_t n, int64_t *rej,
+			  const char **msg, size_t *mlen)
+{
+	const uint8_t *end = p + n, *sub_end;
+	uint64_t tag, v;
+
+	/* partial_success is field 1 of the response, length-delimited */
+	if (!pb_varint(&p, end, &tag) || tag != 0x0a || !pb_varint(&p, end, &v) ||
+	    v > (uint64_t)(end - p))
+		return;
+	sub_end = p + v;
+	while (p < sub_end && pb_varint(&p, sub_end, &tag)) {
+		if (tag == 0x08 && pb_varint(&p, sub_end, &v)) {
+			*rej = (int64_t)v;
+		} else if (tag == 0x12 && pb_varint(&p, sub_end, &v) &&
+			   v <= (uint64_t)(sub_end - p)) {
+			*msg = (const char *)p;
+			*mlen = (size_t)v;
+			p += v;
+		} else {
+			return; /* a field we do not expect: stop */
+		}
+	}
+}
+
+static void partial_json(const char *body, int64_t *rej, const char **msg,
+			 size_t *mlen)
+{
+	const char *r = strstr(body, "\"rejectedSpans\""), *m;
+
+	if (r) {
+		r += sizeof("\"rejectedSpans\"") - 1;
+		r += strspn(r, " \t:\"");
+		*rej = strtoll(r, NULL, 10);
+	}
+	m = strstr(body, "\"errorMessage\"");
+	if (m) {
+		m += sizeof("\"errorMessage\"") - 1;
+		m += strspn(m, " \t:");
+		if (*m == '"') {
+			*msg = ++m;
+			while (*m && *m != '"')
+				m += m[0] == '\\' && m[1] ? 2 : 1;
+			*mlen = (size_t)(m - *msg);
+		}
+	}
+}
+
+static void check_partial(const struct ts_http_resp *r)
+{
+	const char *msg = NULL;
+	size_t mlen = 0, i;
+	int64_t rej = 0;
+	char text[128];
+
+	if (!r->body_len)
+		return;
+	if (st.json)
+		partial_json(r->body, &rej, &msg, &mlen);
+	else
+		partial_proto((const uint8_t *)r->body, r->body_len, &rej, &msg,
+			      &mlen);
+	if (rej <= 0 && !mlen)
+		return;
+	for (i = 0; i < mlen && i < sizeof(text) - 1; i++) /* one line */
+		text[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+	text[i] = '\0';
+	ts_warn_once("OTLP collector %s accepted a batch only in part: %lld "
+		     "spans rejected: \"%s\" (further cases are not logged)",
+		     st.tr.url_str, (long long)rej, text);
+}
+
 static int otlp_export(struct ts_exporter *e, const struct ts_resource *res,
 		       const struct ts_span *const *spans, size_t n,
 		       uint64_t deadline)
 {
 	const char *body;
 	size_t len;
+	int err;
 
 	(void)e;
 	ts_buf_reset(&st.buf);
@@ -43,7 +141,10 @@ static int otlp_export(struct ts_exporter *e, const struct ts_resource *res,
 					 &len)) {
 		return -ENOMEM;
 	}
-	return ts_transport_send(&st.tr, body, len, deadline);
+	err = ts_transport_send(&st.tr, body, len, deadline);
+	if (err == 0)
+		check_partial(&st.tr.resp);
+	return err;
 }
 
 static void otlp_shutdown(struct ts_exporter *e)

@@ -615,6 +615,7 @@ static int read_body(struct ts_http_conn *c, const struct head *h,
 			err = -ECONNRESET; /* EOF: fine, but not reusable */
 	}
 	r->body[kept] = '\0';
+	r->body_len = kept;
 	return err;
 }
 
@@ -652,6 +653,7 @@ int ts_http_post(struct ts_http_conn *c, const struct ts_url *u,
 	r->status = 0;
 	r->retry_after_ms = -1;
 	r->body[0] = '\0';
+	r->body_len = 0;
 	if (c->fd >= 0 && (!fd_is_ours(c) || idle_conn_is_dead(c))) {
 		/* Closed by the server, or the number is no longer ours. */
 		ts_http_close(c);

@@ -48,6 +48,7 @@ struct ts_http_resp {
 	int status;                 /* HTTP status code */
 	int64_t retry_after_ms;     /* Retry-After in ms, -1 when absent */
 	char body[200];             /* start of the body, NUL-terminated */
+	size_t body_len;            /* bytes of body[] (it may hold NULs) */
 };
 
 #define TS_HTTP_ADDRS 4

@@ -92,11 +92,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct ts_http_resp *r = arg;
-	size_t len = size * n, have = strlen(r->body);
+	size_t len = size * n, have = r->body_len;
 	size_t room = sizeof(r->body) - 1 - have;
 
 	memcpy(r->body + have, p, len < room ? len : room);
-	r->body[have + (len < room ? len : room)] = '\0';
+	r->body_len = have + (len < room ? len : room);
+	r->body[r->body_len] = '\0';
 	return len;
 }
 
@@ -166,6 +167,7 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 	r->status = 0;
 	r->retry_after_ms = -1;
 	r->body[0] = '\0';
+	r->body_len = 0;
 	if (!load())
 		return -ENOSYS;
 	if (now >= deadline)

@@ -323,7 +323,7 @@ int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 		      uint64_t deadline)
 {
 	uint64_t own = ts_clock_mono_ns() + (uint64_t)t->timeout_ms * 1000000u;
-	struct ts_http_resp r;
+	struct ts_http_resp *rp = &t->resp;
 	bool gz = false;
 	unsigned n;
 	int err;
@@ -345,11 +345,11 @@ int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 		}
 	}
 	for (n = 0;; n++) {
-		err = attempt(t, body, len, gz, &r, deadline);
-		if (err == 0 && r.status >= 200 && r.status < 300)
+		err = attempt(t, body, len, gz, rp, deadline);
+		if (err == 0 && rp->status >= 200 && rp->status < 300)
 			return 0;
-		if (err == 0 && !status_is_retryable(r.status)) {
-			log_failure(t, W_REJECT, 0, &r);
+		if (err == 0 && !status_is_retryable(rp->status)) {
+			log_failure(t, W_REJECT, 0, rp);
 			return -EREMOTEIO;
 		}
 		if (err && !error_is_retryable(err)) {
@@ -357,15 +357,15 @@ int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 				log_failure(t, err == -ETIMEDOUT ? W_TIMEOUT
 					       : err == -EPROTO  ? W_PROTO
 								 : W_CONNECT,
-					    err, &r);
+					    err, rp);
 			return err;
 		}
-		log_failure(t, err ? W_CONNECT : W_RETRY, err, &r);
+		log_failure(t, err ? W_CONNECT : W_RETRY, err, rp);
 		/* At exit nobody listening will not change within the bound:
 		 * the program's exit is not delayed for it. */
 		if (err == -ECONNREFUSED && ts_reporter_is_stopping())
 			return err;
-		if (!backoff(t, n, err, &r, deadline))
+		if (!backoff(t, n, err, rp, deadline))
 			return err ? err : -EAGAIN;
 	}
 }

@@ -38,6 +38,7 @@ struct ts_transport {
 	uint64_t rng;               /* jitter state */
 	unsigned warned;            /* failure kinds already logged */
 	uint64_t attempts;          /* POSTs made (tests, debug) */
+	struct ts_http_resp resp;   /* the last response (for exporters) */
 };
 
 /*

@@ -16,6 +16,8 @@ body exactly as received (still gzip'ed if it was).  Modes:
   blackhole           accepts and reads, never answers
   trickle             answers 200 one byte every 0.3 s
   refuse-after:N      answers N requests, then closes every new connection
+  partial             200 with an OTLP partial success (3 spans rejected,
+                      "bad span"), in the request's encoding
 With tls:CERT:KEY every connection is TLS (https:// endpoints).
 Prints "ready" when listening.
 """
@@ -52,9 +54,16 @@ def record(conn_no, head, body):
     return n
 
 
-def answer(n):
+def answer(n, head):
     """(status, extra headers, body, close) for request number n."""
     parts = mode.split(":")
+    if mode == "partial":
+        if b"application/json" in head:
+            return 200, ["Content-Type: application/json"], \
+                b'{"partialSuccess":{"rejectedSpans":"3","errorMessage":"bad span"}}', False
+        msg = b"bad span"
+        inner = b"\x08\x03\x12" + bytes([len(msg)]) + msg
+        return 200, ["Content-Type: application/x-protobuf"], b"\x0a" + bytes([len(inner)]) + inner, False
     if parts[0] == "status":
         ra = ["Retry-After: " + parts[2]] if len(parts) > 2 else []
         return int(parts[1]), ra, b'{"error":"test"}', False
@@ -95,7 +104,7 @@ def serve(c, conn_no):
             if mode == "blackhole":
                 time.sleep(3600)
                 return
-            status, extra, rbody, close = answer(n)
+            status, extra, rbody, close = answer(n, head)
             hdrs = ["HTTP/1.1 %d X" % status] + extra
             if close:
                 hdrs.append("Connection: close")

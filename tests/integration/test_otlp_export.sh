@@ -185,3 +185,16 @@ if ! nm "$LIB" | grep -q ' [tTW] ts_exporter_jaeger_init$'; then
 fi
 $CHECK_JSON "$T/n.jsonl" --spans 5 >/dev/null
 note "nonsense exporter settings: one warning per variable, defaults used, file export unaffected"
+
+# --- 8. partial success: accepted (not retried), one warning ---------------
+start_collector "$T/c8" partial
+for proto in http/protobuf http/json; do
+	OTEL_EXPORTER_OTLP_PROTOCOL=$proto OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" \
+	OTEL_BSP_MAX_EXPORT_BATCH_SIZE=10 OTEL_TRACES_EXPORTER=otlp TRACESHIM_LOG_LEVEL=info \
+		"$SPANGEN" -n 30 >/dev/null 2>"$T/p.err"
+	[ "$(grep -c 'accepted a batch only in part: 3 spans rejected: "bad span"' "$T/p.err")" = 1 ] ||
+		{ cat "$T/p.err"; fail "$proto partial success: expected one warning"; }
+	grep -q '30 spans created, 30 exported' "$T/p.err" || { cat "$T/p.err"; fail "$proto partial: counts"; }
+done
+[ "$(requests "$T/c8")" = 6 ] || fail "partial success: retried? $(requests "$T/c8") requests for 6 batches"
+note "partial success (both encodings): one warning naming the rejected count, not retried"
