@@ -2,7 +2,8 @@
  * zipkin_json.c - Zipkin v2 JSON encoder (see zipkin_json.h).
  *
  * Written by hand for the fixed schema into a reused buffer: no
- * allocation per span.  The remote endpoint needs a look at a handful of
+ * allocation per span; each span is written with raw stores into room
+ * reserved once for its worst case.  The remote endpoint needs a look at a handful of
  * attributes; they are found in one pass over the span's attributes.
  */
 #include <arpa/inet.h>
@@ -20,21 +21,29 @@ static const char *const kind_names[] = {
 	[TS_KIND_CONSUMER] = "CONSUMER",
 };
 
+struct key {
+	const char *s; /* attribute key */
+	size_t n;      /* its length */
+};
+#define K(lit) { lit, sizeof(lit) - 1 }
+
 /*
  * Remote-endpoint name attributes, best first (the specification's
  * ranking; the address-and-port pairs are handled separately).
  */
-static const char *const name_rank[] = {
-	"peer.service",  "server.address", "net.peer.name",
-	"server.socket.domain", "net.sock.peer.name", "peer.hostname",
-	"peer.address",  "db.name",
+static const struct key name_rank[] = {
+	K("peer.service"), K("server.address"), K("net.peer.name"),
+	K("server.socket.domain"), K("net.sock.peer.name"),
+	K("peer.hostname"), K("peer.address"), K("db.name"),
 };
-static const char *const addr_keys[] = {
-	"network.peer.address", "server.socket.address", "net.sock.peer.addr",
+static const struct key addr_keys[] = {
+	K("network.peer.address"), K("server.socket.address"),
+	K("net.sock.peer.addr"),
 };
-static const char *const port_keys[] = {
-	"network.peer.port", "server.socket.port", "net.sock.peer.port",
+static const struct key port_keys[] = {
+	K("network.peer.port"), K("server.socket.port"), K("net.sock.peer.port"),
 };
+static const struct key server_port = K("server.port");
 
 struct remote {
 	const struct ts_attr *name;  /* best name attribute */
@@ -47,18 +56,18 @@ struct remote {
 };
 
 static bool key_is(const struct ts_span *s, const struct ts_attr *a,
-		   const char *k)
+		   const struct key *k)
 {
-	return strlen(k) == a->key_len &&
-	       !memcmp(ts_span_str(s, a->key_off), k, a->key_len);
+	return k->n == a->key_len &&
+	       !memcmp(ts_span_str(s, a->key_off), k->s, k->n);
 }
 
 static void rank(const struct ts_span *s, const struct ts_attr *a,
-		 const char *const *keys, size_t nkeys,
+		 const struct key *keys, size_t nkeys,
 		 const struct ts_attr **best, unsigned *best_rank)
 {
 	for (unsigned i = 0; i < nkeys && i < *best_rank; i++) {
-		if (key_is(s, a, keys[i])) {
+		if (key_is(s, a, &keys[i])) {
 			*best = a;
 			*best_rank = i;
 			return;
@@ -85,7 +94,7 @@ static void find_remote(const struct ts_span *s, struct remote *r)
 		} else if (a->type == TS_ATTR_INT) {
 			rank(s, a, port_keys, TS_ARRAY_SIZE(port_keys),
 			     &r->port, &r->port_rank);
-			if (key_is(s, a, "server.port"))
+			if (key_is(s, a, &server_port))
 				r->sport = a;
 		}
 	}
@@ -106,7 +115,7 @@ static int ip_family(const struct ts_span *s, const struct ts_attr *a)
 	return inet_pton(AF_INET6, txt, bin) == 1 ? 6 : 0;
 }
 
-static void remote_endpoint(struct ts_buf *b, const struct ts_span *s)
+static char *remote_endpoint(char *p, const struct ts_span *s)
 {
 	struct remote r;
 	const struct ts_attr *port;
@@ -120,78 +129,82 @@ static void remote_endpoint(struct ts_buf *b, const struct ts_span *s)
 	fam = ip_family(s, r.addr);
 	port = r.port ? r.port : (named && r.sport ? r.sport : NULL);
 	if (!named && !fam)
-		return;
-	ts_buf_puts(b, ",\"remoteEndpoint\":{");
+		return p;
+	p = TS_PUT_LIT(p, ",\"remoteEndpoint\":{");
 	if (named) {
-		ts_buf_puts(b, "\"serviceName\":");
-		ts_buf_json_str(b, ts_span_str(s, r.name->val_off),
-				r.name->val_len);
+		p = TS_PUT_LIT(p, "\"serviceName\":");
+		p = ts_put_json_str(p, ts_span_str(s, r.name->val_off),
+				    r.name->val_len);
 		any = true;
 	}
 	if (fam) {
-		ts_buf_puts(b, any ? ",\"ipv" : "\"ipv");
-		ts_buf_putc(b, fam == 4 ? '4' : '6');
-		ts_buf_puts(b, "\":");
-		ts_buf_json_str(b, ts_span_str(s, r.addr->val_off),
-				r.addr->val_len);
+		if (any)
+			*p++ = ',';
+		p = fam == 4 ? TS_PUT_LIT(p, "\"ipv4\":") : TS_PUT_LIT(p, "\"ipv6\":");
+		p = ts_put_json_str(p, ts_span_str(s, r.addr->val_off),
+				    r.addr->val_len);
 		any = true;
 	}
 	if (port && port->ival > 0 && port->ival <= 65535) {
-		ts_buf_puts(b, any ? ",\"port\":" : "\"port\":");
-		ts_buf_i64(b, port->ival);
+		if (any)
+			*p++ = ',';
+		p = TS_PUT_LIT(p, "\"port\":");
+		p = ts_put_i64(p, port->ival);
 	}
-	ts_buf_putc(b, '}');
+	*p++ = '}';
+	return p;
 }
 
-static void tag(struct ts_buf *b, const struct ts_span *s,
-		const struct ts_attr *a)
+static char *tag(char *p, const struct ts_span *s, const struct ts_attr *a)
 {
-	ts_buf_putc(b, '"');
-	ts_buf_json_chars(b, ts_span_str(s, a->key_off), a->key_len);
-	ts_buf_puts(b, "\":");
+	*p++ = '"';
+	p = ts_put_json_chars(p, ts_span_str(s, a->key_off), a->key_len);
+	p = TS_PUT_LIT(p, "\":");
 	switch (a->type) {
 	case TS_ATTR_INT:
-		ts_buf_putc(b, '"');
-		ts_buf_i64(b, a->ival);
-		ts_buf_puts(b, "\",");
-		break;
+		*p++ = '"';
+		p = ts_put_i64(p, a->ival);
+		return TS_PUT_LIT(p, "\",");
 	case TS_ATTR_BOOL:
-		ts_buf_puts(b, a->ival ? "\"true\"," : "\"false\",");
-		break;
+		return a->ival ? TS_PUT_LIT(p, "\"true\",")
+			       : TS_PUT_LIT(p, "\"false\",");
 	default:
-		ts_buf_json_str(b, ts_span_str(s, a->val_off), a->val_len);
-		ts_buf_putc(b, ',');
+		p = ts_put_json_str(p, ts_span_str(s, a->val_off), a->val_len);
+		*p++ = ',';
+		return p;
 	}
 }
 
-static void tags(struct ts_buf *b, const struct ts_span *s)
+static const struct key error_key = K("error");
+static const struct key status_key = K("otel.status_code");
+
+static char *tags(char *p, const struct ts_span *s)
 {
 	unsigned i;
 
-	ts_buf_puts(b, ",\"tags\":{");
+	p = TS_PUT_LIT(p, ",\"tags\":{");
 	for (i = 0; i < s->nattrs; i++) {
 		const struct ts_attr *a = &s->attrs[i];
 
 		/* Ours to set from the status: never twice in one object. */
-		if ((a->key_len == 5 && key_is(s, a, "error")) ||
-		    (a->key_len == 16 && key_is(s, a, "otel.status_code")))
+		if (key_is(s, a, &error_key) || key_is(s, a, &status_key))
 			continue;
-		tag(b, s, a);
+		p = tag(p, s, a);
 	}
 	if (s->dropped_attrs) {
-		ts_buf_puts(b, "\"otel.dropped_attributes_count\":\"");
-		ts_buf_u64(b, s->dropped_attrs);
-		ts_buf_puts(b, "\",");
+		p = TS_PUT_LIT(p, "\"otel.dropped_attributes_count\":\"");
+		p = ts_put_u64(p, s->dropped_attrs);
+		p = TS_PUT_LIT(p, "\",");
 	}
 	if (s->status == TS_STATUS_OK) {
-		ts_buf_puts(b, "\"otel.status_code\":\"OK\",");
+		p = TS_PUT_LIT(p, "\"otel.status_code\":\"OK\",");
 	} else if (s->status == TS_STATUS_ERROR) {
-		ts_buf_puts(b, "\"otel.status_code\":\"ERROR\",\"error\":");
-		ts_buf_json_str(b, ts_span_str(s, s->smsg_off), s->smsg_len);
-		ts_buf_putc(b, ',');
+		p = TS_PUT_LIT(p, "\"otel.status_code\":\"ERROR\",\"error\":");
+		p = ts_put_json_str(p, ts_span_str(s, s->smsg_off), s->smsg_len);
+		*p++ = ',';
 	}
-	ts_buf_puts(b, "\"otel.scope.name\":\"traceshim\","
-		       "\"otel.scope.version\":\"" TS_VERSION "\"}");
+	return TS_PUT_LIT(p, "\"otel.scope.name\":\"traceshim\","
+			     "\"otel.scope.version\":\"" TS_VERSION "\"}");
 }
 
 static bool has_parent(const struct ts_span *s)
@@ -202,38 +215,55 @@ static bool has_parent(const struct ts_span *s)
 	return w != 0;
 }
 
-static void span(struct ts_buf *b, const struct ts_span *s, const char *svc,
-		 size_t svc_len)
+/* Worst case of one span: every string byte escaped to six, plus text. */
+static size_t span_bound(const struct ts_span *s, size_t svc_len)
+{
+	size_t n = (size_t)s->name_len + s->smsg_len + svc_len;
+	unsigned i;
+
+	/* A value may be written twice (tag and remote endpoint). */
+	for (i = 0; i < s->nattrs; i++)
+		n += s->attrs[i].key_len +
+		     (s->attrs[i].type == TS_ATTR_STRING
+			      ? 2u * s->attrs[i].val_len
+			      : 0);
+	return TS_JSON_MAX(n) + 64u * s->nattrs + 640;
+}
+
+static char *span(char *p, const struct ts_span *s, const char *svc,
+		  size_t svc_len)
 {
 	uint64_t us = s->end_unix_ns > s->start_unix_ns
 			      ? (s->end_unix_ns - s->start_unix_ns) / 1000
 			      : 0;
 
-	ts_buf_puts(b, "{\"traceId\":\"");
-	ts_buf_hex(b, s->trace_id, 16);
-	ts_buf_puts(b, "\",\"id\":\"");
-	ts_buf_hex(b, s->span_id, 8);
+	p = TS_PUT_LIT(p, "{\"traceId\":\"");
+	p = ts_put_hex(p, s->trace_id, 16);
+	p = TS_PUT_LIT(p, "\",\"id\":\"");
+	p = ts_put_hex(p, s->span_id, 8);
 	if (has_parent(s)) {
-		ts_buf_puts(b, "\",\"parentId\":\"");
-		ts_buf_hex(b, s->parent_id, 8);
+		p = TS_PUT_LIT(p, "\",\"parentId\":\"");
+		p = ts_put_hex(p, s->parent_id, 8);
 	}
-	ts_buf_puts(b, "\",\"name\":");
-	ts_buf_json_str(b, ts_span_str(s, s->name_off), s->name_len);
+	p = TS_PUT_LIT(p, "\",\"name\":");
+	p = ts_put_json_str(p, ts_span_str(s, s->name_off), s->name_len);
 	if (s->kind < TS_ARRAY_SIZE(kind_names) && kind_names[s->kind]) {
-		ts_buf_puts(b, ",\"kind\":\"");
-		ts_buf_puts(b, kind_names[s->kind]);
-		ts_buf_putc(b, '"');
+		p = TS_PUT_LIT(p, ",\"kind\":\"");
+		p = ts_copy_small(p, kind_names[s->kind],
+				  strlen(kind_names[s->kind]));
+		*p++ = '"';
 	}
-	ts_buf_puts(b, ",\"timestamp\":");
-	ts_buf_u64(b, s->start_unix_ns / 1000);
-	ts_buf_puts(b, ",\"duration\":");
-	ts_buf_u64(b, us ? us : 1);
-	ts_buf_puts(b, ",\"localEndpoint\":{\"serviceName\":");
-	ts_buf_json_str(b, svc, svc_len);
-	ts_buf_putc(b, '}');
-	remote_endpoint(b, s);
-	tags(b, s);
-	ts_buf_putc(b, '}');
+	p = TS_PUT_LIT(p, ",\"timestamp\":");
+	p = ts_put_u64(p, s->start_unix_ns / 1000);
+	p = TS_PUT_LIT(p, ",\"duration\":");
+	p = ts_put_u64(p, us ? us : 1);
+	p = TS_PUT_LIT(p, ",\"localEndpoint\":{\"serviceName\":");
+	p = ts_put_json_str(p, svc, svc_len);
+	*p++ = '}';
+	p = remote_endpoint(p, s);
+	p = tags(p, s);
+	*p++ = '}';
+	return p;
 }
 
 bool ts_zipkin_json_encode(struct ts_buf *b, const struct ts_resource *res,
@@ -247,9 +277,12 @@ bool ts_zipkin_json_encode(struct ts_buf *b, const struct ts_resource *res,
 	ts_buf_putc(b, '[');
 	for (i = 0; i < n; i++) {
 		ts_span_prefetch_ahead(spans, i, n);
+		if (!ts_buf_reserve(b, span_bound(spans[i], len) + 1))
+			return false;
 		if (i)
-			ts_buf_putc(b, ',');
-		span(b, spans[i], name, len);
+			b->data[b->len++] = ',';
+		b->len = (size_t)(span(b->data + b->len, spans[i], name, len) -
+				  b->data);
 	}
 	ts_buf_putc(b, ']');
 	return !b->failed;
