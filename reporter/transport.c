@@ -5,8 +5,8 @@
  * overloaded (connection errors, timeouts, 429/5xx) is the normal state
  * of a machine without a collector, so it is reported at `info` (the
  * exit summary counts the lost spans); an endpoint that answers and
- * refuses our data (400, 401, 404, ...) is a configuration problem and
- * gets one warning with the status and the start of the reply.  Each kind
+ * refuses our data (400, 401, 404, ...) or does not speak HTTP/1.1 at
+ * all (a gRPC port) is a configuration problem and gets one warning.  Each kind
  * is logged once per process.
  */
 #include <errno.h>
@@ -278,6 +278,10 @@ static void log_failure(struct ts_transport *t, unsigned kind, int err,
 			"batch is dropped, not retried (further refusals are "
 			"counted, not logged)",
 			t->what, t->url_str, r->status, r->body);
+	else if (kind == W_PROTO)
+		ts_warn("%s endpoint %s does not answer HTTP/1.1 (a gRPC port? "
+			"OTLP over HTTP is usually port 4318); spans are dropped",
+			t->what, t->url_str);
 	else if (kind == W_RETRY)
 		ts_info("%s endpoint %s answered HTTP %d; retrying within the "
 			"export timeout, dropping what cannot wait",

@@ -6,7 +6,9 @@
 #   COLLECTOR_PID (stopped with the other background processes).
 # decode_otlp DIR OUT: every recorded request body of DIR, gunzip'ed when
 #   its Content-Encoding says so, decoded by the OpenTelemetry JS protobuf
-#   code into OUT as OTLP/JSON lines (one per request, in arrival order).
+#   code into OUT as OTLP/JSON lines (one per request, in arrival order),
+#   and again by python3-protobuf with the published .proto files into
+#   OUT.py; both decodings must agree span for span.
 # requests DIR: number of requests recorded in DIR.
 COLLECTOR="/usr/bin/python3 $ROOT/tests/integration/collector.py"
 "$ROOT/scripts/install-npm-tools" || fail "cannot install the npm decoders (scripts/install-npm-tools)"
@@ -44,8 +46,14 @@ for meta in sorted(glob.glob(d + "/req-*.json"), key=lambda p: int(p.split("req-
     open(meta[:-5] + ".plain", "wb").write(body)
     plain.append(meta[:-5] + ".plain")
 with open(out, "w") as f:
-    sys.exit(subprocess.run(["node", js] + plain, stdout=f).returncode if plain else 0)
+    if plain and subprocess.run(["node", js] + plain, stdout=f).returncode:
+        sys.exit(1)
+with open(out + ".py", "w") as f:
+    py = js.replace("otlp_decode.js", "otlp_pydecode.py")
+    if plain and subprocess.run(["/usr/bin/python3", py] + plain, stdout=f).returncode:
+        sys.exit(1)
 PY
+	same_spans "$2" "$2.py" >/dev/null || fail "the two protobuf decoders disagree"
 }
 
 # start_traced_exp EXPORTERS NAME LOG CMD...: like start_traced, with the

@@ -20,7 +20,17 @@ for path in "headers?x=1" "status/503" "call?url=$URL/status/201"; do
 	traced_exp otlp,file curl "$(command -v curl)" -sS -o /dev/null "$URL/$path"
 	sleep 0.3 # separate batches from the server
 done
-wait_spans 7
+# Bytes that are not UTF-8 in a header (obs-text, which HTTP allows):
+# proto3 strings must be valid UTF-8 (python3-protobuf refuses the whole
+# request otherwise), so they arrive repaired.
+/usr/bin/python3 - "$PORT" <<'PY'
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"GET /raw HTTP/1.1\r\nHost: x\r\nUser-Agent: ua\xfe\xed\r\nConnection: close\r\n\r\n")
+while c.recv(65536):
+    pass
+PY
+wait_spans 8
 sleep 0.3
 stop_all
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_HEADERS
@@ -51,6 +61,8 @@ s = one(ss, service="pyserver", kind="server", attr_url__path="/headers")
 child_of(s, c)
 e = one(ss, service="pyserver", kind="server", attr_url__path="/status/503")
 assert e["status"] == 2 and e["attrs"]["http.response.status_code"] == 503
+u = one(ss, service="pyserver", kind="server", attr_url__path="/raw")
+assert u["attrs"]["user_agent.original"] == "ua\ufffd\ufffd", u["attrs"]
 # The server sent several batches: all on one kept-alive connection.
 lines = [json.loads(l) for l in open(sys.argv[2])]
 conns = {}
