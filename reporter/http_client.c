@@ -478,6 +478,28 @@ static void head_field(struct head *h, struct ts_http_resp *r, const char *l,
 			v, vl, (int64_t)time(NULL));
 }
 
+/*
+ * Wait for the first bytes of a status line and check they are "HTTP/":
+ * a server that speaks something else (an HTTP/2 or gRPC port sends a
+ * binary SETTINGS frame and hangs up) is told apart from a dropped
+ * connection at once.  -EPROTO when they are not.
+ */
+static int check_status_prefix(struct ts_http_conn *c, uint64_t deadline)
+{
+	size_t have;
+	ssize_t got;
+
+	while ((have = c->rlen - c->rpos) < 5) {
+		got = fill(c, deadline);
+		if (got <= 0) {
+			if (have && memcmp(c->rbuf + c->rpos, "HTTP/", have))
+				return -EPROTO;
+			return got == 0 ? -ECONNRESET : (int)got;
+		}
+	}
+	return memcmp(c->rbuf + c->rpos, "HTTP/", 5) ? -EPROTO : 0;
+}
+
 static int read_head(struct ts_http_conn *c, struct head *h,
 		     struct ts_http_resp *r, uint64_t deadline)
 {
@@ -486,6 +508,9 @@ static int read_head(struct ts_http_conn *c, struct head *h,
 	int err;
 
 	do {
+		err = check_status_prefix(c, deadline);
+		if (err)
+			return err;
 		err = read_line(c, &l, &n, deadline);
 		if (err)
 			return err == -ENOBUFS ? -EPROTO : err;

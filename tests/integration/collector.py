@@ -16,6 +16,7 @@ body exactly as received (still gzip'ed if it was).  Modes:
   blackhole           accepts and reads, never answers
   trickle             answers 200 one byte every 0.3 s
   refuse-after:N      answers N requests, then closes every new connection
+  h2                  answers like an HTTP/2 (gRPC) server: a SETTINGS frame
   partial             200 with an OTLP partial success (3 spans rejected,
                       "bad span"), in the request's encoding
 With tls:CERT:KEY every connection is TLS (https:// endpoints).
@@ -103,6 +104,9 @@ def serve(c, conn_no):
             n = record(conn_no, head, body)
             if mode == "blackhole":
                 time.sleep(3600)
+                return
+            if mode == "h2":
+                c.sendall(b"\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64")
                 return
             status, extra, rbody, close = answer(n, head)
             hdrs = ["HTTP/1.1 %d X" % status] + extra

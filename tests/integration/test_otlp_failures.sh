@@ -93,6 +93,14 @@ n=$(requests "$T/r400")
 cms=$(curl_same 400 "http://127.0.0.1:$COLLECTOR_PORT" 1000)
 note "400: $n requests for $n batches (no retry), one warning, exit after ${ms} ms; curl unchanged"
 
+# --- not HTTP/1.1 at all (the gRPC port by mistake): one warning -----------
+start_collector "$T/h2" h2
+ms=$(run_timed h2 1000 "http://127.0.0.1:$COLLECTOR_PORT" -n 1000)
+[ "$ms" -le "$margin" ] || fail "h2: exit took ${ms} ms"
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q 'does not answer HTTP/1.1 (a gRPC port?' "$T/err" ||
+	{ cat "$T/err"; fail "h2: expected one warning"; }
+note "an HTTP/2 (gRPC) endpoint: one warning, no retry, exit after ${ms} ms"
+
 # --- 503 with Retry-After: 1 ---------------------------------------------
 start_collector "$T/r503" status:503:1
 ms=$(run_timed 503 2500 "http://127.0.0.1:$COLLECTOR_PORT" -n 10)
