@@ -110,7 +110,8 @@ import glob, json, sys
 t = sorted(json.load(open(p))["t"] for p in glob.glob(sys.argv[1] + "/req-*.json"))
 assert len(t) == 3, "expected 3 attempts in 2.5 s with Retry-After: 1, got %d" % len(t)
 gaps = [b - a for a, b in zip(t, t[1:])]
-assert all(0.95 <= g <= 1.3 for g in gaps), gaps
+# (times are taken by the python collector: allow for its scheduling)
+assert all(0.85 <= g <= 1.5 for g in gaps), gaps
 print("  503 + Retry-After: 1: attempts %.2f s apart" % (sum(gaps) / len(gaps)))
 PY
 rm -rf "$T/r503"/req-*
@@ -134,9 +135,12 @@ for code in 429 502 503 504; do
 	[ "$n" = 4 ] || fail "$code: $n attempts, expected 3 refused + 1 accepted"
 	g=$(gaps "$T/f$code")
 	set -- $g
-	# Backoff 200 ms doubling, each wait drawn from [d/2, d].
-	[ "$1" -ge 95 ] && [ "$1" -le 300 ] && [ "$2" -ge 195 ] && [ "$2" -le 500 ] &&
-		[ "$3" -ge 395 ] && [ "$3" -le 900 ] || fail "$code: backoff gaps $g ms"
+	# Backoff 200 ms doubling, each wait drawn from [d/2, d]: waits of
+	# 100-200, 200-400 and 400-800 ms, with room for a loaded machine
+	# (the times are taken by the python collector).
+	[ "$1" -ge 50 ] && [ "$1" -le 450 ] && [ "$2" -ge 150 ] && [ "$2" -le 700 ] &&
+		[ "$3" -ge 300 ] && [ "$3" -le 1200 ] && [ "$3" -gt "$1" ] ||
+		fail "$code: backoff gaps $g ms"
 	eval "gaps_$code=\"$g\""
 	kill "$COLLECTOR_PID"
 	note "$code x3 then 200: delivered after retries $g ms apart"
