@@ -163,6 +163,7 @@ check:
 bench: all
 	$(Q)scripts/bench-nginx $(or $(ROUNDS),3) $(or $(SECONDS),5)
 	$(Q)scripts/bench-jaeger
+	$(Q)scripts/bench-export $(or $(ROUNDS),3)
 
 clean:
 	rm -rf build

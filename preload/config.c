@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "config_internal.h"
 #include "log.h"
 
 struct ts_config ts_cfg;
@@ -35,6 +36,7 @@ void ts_config_defaults(struct ts_config *c)
 	/* jaeger exporter */
 	strcpy(c->jaeger_host, "localhost");
 	c->jaeger_port = 6831;
+	ts_config_export_defaults(c);
 }
 
 /* getenv with surrounding blanks trimmed into `buf`; NULL when unset/empty. */
@@ -150,6 +152,8 @@ static int exporter_bit(const char *name, size_t len)
 	} known[] = {
 		{ "otlp", TS_EXPORTER_OTLP },
 		{ "file", TS_EXPORTER_FILE },
+		{ "zipkin", TS_EXPORTER_ZIPKIN },
+		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "console", TS_EXPORTER_CONSOLE },
 		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "logging", TS_EXPORTER_CONSOLE }, /* deprecated alias */
@@ -204,7 +208,7 @@ static int load_exporters(struct ts_config *c)
 		return 0;
 	/* One line for the variable, naming the first unknown entry. */
 	ts_warn("OTEL_TRACES_EXPORTER=\"%s\": unknown exporter \"%.*s\" "
-		"ignored (known: otlp, jaeger, file, console, none); using %s",
+		"ignored (known: otlp, zipkin, jaeger, file, console, none); using %s",
 		v, (int)bad_len, bad, any_valid ? "the others" : "otlp");
 	return 1;
 }
@@ -429,6 +433,7 @@ int ts_config_load(struct ts_config *c)
 			 sizeof(c->resource_attrs));
 	w += load_string("TRACESHIM_FILE", c->file_path, sizeof(c->file_path));
 	w += load_jaeger(c); /* jaeger exporter */
+	w += ts_config_export_load(c);
 	if (c->max_export_batch > c->max_queue_size) {
 		/* The specification: the batch must not exceed the queue. */
 		ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "
@@ -439,4 +444,21 @@ int ts_config_load(struct ts_config *c)
 		w++;
 	}
 	return w;
+}
+
+/* The same parsers for config_export.c (see config_internal.h). */
+const char *ts_config_env(const char *name, char *buf, size_t size)
+{
+	return env_value(name, buf, size);
+}
+
+int ts_config_load_uint(const char *name, unsigned min, unsigned max,
+			unsigned *field)
+{
+	return load_uint(name, min, max, field);
+}
+
+int ts_config_load_string(const char *name, char *field, size_t size)
+{
+	return load_string(name, field, size);
 }

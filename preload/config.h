@@ -21,8 +21,17 @@ enum {
 	TS_EXPORTER_OTLP = 1u << 0,    /* OTLP/HTTP; the default */
 	TS_EXPORTER_FILE = 1u << 1,    /* OTLP/JSON lines to TRACESHIM_FILE */
 	TS_EXPORTER_CONSOLE = 1u << 2, /* one readable line per span, stderr */
-	TS_EXPORTER_JAEGER = 1u << 4,  /* Thrift compact over UDP to an agent */
+	TS_EXPORTER_ZIPKIN = 1u << 3,  /* Zipkin v2 JSON over HTTP */
+	TS_EXPORTER_JAEGER = 1u << 4,  /* Jaeger agent, Thrift compact/UDP */
 };
+
+/* OTEL_EXPORTER_OTLP_PROTOCOL values we speak. */
+enum {
+	TS_OTLP_HTTP_PROTOBUF = 0, /* the default */
+	TS_OTLP_HTTP_JSON = 1,
+};
+
+#define TS_URL_MAX 1024 /* longest exporter endpoint URL */
 
 #define TS_QUEUE_SIZE_MAX (1u << 20) /* keeps the ring's mapping sane */
 
@@ -63,6 +72,17 @@ struct ts_config {
 	char jaeger_host[256];         /* OTEL_EXPORTER_JAEGER_AGENT_HOST, localhost */
 	unsigned jaeger_port;          /* OTEL_EXPORTER_JAEGER_AGENT_PORT, 6831 */
 	/* --- end of jaeger exporter --- */
+	/* OTLP and Zipkin exporters (config_export.c). */
+	char otlp_endpoint[TS_URL_MAX];   /* full URL of the traces endpoint */
+	char otlp_headers[4096];          /* raw `k=v,...`, percent-encoded */
+	unsigned otlp_timeout_ms;         /* OTEL_EXPORTER_OTLP_TIMEOUT, 10000 */
+	int otlp_protocol;                /* TS_OTLP_HTTP_*; http/protobuf */
+	bool otlp_gzip;                   /* OTEL_EXPORTER_OTLP_COMPRESSION=gzip */
+	char otlp_ca_file[PATH_MAX];      /* OTEL_EXPORTER_OTLP_CERTIFICATE */
+	char otlp_client_cert[PATH_MAX];  /* ..._CLIENT_CERTIFICATE */
+	char otlp_client_key[PATH_MAX];   /* ..._CLIENT_KEY */
+	char zipkin_endpoint[TS_URL_MAX]; /* OTEL_EXPORTER_ZIPKIN_ENDPOINT */
+	unsigned zipkin_timeout_ms;       /* OTEL_EXPORTER_ZIPKIN_TIMEOUT, 10000 */
 };
 
 extern struct ts_config ts_cfg;
@@ -77,5 +97,13 @@ void ts_config_defaults(struct ts_config *c);
  * Calls getenv only; never allocates.
  */
 int ts_config_load(struct ts_config *c);
+
+/*
+ * The OTEL_EXPORTER_OTLP_* and OTEL_EXPORTER_ZIPKIN_* part of the above
+ * (config_export.c): defaults, then the environment.  Returns the number
+ * of invalid values.  Called by ts_config_defaults/ts_config_load.
+ */
+void ts_config_export_defaults(struct ts_config *c);
+int ts_config_export_load(struct ts_config *c);
 
 #endif /* TS_CONFIG_H */

@@ -18,7 +18,7 @@ void ts_buf_free(struct ts_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-bool ts_buf_reserve(struct ts_buf *b, size_t more)
+bool ts_buf_grow(struct ts_buf *b, size_t more)
 {
 	size_t cap;
 	char *p;
@@ -44,60 +44,99 @@ out_fail:
 	return false;
 }
 
-void ts_buf_put(struct ts_buf *b, const void *p, size_t len)
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Exactly 8 digits of v < 10^8 (leading zeros kept). */
+static char *put8(char *d, uint32_t v)
 {
-	if (len == 0)
-		return; /* data may still be NULL: memcpy(NULL, p, 0) is UB */
-	if (!ts_buf_reserve(b, len))
-		return;
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
+	uint32_t hi = v / 10000, lo = v % 10000;
+
+	memcpy(d, digit_pairs + hi / 100 * 2, 2);
+	memcpy(d + 2, digit_pairs + hi % 100 * 2, 2);
+	memcpy(d + 4, digit_pairs + lo / 100 * 2, 2);
+	memcpy(d + 6, digit_pairs + lo % 100 * 2, 2);
+	return d + 8;
 }
 
-void ts_buf_putc(struct ts_buf *b, char c)
+static char *put_u32(char *dst, uint32_t v)
 {
-	if (!ts_buf_reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
+	static const uint32_t pow10[] = { 10, 100, 1000, 10000, 100000,
+					  1000000, 10000000, 100000000,
+					  1000000000 };
+	unsigned nd = 1;
+	char *p;
+
+	while (nd < 10 && v >= pow10[nd - 1])
+		nd++;
+	p = dst + nd;
+	/* Two digits per (32-bit) division, written from the end. */
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(p - 2, digit_pairs + v * 2, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return dst + nd;
 }
 
-void ts_buf_puts(struct ts_buf *b, const char *s)
+char *ts_put_u64(char *dst, uint64_t v)
 {
-	ts_buf_put(b, s, strlen(s));
+	uint64_t q;
+
+	if (v <= UINT32_MAX)
+		return put_u32(dst, (uint32_t)v);
+	/* Nanosecond timestamps (19 digits): 8-digit groups in 32 bits. */
+	q = v / 100000000;
+	if (q <= UINT32_MAX) {
+		dst = put_u32(dst, (uint32_t)q);
+	} else {
+		dst = put_u32(dst, (uint32_t)(q / 100000000));
+		dst = put8(dst, (uint32_t)(q % 100000000));
+	}
+	return put8(dst, (uint32_t)(v % 100000000));
+}
+
+char *ts_put_i64(char *dst, int64_t v)
+{
+	if (v >= 0)
+		return ts_put_u64(dst, (uint64_t)v);
+	*dst++ = '-';
+	return ts_put_u64(dst, (uint64_t)0 - (uint64_t)v);
+}
+
+char *ts_put_hex(char *dst, const uint8_t *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		*dst++ = digits[p[i] >> 4];
+		*dst++ = digits[p[i] & 15];
+	}
+	return dst;
 }
 
 void ts_buf_u64(struct ts_buf *b, uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
-
-	do
-		tmp[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	ts_buf_put(b, tmp + i, sizeof(tmp) - i);
+	if (ts_buf_reserve(b, 20))
+		b->len = (size_t)(ts_put_u64(b->data + b->len, v) - b->data);
 }
 
 void ts_buf_i64(struct ts_buf *b, int64_t v)
 {
-	if (v < 0) {
-		ts_buf_putc(b, '-');
-		ts_buf_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else {
-		ts_buf_u64(b, (uint64_t)v);
-	}
+	if (ts_buf_reserve(b, 21))
+		b->len = (size_t)(ts_put_i64(b->data + b->len, v) - b->data);
 }
 
 void ts_buf_hex(struct ts_buf *b, const uint8_t *p, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	if (!ts_buf_reserve(b, len * 2))
-		return;
-	for (i = 0; i < len; i++) {
-		b->data[b->len++] = digits[p[i] >> 4];
-		b->data[b->len++] = digits[p[i] & 15];
-	}
+	if (ts_buf_reserve(b, len * 2))
+		b->len = (size_t)(ts_put_hex(b->data + b->len, p, len) - b->data);
 }
 
 size_t ts_utf8_seq_len(const unsigned char *p, size_t avail)
@@ -129,12 +168,45 @@ size_t ts_utf8_seq_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
-void ts_buf_json_chars(struct ts_buf *b, const char *s, size_t len)
+/*
+ * True when none of the 8 bytes needs escaping: all in 0x20-0x7f and none
+ * a quote or a backslash.  A flagged byte may also flag the bytes above
+ * it (borrows), never hide one: the answer is exact for "all plain".
+ */
+static inline bool word_is_plain(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return !(((w - ones * 0x20) | (q - ones) | (bs - ones) | w) & high);
+}
+
+/* A byte JSON text carries as it is (ASCII, no quote, no backslash). */
+static inline bool plain_byte(unsigned c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+char *ts_put_json_chars(char *dst, const char *s, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0, n;
+	size_t i = 0, run, n;
+	uint64_t w;
 
+	/* Fast path: the plain prefix, eight bytes at a time, then the
+	 * tail; most strings are plain and end up copied whole. */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (!word_is_plain(w))
+			break;
+	}
+	while (i < len && plain_byte(p[i]))
+		i++;
+	if (i == len)
+		return ts_copy_small(dst, s, len);
+	run = i;
 	while (i < len) {
 		unsigned c = p[i];
 
@@ -147,26 +219,45 @@ void ts_buf_json_chars(struct ts_buf *b, const char *s, size_t len)
 			i += n, run += n;
 			continue;
 		}
-		ts_buf_put(b, p + i - run, run);
+		memcpy(dst, p + i - run, run);
+		dst += run;
 		run = 0;
 		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-			ts_buf_put(b, esc, 2);
+			*dst++ = '\\';
+			*dst++ = (char)c;
 		} else if (c < 0x20) {
-			char esc[6] = { '\\', 'u', '0', '0', digits[c >> 4],
-					digits[c & 15] };
-			ts_buf_put(b, esc, 6);
+			memcpy(dst, "\\u00", 4);
+			dst[4] = digits[c >> 4];
+			dst[5] = digits[c & 15];
+			dst += 6;
 		} else {
-			ts_buf_puts(b, "\\ufffd");
+			memcpy(dst, "\\ufffd", 6);
+			dst += 6;
 		}
 		i++;
 	}
-	ts_buf_put(b, p + i - run, run);
+	memcpy(dst, p + i - run, run);
+	return dst + run;
+}
+
+char *ts_put_json_str(char *dst, const char *p, size_t len)
+{
+	*dst++ = '"';
+	dst = ts_put_json_chars(dst, p, len);
+	*dst++ = '"';
+	return dst;
+}
+
+void ts_buf_json_chars(struct ts_buf *b, const char *s, size_t len)
+{
+	if (len && ts_buf_reserve(b, TS_JSON_MAX(len)))
+		b->len = (size_t)(ts_put_json_chars(b->data + b->len, s, len) -
+				  b->data);
 }
 
 void ts_buf_json_str(struct ts_buf *b, const char *p, size_t len)
 {
-	ts_buf_putc(b, '"');
-	ts_buf_json_chars(b, p, len);
-	ts_buf_putc(b, '"');
+	if (ts_buf_reserve(b, TS_JSON_MAX(len) + 2))
+		b->len = (size_t)(ts_put_json_str(b->data + b->len, p, len) -
+				  b->data);
 }

@@ -43,6 +43,7 @@ static struct {
 	uint32_t flush_req;             /* newest flush request number */
 	uint32_t flush_done;            /* futex: newest request served */
 	int stop_req;                   /* final drain, then exit */
+	uint64_t stop_deadline;         /* exports give up by then (stop) */
 	uint32_t stopped;               /* futex: thread has exited */
 	uint64_t exported;              /* spans some exporter took */
 	uint64_t failed;                /* spans every exporter refused */
@@ -71,12 +72,14 @@ void ts_reporter_setup(const struct ts_config *c)
 	rep.cfg = c;
 	if (c->exporters & TS_EXPORTER_OTLP)
 		ts_exporter_otlp_init(&rep.exp[rep.nexp++], c);
+	if (c->exporters & TS_EXPORTER_ZIPKIN)
+		ts_exporter_zipkin_init(&rep.exp[rep.nexp++], c);
+	if (c->exporters & TS_EXPORTER_JAEGER)
+		ts_exporter_jaeger_init(&rep.exp[rep.nexp++], c);
 	if (c->exporters & TS_EXPORTER_FILE)
 		ts_exporter_file_init(&rep.exp[rep.nexp++], c);
 	if (c->exporters & TS_EXPORTER_CONSOLE)
 		ts_exporter_console_init(&rep.exp[rep.nexp++], c);
-	if (c->exporters & TS_EXPORTER_JAEGER)
-		ts_exporter_jaeger_init(&rep.exp[rep.nexp++], c);
 }
 
 static void export_batch(const struct ts_span *const *spans, size_t n)
@@ -84,9 +87,13 @@ static void export_batch(const struct ts_span *const *spans, size_t n)
 	const struct ts_resource *res = ts_resource_get(rep.cfg);
 	uint64_t deadline = ts_clock_mono_ns() +
 			    (uint64_t)rep.cfg->export_timeout_ms * 1000000u;
+	uint64_t stop = __atomic_load_n(&rep.stop_deadline, __ATOMIC_ACQUIRE);
 	bool delivered = false;
 	unsigned i;
 
+	/* The exit flush bounds every export, retries included. */
+	if (stop && stop < deadline)
+		deadline = stop;
 	for (i = 0; i < rep.nexp; i++)
 		if (rep.exp[i].export(&rep.exp[i], res, spans, n, deadline) == 0)
 			delivered = true;
@@ -263,12 +270,35 @@ bool ts_reporter_stop(uint64_t deadline)
 		return true;
 	if (on_reporter)
 		return false;
+	__atomic_store_n(&rep.stop_deadline, deadline, __ATOMIC_RELEASE);
 	__atomic_store_n(&rep.stop_req, 1, __ATOMIC_RELEASE);
 	ts_reporter_wake();
 	if (!wait_until(&rep.stopped, 1, false, deadline))
 		return false;
 	__atomic_store_n(&rep.state, ST_STOPPED, __ATOMIC_RELEASE);
 	return true;
+}
+
+bool ts_reporter_is_stopping(void)
+{
+	return __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE) != 0;
+}
+
+bool ts_reporter_sleep_until(uint64_t when)
+{
+	uint64_t now;
+	uint32_t seen;
+
+	for (;;) {
+		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
+		if (ts_reporter_is_stopping())
+			return false;
+		now = ts_clock_mono_ns();
+		if (now >= when)
+			return true;
+		/* stop bumps `wake` after setting stop_req: never missed. */
+		futex_wait(&rep.wake, seen, when - now);
+	}
 }
 
 void ts_reporter_after_fork_child(void)
@@ -281,6 +311,7 @@ void ts_reporter_after_fork_child(void)
 	rep.state = ST_IDLE;
 	rep.wake = rep.flush_req = rep.flush_done = rep.stopped = 0;
 	rep.stop_req = 0;
+	rep.stop_deadline = 0;
 	rep.exported = rep.failed = 0;
 }
 

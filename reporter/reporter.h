@@ -36,6 +36,18 @@ bool ts_reporter_flush(uint64_t deadline);
  */
 bool ts_reporter_stop(uint64_t deadline);
 
+/*
+ * True once the final drain has been asked for (process exit): exporters
+ * then skip retries that cannot help, such as a refused connection.
+ */
+bool ts_reporter_is_stopping(void);
+
+/*
+ * Reporter thread: sleep until CLOCK_MONOTONIC `when`, waking early when
+ * the final drain is asked for.  False when it was (or already had been).
+ */
+bool ts_reporter_sleep_until(uint64_t when);
+
 /* Forked child: no thread exists; forget the parent's. */
 void ts_reporter_after_fork_child(void);
 

@@ -28,7 +28,12 @@
 	X(json)                                                                \
 	X(spans)                                                               \
 	X(curl_attr)                                                           \
-	X(curl_xfer)
+	X(curl_xfer)                                                           \
+	X(http_client)                                                         \
+	X(otlp_proto)                                                          \
+	X(zipkin_json)                                                         \
+	X(config_export)                                                       \
+	X(json_writers)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)

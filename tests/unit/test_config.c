@@ -284,7 +284,11 @@ START_TEST(test_traces_exporter_parses_comma_list)
 		{ "file,,console", TS_EXPORTER_FILE | TS_EXPORTER_CONSOLE },
 		{ "logging,console", TS_EXPORTER_CONSOLE },
 		{ "file,file", TS_EXPORTER_FILE },
-		{ "Jaeger,file", TS_EXPORTER_JAEGER | TS_EXPORTER_FILE },
+		{ "zipkin", TS_EXPORTER_ZIPKIN },
+		{ "jaeger", TS_EXPORTER_JAEGER },
+		{ "otlp,zipkin,jaeger,file,console",
+		  TS_EXPORTER_OTLP | TS_EXPORTER_ZIPKIN | TS_EXPORTER_JAEGER |
+			  TS_EXPORTER_FILE | TS_EXPORTER_CONSOLE },
 	};
 	struct ts_config c;
 
@@ -299,7 +303,7 @@ END_TEST
 
 START_TEST(test_traces_exporter_only_unknown_keeps_otlp_one_warning)
 {
-	static const char *const bad[] = { "jaeger2", "zipkin,prometheus",
+	static const char *const bad[] = { "jaegr", "zipkinn,prometheus",
 					   "otlp2", "a, b ,c,d" };
 
 	for (size_t i = 0; i < TS_ARRAY_SIZE(bad); i++)
@@ -315,8 +319,8 @@ START_TEST(test_traces_exporter_unknown_among_known_one_warning)
 	} cases[] = {
 		{ "file,bogus", TS_EXPORTER_FILE },
 		{ "bogus,console", TS_EXPORTER_CONSOLE },
-		{ "jaeger,file,zipkin,otlp",
-		  TS_EXPORTER_JAEGER | TS_EXPORTER_FILE | TS_EXPORTER_OTLP },
+		{ "jaegerx,file,zipkin2,otlp",
+		  TS_EXPORTER_FILE | TS_EXPORTER_OTLP },
 		{ "x,y,z,none", 0 },
 	};
 	struct ts_config c;

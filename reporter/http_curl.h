@@ -1,0 +1,40 @@
+/*
+ * http_curl.h - https:// exports through libcurl, loaded on demand.
+ *
+ * libcurl is dlopen'ed ("libcurl.so.4") by the reporter thread at the
+ * first https:// export, never linked and never loaded otherwise.  Its
+ * functions are looked up in its own handle, so hooks the shim places on
+ * libcurl for the application never see these calls (and the reporter
+ * holds the reentrancy guard anyway).  One easy handle is kept, so its
+ * TLS connection is reused between batches.  Without libcurl there is one
+ * clear warning and every https export fails with -ENOSYS.
+ *
+ * Threads: reporter thread only.
+ */
+#ifndef TS_HTTP_CURL_H
+#define TS_HTTP_CURL_H
+
+#include "http_client.h"
+
+struct ts_tls_files {
+	const char *ca_file;     /* trusted CA bundle, "" for the system's */
+	const char *client_cert; /* client certificate (PEM), "" for none */
+	const char *client_key;  /* its key (PEM), "" for none */
+};
+
+/*
+ * POST like ts_http_post, to the full URL `url`.  `headers` are CRLF-
+ * terminated lines.  0 with *r filled, -ENOSYS without libcurl,
+ * -ETIMEDOUT, -ECONNREFUSED or -EIO (TLS and other failures) otherwise.
+ */
+int ts_curl_post(const char *url, const struct ts_tls_files *tls,
+		 const char *headers, size_t hlen, const char *body,
+		 size_t blen, struct ts_http_resp *r, uint64_t deadline);
+
+/* Fork child: forget the parent's handle (leaked, never touched). */
+void ts_curl_after_fork(void);
+
+/* Release the easy handle (reporter shutdown). */
+void ts_curl_free(void);
+
+#endif /* TS_HTTP_CURL_H */
