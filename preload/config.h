@@ -15,6 +15,7 @@
 #include <limits.h>
 
 #include "common.h"
+#include "sampler.h"
 
 /* Exporter bits of OTEL_TRACES_EXPORTER. */
 enum {
@@ -38,6 +39,16 @@ struct ts_config {
 	char service_name[256];        /* OTEL_SERVICE_NAME, "" = derive */
 	char resource_attrs[4096];     /* OTEL_RESOURCE_ATTRIBUTES, raw */
 	char file_path[PATH_MAX];      /* TRACESHIM_FILE */
+	/* ---- sampling and span attribute limits (branch sampling) ---- */
+	struct ts_sampler sampler;     /* OTEL_TRACES_SAMPLER[_ARG] */
+	unsigned attr_count_limit;     /* OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT,
+					  when attr_count_set (128) */
+	unsigned attr_value_limit;     /* OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_
+					  LIMIT, characters, when set */
+	bool attr_count_set;           /* a count limit was configured */
+	bool attr_value_set;           /* a value length limit was configured
+					  (else: no limit but our own) */
+	/* ---- end of branch sampling's fields ---- */
 };
 
 extern struct ts_config ts_cfg;
@@ -48,7 +59,11 @@ void ts_config_defaults(struct ts_config *c);
 /*
  * Fill `c` from the environment, warning about each invalid value.
  * Returns the number of invalid values found (printed or not, depending
- * on TRACESHIM_LOG_LEVEL).  Also sets ts_log_level.
+ * on TRACESHIM_LOG_LEVEL).  Also sets ts_log_level, and compiles the
+ * module-level tables of TRACESHIM_ROUTES (hooks/route.h),
+ * TRACESHIM_REDACT_QUERY_PARAMS (hooks/redact.h) and
+ * TRACESHIM_PROPAGATE_TO (hooks/propagate_to.h), which live in those
+ * modules' static storage whatever `c` is.
  * Calls getenv only; never allocates.
  */
 int ts_config_load(struct ts_config *c);

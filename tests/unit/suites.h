@@ -20,7 +20,13 @@
 	X(resource)                                                            \
 	X(pipeline)                                                            \
 	X(http_parse)                                                          \
-	X(http_attrs)
+	X(http_attrs)                                                          \
+	/* branch sampling: */                                                 \
+	X(sampler)                                                             \
+	X(span_limits)                                                         \
+	X(route)                                                               \
+	X(redact)                                                              \
+	X(propagate_to)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
