@@ -229,7 +229,8 @@ static void put_whole(struct out *w, const char *s, size_t n)
 	w->o += n;
 }
 
-/* `q`/`len`, parameters split at '&' and ';', sensitive values replaced. */
+/* `q`/`len`, parameters split at '&', ';' and '?', sensitive values
+ * replaced. */
 static void put_params(struct out *w, const char *q, size_t len)
 {
 	size_t i = 0, raw = 0; /* raw: start of bytes not yet copied */
@@ -237,7 +238,8 @@ static void put_params(struct out *w, const char *q, size_t len)
 	while (i < len && !w->full) {
 		size_t end = i, eq = len;
 
-		while (end < len && q[end] != '&' && q[end] != ';') {
+		while (end < len && q[end] != '&' && q[end] != ';' &&
+		       q[end] != '?') {
 			if (q[end] == '=' && eq == len)
 				eq = end;
 			end++;

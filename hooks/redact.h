@@ -17,10 +17,12 @@
  * TRACESHIM_REDACT_QUERY_PARAMS adds names (comma list; it cannot remove
  * the built-in ones: privacy by default).  As the conventions ask, names
  * match case-sensitively; they are compared percent-decoded ("%73ig" is
- * sig to the server, so it is to us).  Both '&' and ';' separate
- * parameters (some servers split on ';', and a secret must not hide behind
- * the one we did not split on), and the same rule is applied to a
- * fragment, which may carry "#access_token=..." (OAuth implicit flow).
+ * sig to the server, so it is to us).  '&', ';' and '?' all separate
+ * parameters (some servers split on ';', hash-routed pages put a query in
+ * the fragment, "#/cb?access_token=...", and a secret must not hide behind
+ * a separator we did not split on; splitting too often only ever redacts
+ * more), and the same rule is applied to a fragment, which may carry
+ * "#access_token=..." (OAuth implicit flow).
  *
  * Some request headers are never recorded, even when header capture asks
  * for them: see ts_redact_header_forbidden().

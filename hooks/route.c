@@ -156,6 +156,7 @@ struct seg_stats {
 	size_t decoded;   /* bytes once escapes are decoded */
 	size_t digits, upper, lower;
 	size_t upper_pairs;  /* adjacent upper-case letters */
+	bool control;     /* a control byte (NUL included) */
 	bool only_num;    /* digits and separators only */
 	bool only_b64url; /* [A-Za-z0-9_-] only */
 };
@@ -173,6 +174,7 @@ static void seg_stats(const char *s, size_t n, struct seg_stats *st)
 		st->upper += is_upper(c);
 		st->lower += is_lower(c);
 		st->upper_pairs += is_upper(c) && i && is_upper((unsigned char)s[i - 1]);
+		st->control |= c < 0x20 || c == 0x7f;
 		st->only_num &= is_digit(c) || is_sep(c);
 		st->only_b64url &= is_alnum(c) || c == '-' || c == '_';
 		i += step;
@@ -186,8 +188,8 @@ static bool seg_is_id(const char *s, size_t n)
 	size_t i, start;
 
 	seg_stats(s, n, &st);
-	if (st.decoded > SEG_LONG)
-		return true;
+	if (st.decoded > SEG_LONG || st.control)
+		return true; /* no endpoint's name is that long, or binary */
 	if (st.only_num && st.digits)
 		return true; /* 123, 2024-01-15, 1.2.3, 10.0.0.1 */
 	if (is_uuid(s, n) || is_email(s, n))

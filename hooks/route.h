@@ -36,8 +36,9 @@
  *     nanoids, JWT parts); or, with no such digits, 16+ characters with at
  *     least a quarter upper case and a quarter lower case (random
  *     base64url, not camelCase words);
- * or when the segment is an e-mail address (x@y.z, also as %40), or longer
- * than 48 bytes (no endpoint's name is; tokens and encoded blobs are).
+ * or when the segment is an e-mail address (x@y.z, also as %40), longer
+ * than 48 bytes (no endpoint's name is; tokens and encoded blobs are), or
+ * holds a control byte (so a route never carries a NUL or an escape).
  * Everything after a ';' in a segment (matrix parameters such as
  * ;jsessionid=...) is left out of the route.  Literal words stay: /v1,
  * /api/v2, /index.html, /oauth2/callback, /en-US/docs.  The heuristic
