@@ -181,12 +181,58 @@ static void seg_stats(const char *s, size_t n, struct seg_stats *st)
 	}
 }
 
+static int hex_val(unsigned char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * `s`/`n` with the escapes of unreserved characters (RFC 3986: letters,
+ * digits, '-', '.', '_', '~', which a client should not have escaped and a
+ * server treats as the plain character) decoded into `buf`; every other
+ * escape stays.  So "%31%32%33" is judged as the 123 it means.  Returns
+ * the new length (at most n).
+ */
+static size_t unescape_unreserved(const char *s, size_t n, char *buf)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		unsigned char c;
+
+		if (s[i] == '%' && i + 2 < n &&
+		    (hi = hex_val((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hex_val((unsigned char)s[i + 2])) >= 0) {
+			c = (unsigned char)(hi << 4 | lo);
+			if (is_alnum(c) || c == '-' || c == '.' || c == '_' ||
+			    c == '~') {
+				buf[o++] = (char)c;
+				i += 2;
+				continue;
+			}
+		}
+		buf[o++] = s[i];
+	}
+	return o;
+}
+
 /* Does segment `s`/`n` (non-empty, no '/' or ';') identify a resource? */
 static bool seg_is_id(const char *s, size_t n)
 {
+	char norm[3 * SEG_LONG + 1];
 	struct seg_stats st;
 	size_t i, start;
 
+	if (memchr(s, '%', n)) {
+		if (n > 3 * SEG_LONG)
+			return true; /* over SEG_LONG bytes once decoded */
+		n = unescape_unreserved(s, n, norm);
+		s = norm;
+	}
 	seg_stats(s, n, &st);
 	if (st.decoded > SEG_LONG || st.control)
 		return true; /* no endpoint's name is that long, or binary */

@@ -43,8 +43,9 @@
  * ;jsessionid=...) is left out of the route.  Literal words stay: /v1,
  * /api/v2, /index.html, /oauth2/callback, /en-US/docs.  The heuristic
  * output collapses "//" to "/" and keeps one trailing slash; an empty path
- * gives "/".  Percent-encoded bytes are judged as separators, never as the
- * digits of their escape (caf%C3%A9 stays a word).
+ * gives "/".  Escaped unreserved characters are judged as what they mean
+ * (%31%32%33 is 123); other escapes are separators, never the digits of
+ * their hex (caf%C3%A9 stays a word).  The route keeps the bytes as sent.
  *
  * Threads: ts_route_configure() runs once, at start-up, before any span;
  * ts_route_of() runs on the reporter thread (or any thread: it is

@@ -238,6 +238,16 @@ START_TEST(percent_escapes_are_separators_never_digits)
 	assert_route("/x/caf%C3%A9-cr%C3%A8me", "/x/caf%C3%A9-cr%C3%A8me");
 	/* But digits around them still count. */
 	assert_route("/files/report%20123", "/files/{id}");
+	/* Escaped unreserved characters are what they mean. */
+	assert_route("/users/%31%32%33", "/users/{id}");
+	assert_route("/u/%35%35%30e8400-e29b-41d4-a716-446655440000", "/u/{id}");
+	assert_route("/v%31", "/v%31");
+	assert_route("/%69ndex.html", "/%69ndex.html");
+	/* A long escaped segment is judged by its decoded length. */
+	assert_route("/%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9"
+		     "%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9",
+		     "/%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9"
+		     "%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9");
 	/* A lone or broken escape is just a byte. */
 	assert_route("/a/100%", "/a/{id}");
 	assert_route("/a/%zz", "/a/%zz");
