@@ -203,18 +203,27 @@ struct ts_conn *ts_conn_create(int fd, enum ts_conn_kind kind)
 }
 
 /* A stream socket of a family we parse: TCP/IPv4, TCP/IPv6, Unix. */
+/*
+ * A stream socket of a family we parse: TCP/IPv4, TCP/IPv6, Unix.  The
+ * application's errno is kept: a pipe or file answers ENOTSOCK here, and
+ * the call we classify for may succeed without touching errno.
+ */
 static bool fd_is_stream_socket(int fd)
 {
-	int type = 0, dom = 0;
+	int type = 0, dom = 0, saved = errno;
 	socklen_t len = sizeof(type);
+	bool yes = false;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 	    type != SOCK_STREAM)
-		return false;
+		goto out;
 	len = sizeof(dom);
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0)
-		return false;
-	return dom == AF_INET || dom == AF_INET6 || dom == AF_UNIX;
+		goto out;
+	yes = dom == AF_INET || dom == AF_INET6 || dom == AF_UNIX;
+out:
+	errno = saved;
+	return yes;
 }
 
 struct ts_conn *ts_conn_get(int fd)

@@ -16,8 +16,11 @@ struct slot {
 	uint32_t state;            /* SLOT_*; CAS FREE -> BUSY claims it */
 	uint32_t seq;              /* bumped on every change (readers) */
 	int tid;                   /* thread that read the request */
+	uint16_t ts_len, bg_len;   /* bytes of ts[], bg[] in use */
 	uint64_t ctx[CTX_WORDS];   /* the server span's struct ts_span_ctx,
 				      as words so readers copy it atomically */
+	uint64_t ts[TS_CTX_TS_MAX / 8]; /* its tracestate, as words */
+	uint64_t bg[TS_CTX_BG_MAX / 8]; /* its baggage, as words */
 };
 
 static struct slot slots[TS_CTX_SLOTS];
@@ -43,7 +46,37 @@ static void ctx_store(struct slot *sl, const struct ts_span *s)
 		__atomic_store_n(&sl->ctx[i], w[i], __ATOMIC_RELAXED);
 }
 
-uint32_t ts_ctx_server_begin(const struct ts_span *s)
+/* Bytes into words, stored one relaxed word at a time (readers validate
+ * with the sequence number). */
+static uint16_t words_store(uint64_t *dst, size_t cap, const char *src,
+			    size_t len)
+{
+	uint64_t w;
+	size_t i;
+
+	if (!src || len > cap)
+		return 0;
+	for (i = 0; i < len; i += 8) {
+		w = 0;
+		memcpy(&w, src + i, len - i < 8 ? len - i : 8);
+		__atomic_store_n(&dst[i / 8], w, __ATOMIC_RELAXED);
+	}
+	return (uint16_t)len;
+}
+
+static void words_load(char *dst, const uint64_t *src, size_t len)
+{
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i < len; i += 8) {
+		w = __atomic_load_n(&src[i / 8], __ATOMIC_ACQUIRE);
+		memcpy(dst + i, &w, len - i < 8 ? len - i : 8);
+	}
+}
+
+uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
+			     size_t ts_len, const char *bg, size_t bg_len)
 {
 	uint32_t i, expect;
 
@@ -59,6 +92,14 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s)
 		__atomic_add_fetch(&slots[i].seq, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&slots[i].tid, ts_ctx_tid(), __ATOMIC_RELAXED);
 		ctx_store(&slots[i], s);
+		__atomic_store_n(&slots[i].ts_len,
+				 words_store(slots[i].ts, TS_CTX_TS_MAX, ts,
+					     ts_len),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&slots[i].bg_len,
+				 words_store(slots[i].bg, TS_CTX_BG_MAX, bg,
+					     bg_len),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&slots[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
 		return i + 1;
 	}
@@ -81,7 +122,8 @@ void ts_ctx_server_end(uint32_t slot)
  * acquire loads, so the closing re-read of seq cannot move above them:
  * an unchanged seq proves no writer touched the slot meanwhile.
  */
-static bool slot_read(uint32_t i, int *tid, struct ts_span_ctx *ctx)
+static bool slot_read(uint32_t i, int *tid, struct ts_span_ctx *ctx,
+		      uint32_t *seq_out)
 {
 	uint32_t seq = __atomic_load_n(&slots[i].seq, __ATOMIC_ACQUIRE);
 	uint64_t w[CTX_WORDS];
@@ -96,22 +138,53 @@ static bool slot_read(uint32_t i, int *tid, struct ts_span_ctx *ctx)
 	    __atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) != SLOT_LIVE)
 		return false;
 	memcpy(ctx, w, sizeof(*ctx));
+	*seq_out = seq;
 	return true;
 }
 
-bool ts_ctx_parent_for_thread(struct ts_span_ctx *out)
+bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
+		   char *bg, size_t *bg_len)
 {
+	struct slot *sl;
+	size_t tl, bl;
+
+	*ts_len = *bg_len = 0;
+	if (!ref || ref->slot == 0 || ref->slot > TS_CTX_SLOTS)
+		return false;
+	sl = &slots[ref->slot - 1];
+	tl = __atomic_load_n(&sl->ts_len, __ATOMIC_ACQUIRE);
+	bl = __atomic_load_n(&sl->bg_len, __ATOMIC_ACQUIRE);
+	if (tl > TS_CTX_TS_MAX || bl > TS_CTX_BG_MAX)
+		return false;
+	words_load(ts, sl->ts, tl);
+	words_load(bg, sl->bg, bl);
+	/* Unchanged sequence: what we copied belongs to that span. */
+	if (__atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE) != ref->seq ||
+	    __atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != SLOT_LIVE)
+		return false;
+	*ts_len = tl;
+	*bg_len = bl;
+	return true;
+}
+
+bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
+{
+	struct ts_ctx_ref found_ref = { 0, 0 };
 	struct ts_span_ctx c;
 	int me = ts_ctx_tid(), tid, found = 0;
-	uint32_t i;
+	uint32_t i, seq;
 
 	for (i = 0; i < TS_CTX_SLOTS; i++) {
-		if (!slot_read(i, &tid, &c) || tid != me)
+		if (!slot_read(i, &tid, &c, &seq) || tid != me)
 			continue;
 		if (++found > 1)
 			return false; /* several requests in flight: ambiguous */
 		*out = c;
+		found_ref.slot = i + 1;
+		found_ref.seq = seq;
 	}
+	if (ref)
+		*ref = found_ref;
 	if (found)
 		return true;
 	if (!ts_span_ctx_is_valid(&inherited))
@@ -120,17 +193,23 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out)
 	return true;
 }
 
-bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out)
+bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
+		       struct ts_ctx_ref *ref)
 {
 	struct ts_span_ctx c;
 	int me = ts_ctx_tid(), tid;
 	bool found = false;
-	uint32_t i;
+	uint32_t i, seq;
 
 	for (i = 0; i < TS_CTX_SLOTS; i++) {
-		if (!slot_read(i, &tid, &c) || memcmp(c.trace_id, trace_id, 16))
+		if (!slot_read(i, &tid, &c, &seq) ||
+		    memcmp(c.trace_id, trace_id, 16))
 			continue;
 		*out = c;
+		if (ref) {
+			ref->slot = i + 1;
+			ref->seq = seq;
+		}
 		found = true;
 		if (tid == me)
 			break;

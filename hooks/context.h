@@ -23,18 +23,41 @@
 #include "../preload/span.h"
 
 #define TS_CTX_SLOTS 1024
+#define TS_CTX_TS_MAX 512     /* tracestate kept with a server span */
+#define TS_CTX_BG_MAX 1024    /* baggage kept with a server span */
 
-/* Register an active server span; returns its slot + 1, or 0 if full. */
-uint32_t ts_ctx_server_begin(const struct ts_span *s);
+/* Where a parent was found, to fetch what travels with it later. */
+struct ts_ctx_ref {
+	uint32_t slot;        /* slot + 1; 0: no slot (inherited context) */
+	uint32_t seq;         /* the slot's sequence number when read */
+};
+
+/*
+ * Register an active server span with the tracestate and baggage its
+ * request brought (either may be empty; longer than the maxima: not
+ * kept).  Returns its slot + 1, or 0 if full.
+ */
+uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
+			     size_t ts_len, const char *bg, size_t bg_len);
 
 /* Its response is complete (or the connection gone). */
 void ts_ctx_server_end(uint32_t slot);
 
-/* The parent for a request made now on this thread (see above). */
-bool ts_ctx_parent_for_thread(struct ts_span_ctx *out);
+/* The parent for a request made now on this thread (see above); `ref`
+ * (may be NULL) says where it was found. */
+bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref);
 
 /* The active server span of trace `trace_id`, preferring this thread's. */
-bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out);
+bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
+		       struct ts_ctx_ref *ref);
+
+/*
+ * Copy the tracestate and baggage registered with the parent `ref` found
+ * (buffers of TS_CTX_TS_MAX and TS_CTX_BG_MAX bytes).  False, with both
+ * lengths 0, when it has none or its slot was reused meanwhile.
+ */
+bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
+		   char *bg, size_t *bg_len);
 
 /* This thread's inherited context (pthread_create); NULL clears it. */
 void ts_ctx_set_inherited(const struct ts_span_ctx *c);

@@ -181,9 +181,7 @@ static void finish(struct ts_http_req *r, bool server, bool closed,
 static void server_request_head(struct ts_http_conn *h, int fd)
 {
 	struct ts_http_req *r = ts_http_q_back(h);
-	struct ts_span_ctx parent;
-	const char *tstate;
-	size_t tslen;
+	struct ts_prop_in in;
 	bool remote;
 
 	if (!r || r->head_done)
@@ -191,18 +189,20 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	r->head_done = true;
 	r->no_body = !strcmp(h->in.method, "HEAD");
 	r->connect = !strcmp(h->in.method, "CONNECT");
-	remote = ts_prop_extract(&h->in, &parent, &tstate, &tslen);
+	remote = ts_prop_extract(&h->in, &ts_cfg.prop, &in);
 	fill_addr(h, fd);
 	/* Named by the reporter, from what ts_http_raw_request() records. */
 	ts_span_start(&r->span, TS_KIND_SERVER, NULL, 0,
-		      remote ? &parent : NULL);
+		      remote ? &in.ctx : NULL);
 	r->span.start_unix_ns = r->start_unix_ns;
 	r->span.start_mono_ns = r->start_mono_ns;
-	if (tslen)
-		ts_span_set_tracestate(&r->span, tstate, tslen);
+	if (in.ts_len)
+		ts_span_set_tracestate(&r->span, in.ts, in.ts_len);
 	ts_http_raw_request(&r->span, &h->in, h, true);
 	r->traced = true;
-	r->registered = ts_ctx_server_begin(&r->span);
+	/* What came with the request travels on with the calls it makes. */
+	r->registered = ts_ctx_server_begin(&r->span, in.ts, in.ts_len, in.bg,
+					    in.bg_len);
 	if (ts_log_enabled(TS_LOG_DEBUG)) {
 		char hex[33];
 

@@ -27,8 +27,9 @@
 #include "http_parse.h"
 
 #define TS_HTTP_PENDING 4     /* requests in flight on one connection */
-#define TS_HTTP_EDIT_MAX 256  /* longest header block we insert */
+#define TS_HTTP_EDIT_MAX 1536 /* longest header block we insert */
 #define TS_HTTP_PLAN_MAX 8    /* edits planned within one send */
+#define TS_HTTP_POOL 2048     /* bytes of all edits planned in one send */
 
 /* A request on this connection whose response has not completed. */
 struct ts_http_req {

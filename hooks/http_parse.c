@@ -108,8 +108,6 @@ enum step {
 /* p->flags: facts about the current head, reset with the message. */
 #define F_TE 0x01        /* a Transfer-Encoding field was seen */
 #define F_KEEPALIVE 0x02 /* Connection listed keep-alive */
-#define F_HOST 0x04      /* Host seen (only the first is captured) */
-#define F_UA 0x08        /* User-Agent seen (likewise) */
 #define F_CAPTURE 0x10   /* the current value is being captured */
 
 /* `sub` while parsing a Content-Length value. */
@@ -205,9 +203,14 @@ static void reset_message(struct ts_http_parser *p)
 	p->status = 0;
 	p->method[0] = p->target[0] = p->host[0] = '\0';
 	p->user_agent[0] = p->traceparent[0] = p->tracestate[0] = '\0';
+	p->baggage[0] = p->b3[0] = p->b3_traceid[0] = p->b3_spanid[0] = '\0';
+	p->b3_sampled[0] = p->b3_flags[0] = p->uber[0] = p->uberctx[0] = '\0';
 	p->target_s = p->host_s = p->user_agent_s = empty;
-	p->traceparent_s = p->tracestate_s = empty;
+	p->traceparent_s = p->tracestate_s = p->baggage_s = empty;
+	p->b3_s = p->b3_traceid_s = p->b3_spanid_s = empty;
+	p->b3_sampled_s = p->b3_flags_s = p->uber_s = p->uberctx_s = empty;
 	p->traceparent_count = 0;
+	p->seen = 0;
 	p->chunked = p->conn_close = p->conn_upgrade = p->has_upgrade = false;
 	p->header_bytes = p->body_bytes = 0;
 	p->content_length = -1;
@@ -259,21 +262,42 @@ static bool name_is(const unsigned char *name, const char *lit, size_t len)
 /* The header a field name (any case, tchars) is, by length first. */
 static uint8_t known_header(const unsigned char *n, size_t len)
 {
+	/* uberctx-<key>, with a key that fits p->name. */
+	if (len > 8 && (n[0] | 0x20) == 'u' && name_is(n, "uberctx-", 8))
+		return len <= sizeof(((struct ts_http_parser *)0)->name)
+			       ? TS_HDR_UBERCTX
+			       : TS_HDR_OTHER;
 	switch (len) {
+	case 2:
+		return name_is(n, "b3", 2) ? TS_HDR_B3 : TS_HDR_OTHER;
 	case 4:
 		return name_is(n, "host", 4) ? TS_HDR_HOST : TS_HDR_OTHER;
 	case 7:
-		return name_is(n, "upgrade", 7) ? TS_HDR_UPGRADE : TS_HDR_OTHER;
+		if (name_is(n, "upgrade", 7))
+			return TS_HDR_UPGRADE;
+		return name_is(n, "baggage", 7) ? TS_HDR_BAGGAGE : TS_HDR_OTHER;
 	case 10:
 		if (name_is(n, "connection", 10))
 			return TS_HDR_CONNECTION;
 		if (name_is(n, "user-agent", 10))
 			return TS_HDR_USER_AGENT;
+		if (name_is(n, "x-b3-flags", 10))
+			return TS_HDR_B3_FLAGS;
 		return name_is(n, "tracestate", 10) ? TS_HDR_TRACESTATE
 						    : TS_HDR_OTHER;
 	case 11:
+		if (name_is(n, "x-b3-spanid", 11))
+			return TS_HDR_B3_SPANID;
 		return name_is(n, "traceparent", 11) ? TS_HDR_TRACEPARENT
 						     : TS_HDR_OTHER;
+	case 12:
+		if (name_is(n, "x-b3-traceid", 12))
+			return TS_HDR_B3_TRACEID;
+		return name_is(n, "x-b3-sampled", 12) ? TS_HDR_B3_SAMPLED
+						      : TS_HDR_OTHER;
+	case 13:
+		return name_is(n, "uber-trace-id", 13) ? TS_HDR_UBER
+						       : TS_HDR_OTHER;
 	case 14:
 		return name_is(n, "content-length", 14) ? TS_HDR_CONTENT_LENGTH
 							: TS_HDR_OTHER;
@@ -324,6 +348,38 @@ static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 		*s = &p->traceparent_s;
 		*cap = TS_HTTP_TP_MAX;
 		return p->traceparent;
+	case TS_HDR_BAGGAGE:
+		*s = &p->baggage_s;
+		*cap = TS_HTTP_BAGGAGE_MAX;
+		return p->baggage;
+	case TS_HDR_B3:
+		*s = &p->b3_s;
+		*cap = TS_HTTP_B3_MAX;
+		return p->b3;
+	case TS_HDR_B3_TRACEID:
+		*s = &p->b3_traceid_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_traceid;
+	case TS_HDR_B3_SPANID:
+		*s = &p->b3_spanid_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_spanid;
+	case TS_HDR_B3_SAMPLED:
+		*s = &p->b3_sampled_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_sampled;
+	case TS_HDR_B3_FLAGS:
+		*s = &p->b3_flags_s;
+		*cap = TS_HTTP_B3F_MAX;
+		return p->b3_flags;
+	case TS_HDR_UBER:
+		*s = &p->uber_s;
+		*cap = TS_HTTP_UBER_MAX;
+		return p->uber;
+	case TS_HDR_UBERCTX:
+		*s = &p->uberctx_s;
+		*cap = TS_HTTP_UBERCTX_MAX;
+		return p->uberctx;
 	default:
 		*s = &p->tracestate_s;
 		*cap = TS_HTTP_TS_MAX;
@@ -468,19 +524,51 @@ static void list_byte(struct ts_http_parser *p, unsigned char c)
 	}
 }
 
+/*
+ * An uberctx-<key> line: "key=" is appended to the joined list now (the
+ * lowercased name is in p->name, field_len bytes), the value follows as
+ * it comes.  A key that does not fit is not kept at all.
+ */
+static void uberctx_begin(struct ts_http_parser *p)
+{
+	struct ts_http_str *s = &p->uberctx_s;
+	size_t klen = p->field_len - 8u, need = klen + 1 + (s->len ? 1 : 0);
+
+	p->field_len = 0;
+	if (s->cut || need + 1 > (size_t)TS_HTTP_UBERCTX_MAX - s->len) {
+		s->cut = true; /* nothing more of this list is kept */
+		return;
+	}
+	if (s->len)
+		p->uberctx[s->len++] = ',';
+	memcpy(p->uberctx + s->len, p->name + 8, klen);
+	s->len = (uint16_t)(s->len + klen);
+	p->uberctx[s->len++] = '=';
+	p->uberctx[s->len] = '\0'; /* terminated at every step */
+	p->field_len = s->len;
+	p->flags |= F_CAPTURE;
+}
+
 /* The field name (p->header known) ended at ':'; prepare for its value. */
 static void header_begin(struct ts_http_parser *p)
 {
 	p->sub = 0;
-	p->field_len = 0;
+	if (p->header != TS_HDR_UBERCTX)
+		p->field_len = 0;
+	uint32_t bit = 1u << p->header;
+
 	switch (p->header) {
 	case TS_HDR_HOST:
-		if (!(p->flags & F_HOST))
-			p->flags |= F_HOST | F_CAPTURE;
-		break;
 	case TS_HDR_USER_AGENT:
-		if (!(p->flags & F_UA))
-			p->flags |= F_UA | F_CAPTURE;
+	case TS_HDR_B3:
+	case TS_HDR_B3_TRACEID:
+	case TS_HDR_B3_SPANID:
+	case TS_HDR_B3_SAMPLED:
+	case TS_HDR_B3_FLAGS:
+	case TS_HDR_UBER:
+		/* Only the first line is kept. */
+		if (!(p->seen & bit))
+			p->flags |= F_CAPTURE;
 		break;
 	case TS_HDR_TRACEPARENT:
 		if (p->traceparent_count == 0)
@@ -491,6 +579,13 @@ static void header_begin(struct ts_http_parser *p)
 	case TS_HDR_TRACESTATE:
 		p->flags |= F_CAPTURE;
 		p->field_len = p->tracestate_s.len; /* append */
+		break;
+	case TS_HDR_BAGGAGE:
+		p->flags |= F_CAPTURE;
+		p->field_len = p->baggage_s.len; /* append */
+		break;
+	case TS_HDR_UBERCTX:
+		uberctx_begin(p);
 		break;
 	case TS_HDR_CONTENT_LENGTH:
 		p->sub = CL_PRE;
@@ -506,6 +601,7 @@ static void header_begin(struct ts_http_parser *p)
 		p->has_upgrade = true;
 		break;
 	}
+	p->seen |= bit;
 }
 
 /* One byte of a field value (not CR, already a valid field byte). */
@@ -519,10 +615,15 @@ static bool value_byte(struct ts_http_parser *p, unsigned char c)
 		list_byte(p, c);
 		return true;
 	case TS_HDR_TRACESTATE:
-		/* Several tracestate lines form one comma-joined list. */
+	case TS_HDR_BAGGAGE:
+		/* Several lines form one comma-joined list. */
 		if (!p->sub) {
+			struct ts_http_str *js;
+			uint16_t cap;
+
 			p->sub = 1;
-			if (p->tracestate_s.len)
+			capture_dst(p, &js, &cap);
+			if (js->len)
 				capture_byte(p, ',');
 		}
 		capture_byte(p, c);
@@ -1113,6 +1214,11 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 	if (run_field(s + v, n - 2 - v) != n - 2 - v)
 		return 0; /* a byte a value may not hold: refused bytewise */
 	p->header = known_header(s, k);
+	if (p->header == TS_HDR_UBERCTX) { /* its key is taken from p->name */
+		for (j = 0; j < k; j++)
+			p->name[j] = lower(s[j]);
+		p->field_len = (uint16_t)k;
+	}
 	header_begin(p);
 	if (p->header != TS_HDR_OTHER && p->edit_events) {
 		/* Stop at ':' (the name is taken): the event is due inside. */
@@ -1131,6 +1237,7 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 				goto out_refused;
 		break;
 	case TS_HDR_TRACESTATE:
+	case TS_HDR_BAGGAGE:
 		if (v < n - 2)
 			value_byte(p, s[v++]); /* the joining ',' */
 		/* fall through */
@@ -1235,6 +1342,7 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		case TS_HDR_CONNECTION:
 			return 0; /* short, and they matter for framing */
 		case TS_HDR_TRACESTATE:
+		case TS_HDR_BAGGAGE:
 			if (!p->sub)
 				return 0; /* its first byte may add a ',' */
 			break;

@@ -65,6 +65,14 @@ enum ts_http_header {
 	TS_HDR_UPGRADE,
 	TS_HDR_TRACEPARENT,
 	TS_HDR_TRACESTATE,
+	TS_HDR_BAGGAGE,           /* W3C baggage */
+	TS_HDR_B3,                /* B3 single header */
+	TS_HDR_B3_TRACEID,        /* X-B3-TraceId */
+	TS_HDR_B3_SPANID,         /* X-B3-SpanId */
+	TS_HDR_B3_SAMPLED,        /* X-B3-Sampled */
+	TS_HDR_B3_FLAGS,          /* X-B3-Flags */
+	TS_HDR_UBER,              /* uber-trace-id (Jaeger) */
+	TS_HDR_UBERCTX,           /* uberctx-<key> (Jaeger baggage) */
 	TS_HDR_COUNT_,
 };
 
@@ -75,6 +83,11 @@ enum ts_http_header {
 #define TS_HTTP_UA_MAX 256
 #define TS_HTTP_TP_MAX 64         /* traceparent value kept */
 #define TS_HTTP_TS_MAX 512        /* tracestate value kept (W3C limit) */
+#define TS_HTTP_BAGGAGE_MAX 1024  /* baggage lines kept, comma-joined */
+#define TS_HTTP_B3_MAX 128        /* b3 single header kept */
+#define TS_HTTP_B3F_MAX 40        /* each X-B3-* value kept */
+#define TS_HTTP_UBER_MAX 128      /* uber-trace-id kept */
+#define TS_HTTP_UBERCTX_MAX 512   /* uberctx-* as "key=value,..." */
 
 /* ts_http_parser_expect() flags for the next response on this stream. */
 #define TS_HTTP_EXPECT_NO_BODY 0x1 /* the request was HEAD */
@@ -108,6 +121,26 @@ struct ts_http_parser {
 	uint8_t traceparent_count; /* how many traceparent lines (0-255) */
 	char tracestate[TS_HTTP_TS_MAX + 1];   /* combined, comma-joined */
 	struct ts_http_str tracestate_s;
+	char baggage[TS_HTTP_BAGGAGE_MAX + 1]; /* combined, comma-joined */
+	struct ts_http_str baggage_s;
+	char b3[TS_HTTP_B3_MAX + 1];           /* the first of each of */
+	struct ts_http_str b3_s;               /* these: raw */
+	char b3_traceid[TS_HTTP_B3F_MAX + 1];
+	struct ts_http_str b3_traceid_s;
+	char b3_spanid[TS_HTTP_B3F_MAX + 1];
+	struct ts_http_str b3_spanid_s;
+	char b3_sampled[TS_HTTP_B3F_MAX + 1];
+	struct ts_http_str b3_sampled_s;
+	char b3_flags[TS_HTTP_B3F_MAX + 1];
+	struct ts_http_str b3_flags_s;
+	char uber[TS_HTTP_UBER_MAX + 1];
+	struct ts_http_str uber_s;
+	char uberctx[TS_HTTP_UBERCTX_MAX + 1]; /* "key=value,..." from every
+						  uberctx-<key> line (keys
+						  lowercased; keys over 24
+						  bytes are not kept) */
+	struct ts_http_str uberctx_s;
+	uint32_t seen;            /* 1 << TS_HDR_*: header seen in this head */
 	int64_t content_length;   /* -1 when absent */
 	bool chunked;             /* Transfer-Encoding ends in chunked */
 	bool conn_close;          /* Connection: close (or 1.0 default) */

@@ -40,12 +40,65 @@ enum { TP_IDLE, TP_WATCH, TP_DONE };
 
 /* ---- outbound: the walk shared by planning and commit --------------------- */
 
+/* Forwarded context headers whose span id may be rewritten at the end of
+ * the head: where their values start in this send. */
+enum { FV_B3, FV_B3_SPANID, FV_UBER, FV_COUNT };
+
 struct walker {
 	struct ts_http_parser *p; /* real parser, or the planning copy */
 	uint8_t tp_state;         /* forwarded traceparent tracking */
 	uint16_t tp_seen;
+	uint8_t fv_known;         /* 1 << FV_*: value start seen in this send */
+	int req;                  /* messages begun in this send */
+	uint64_t fv_at[FV_COUNT]; /* application offset of each value */
 	void (*event)(struct walker *w, int ev, uint64_t at);
 };
+
+static int fv_of(uint8_t header)
+{
+	switch (header) {
+	case TS_HDR_B3:
+		return FV_B3;
+	case TS_HDR_B3_SPANID:
+		return FV_B3_SPANID;
+	case TS_HDR_UBER:
+		return FV_UBER;
+	default:
+		return -1;
+	}
+}
+
+/* Has the parser captured anything of that header in this head yet? */
+static bool fv_captured(const struct ts_http_parser *p, int fv)
+{
+	const struct ts_http_str *s = fv == FV_B3	  ? &p->b3_s
+				      : fv == FV_B3_SPANID ? &p->b3_spanid_s
+							   : &p->uber_s;
+
+	return s->len || s->cut;
+}
+
+/* A HEADER_VALUE event: follow the values whose ids we may rewrite. */
+static void walk_value(struct walker *w, uint64_t at)
+{
+	int fv = fv_of(w->p->header);
+
+	if (w->p->header == TS_HDR_TRACEPARENT && w->p->traceparent_count == 1) {
+		w->tp_state = TP_WATCH;
+		w->tp_seen = 0;
+	} else if (w->tp_state == TP_WATCH) {
+		w->tp_state = TP_DONE; /* value ended before its id */
+	}
+	/*
+	 * Only the first line of each is captured, so only it counts: a line
+	 * whose header already has a captured value (perhaps from an earlier
+	 * send) is a later one.
+	 */
+	if (fv >= 0 && !(w->fv_known & (1u << fv)) && !fv_captured(w->p, fv)) {
+		w->fv_known |= (uint8_t)(1u << fv);
+		w->fv_at[fv] = at;
+	}
+}
 
 /*
  * Walk `len` application bytes, which start at application offset `base`
@@ -76,13 +129,12 @@ static void out_walk(struct walker *w, const char *p, size_t len, uint64_t base)
 			continue;
 		if (ev == TS_HTTP_EV_MSG_BEGIN) {
 			w->tp_state = TP_IDLE;
-		} else if (ev == TS_HTTP_EV_HEADER_VALUE &&
-			   w->p->header == TS_HDR_TRACEPARENT &&
-			   w->p->traceparent_count == 1) {
-			w->tp_state = TP_WATCH;
-			w->tp_seen = 0;
+			w->fv_known = 0;
+			w->req++;
+		} else if (ev == TS_HTTP_EV_HEADER_VALUE) {
+			walk_value(w, base + off);
 		} else if (w->tp_state == TP_WATCH) {
-			w->tp_state = TP_DONE; /* value ended before its id */
+			w->tp_state = TP_DONE;
 		}
 		w->event(w, ev, base + off);
 	} while (off < len || ev != TS_HTTP_EV_NONE);
@@ -90,13 +142,28 @@ static void out_walk(struct walker *w, const char *p, size_t len, uint64_t base)
 
 /* ---- outbound: planning ---------------------------------------------------- */
 
+/*
+ * Every request that reaches a decision point (a forwarded traceparent's
+ * parent id, or the end of its head) gets one decision, its group: traced
+ * or not, with which ids.  All edits made for the request (a rewritten
+ * forwarded id, the inserted header lines) belong to the group, and the
+ * group's span starts once any of them went out.
+ */
+struct plan_group {
+	uint64_t at;              /* application offset of its decision */
+	int req;                  /* walker.req of its request */
+	bool traced;              /* we make a client span */
+	struct ts_ctx_ref ref;    /* where its parent was found */
+	struct ts_http_decision d; /* the span's context and parent */
+};
+
 struct plan_edit {
 	uint64_t at;              /* application offset of the edit */
 	uint16_t len;             /* bytes to emit */
 	bool replace;             /* they replace `len` application bytes */
 	bool carried;             /* the unsent rest of an earlier edit */
+	int8_t group;             /* its plan_group, -1 for a carried rest */
 	const char *bytes;
-	struct ts_http_decision d;        /* span decision it commits */
 };
 
 struct plan {
@@ -105,10 +172,14 @@ struct plan {
 	int fd;                   /* for diagnostics */
 	bool client;              /* this connection sends requests */
 	bool decided;             /* current request already decided */
-	int n;                    /* edits planned */
+	bool earlier;             /* ... by an earlier send */
+	int cur;                  /* its group when decided here, or -1 */
+	int n, ng;                /* edits, groups planned */
 	uint64_t stop;            /* send no application byte past this */
+	size_t pool_used;         /* bytes of pool[] taken by edits */
 	struct plan_edit e[TS_HTTP_PLAN_MAX + 1];
-	char store[TS_HTTP_PLAN_MAX][TS_HTTP_EDIT_MAX];
+	struct plan_group g[TS_HTTP_PLAN_MAX + 1];
+	char pool[TS_HTTP_POOL];  /* every edit's bytes */
 };
 
 /* A new client span context under `parent` (or a new trace). */
@@ -119,6 +190,7 @@ static void decide(struct ts_http_decision *d, const struct ts_span_ctx *parent)
 		memcpy(d->self.trace_id, parent->trace_id, 16);
 		memcpy(d->parent_id, parent->span_id, 8);
 		d->self.flags = parent->flags;
+		d->self.xflags = parent->xflags & TS_CTX_DEBUG;
 		d->parent_remote = parent->remote;
 	} else {
 		ts_ids_trace(d->self.trace_id);
@@ -127,21 +199,52 @@ static void decide(struct ts_http_decision *d, const struct ts_span_ctx *parent)
 	ts_ids_span(d->self.span_id);
 }
 
-static struct plan_edit *plan_add(struct plan *pl, uint64_t at)
+static struct plan_group *group_new(struct plan *pl, uint64_t at, bool traced)
 {
-	struct plan_edit *e;
+	struct plan_group *g;
 
-	if (pl->n >= TS_HTTP_PLAN_MAX + 1 ||
-	    (pl->n && pl->e[0].carried && pl->n >= TS_HTTP_PLAN_MAX)) {
+	if (pl->ng >= TS_HTTP_PLAN_MAX + 1)
+		return NULL;
+	g = &pl->g[pl->ng];
+	memset(g, 0, sizeof(*g));
+	g->at = at;
+	g->req = pl->w.req;
+	g->traced = traced;
+	pl->cur = pl->ng++;
+	return g;
+}
+
+/* Room for the bytes of a new edit: pool space, and a free slot. */
+static char *edit_room(struct plan *pl, uint64_t at, size_t *cap)
+{
+	*cap = sizeof(pl->pool) - pl->pool_used;
+	if (pl->n >= TS_HTTP_PLAN_MAX + 1 || *cap == 0) {
 		if (at < pl->stop)
 			pl->stop = at; /* too many: leave the rest for later */
 		return NULL;
 	}
-	e = &pl->e[pl->n];
-	memset(e, 0, sizeof(*e));
-	e->at = at;
-	e->bytes = pl->store[pl->n - (pl->n && pl->e[0].carried ? 1 : 0)];
-	return e;
+	return pl->pool + pl->pool_used;
+}
+
+/*
+ * Add the edit whose `len` bytes edit_room() gave, keeping the edits in
+ * application order (an id rewritten at the end of a head lies before
+ * edits already planned for that head).
+ */
+static void edit_push(struct plan *pl, uint64_t at, uint16_t len, bool replace,
+		      int group)
+{
+	struct plan_edit e = { at, len, replace, false, (int8_t)group,
+			       pl->pool + pl->pool_used };
+	int i = pl->n;
+
+	while (i > 0 && !pl->e[i - 1].carried && pl->e[i - 1].at > at) {
+		pl->e[i] = pl->e[i - 1];
+		i--;
+	}
+	pl->e[i] = e;
+	pl->n++;
+	pl->pool_used += len;
 }
 
 /* A forwarded traceparent reached its parent id: ours, or hands off? */
@@ -149,18 +252,21 @@ static void plan_forwarded(struct plan *pl, uint64_t at)
 {
 	const struct ts_http_parser *p = pl->w.p;
 	struct ts_span_ctx fwd, parent;
-	struct plan_edit *e;
-	char tp[56];
+	struct ts_ctx_ref ref;
+	struct plan_group *g;
+	char tp[56], *bytes;
+	size_t cap;
 
 	pl->decided = true;
-	if (p->traceparent_s.len < 36)
+	g = group_new(pl, at, false);
+	if (!g || p->traceparent_s.len < 36)
 		return;
 	/* Complete the value with a dummy id to validate the prefix. */
 	memcpy(tp, p->traceparent, 36);
 	memcpy(tp + 36, "0000000000000001-01", 19);
 	if (!ts_prop_parse_traceparent(tp, 55, &fwd))
 		return;
-	if (!ts_ctx_find_trace(fwd.trace_id, &parent)) {
+	if (!ts_ctx_find_trace(fwd.trace_id, &parent, &ref)) {
 		/* Not a trace we serve: the program propagates itself. */
 		if (ts_log_enabled(TS_LOG_DEBUG))
 			ts_debug("fd %d: forwarded traceparent %.36s... names "
@@ -168,34 +274,188 @@ static void plan_forwarded(struct plan *pl, uint64_t at)
 				 pl->fd, p->traceparent);
 		return;
 	}
-	e = plan_add(pl, at);
-	if (!e)
+	bytes = edit_room(pl, at, &cap);
+	if (!bytes || cap < 16)
 		return;
-	decide(&e->d, &parent);
+	decide(&g->d, &parent);
 	/* Keep the forwarded flags: they are what the caller decided. */
-	e->replace = true;
-	e->len = 16;
-	ts_prop_hex(e->d.self.span_id, 8, (char *)e->bytes);
-	pl->n++;
+	g->traced = true;
+	g->ref = ref;
+	ts_prop_hex(g->d.self.span_id, 8, bytes);
+	edit_push(pl, at, 16, true, pl->cur);
 }
 
-/* End of a request head with no forwarded traceparent: insert ours. */
-static void plan_insert(struct plan *pl, uint64_t at)
+/*
+ * The span-id field of a forwarded B3 or Jaeger value, captured in p:
+ * its offset in the value and its length; false if there is none.
+ */
+static bool fv_field(const struct ts_http_parser *p, int fv, size_t *pos,
+		     size_t *len)
 {
-	struct ts_span_ctx parent;
-	struct plan_edit *e;
-	bool has_parent;
+	const char *v, *a, *b;
+	size_t n;
 
-	pl->decided = true;
-	has_parent = ts_ctx_parent_for_thread(&parent);
-	e = plan_add(pl, at);
-	if (!e)
+	switch (fv) {
+	case FV_B3:
+		v = p->b3, n = p->b3_s.len;
+		if (p->b3_s.cut || !(a = memchr(v, '-', n)))
+			return false;
+		*pos = (size_t)(a - v) + 1;
+		*len = n - *pos < 16 ? 0 : 16;
+		return *len && (*pos + 16 == n || v[*pos + 16] == '-');
+	case FV_B3_SPANID:
+		*pos = 0;
+		*len = 16;
+		return !p->b3_spanid_s.cut && p->b3_spanid_s.len == 16;
+	default: /* FV_UBER; a %3A-encoded value is left alone */
+		v = p->uber, n = p->uber_s.len;
+		if (p->uber_s.cut || !(a = memchr(v, ':', n)) ||
+		    !(b = memchr(a + 1, ':', n - (size_t)(a + 1 - v))))
+			return false;
+		*pos = (size_t)(a - v) + 1;
+		*len = (size_t)(b - a) - 1;
+		return *len >= 1 && *len <= 16;
+	}
+}
+
+/* Does the span id, written in `len` hex digits, fit exactly? */
+static bool id_fits(const uint8_t id[8], size_t len)
+{
+	char hex[16];
+
+	ts_prop_hex(id, 8, hex);
+	return len == 16 || (strspn(hex, "0") == 16 - len && hex[16 - len] != '0');
+}
+
+/* Make the new span id fit a field of `len` hex digits (Jaeger ids
+ * written without leading zeros), keeping it random and non-zero. */
+static void id_fit(uint8_t id[8], size_t len)
+{
+	uint64_t v = 0;
+	unsigned top;
+	int i;
+
+	if (len >= 16)
 		return;
-	decide(&e->d, has_parent ? &parent : NULL);
-	e->len = (uint16_t)ts_prop_inject(&e->d.self, NULL, 0, (char *)e->bytes,
-					  TS_HTTP_EDIT_MAX);
-	if (e->len)
-		pl->n++;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | id[i];
+	v &= (1ull << (4 * len)) - 1;
+	top = (unsigned)(v >> (4 * (len - 1)));
+	v &= (1ull << (4 * (len - 1))) - 1;
+	v |= (uint64_t)(top % 15 + 1) << (4 * (len - 1));
+	for (i = 7; i >= 0; i--, v >>= 8)
+		id[i] = (uint8_t)v;
+}
+
+/* Write the group's span id into the forwarded B3 / Jaeger values whose
+ * span-id fields lie in this send. */
+static void plan_rewrite(struct plan *pl, const struct plan_group *g)
+{
+	const struct ts_http_parser *p = pl->w.p;
+	size_t pos, len, cap;
+	char hex[16], *bytes;
+	int fv;
+
+	ts_prop_hex(g->d.self.span_id, 8, hex);
+	for (fv = 0; fv < FV_COUNT; fv++) {
+		if (!(pl->w.fv_known & (1u << fv)) || !fv_field(p, fv, &pos, &len) ||
+		    !id_fits(g->d.self.span_id, len))
+			continue;
+		bytes = edit_room(pl, pl->w.fv_at[fv] + pos, &cap);
+		if (!bytes || cap < len)
+			return;
+		memcpy(bytes, hex + 16 - len, len);
+		edit_push(pl, pl->w.fv_at[fv] + pos, (uint16_t)len, true,
+			  (int)(g - pl->g));
+	}
+}
+
+/* The context headers missing from the request, at the end of its head. */
+static void plan_insert(struct plan *pl, uint64_t at, const struct plan_group *g,
+			unsigned fwd)
+{
+	char ts[TS_CTX_TS_MAX], bg[TS_CTX_BG_MAX], *bytes;
+	size_t tl, bl, cap, n;
+
+	ts_ctx_extras(&g->ref, ts, &tl, bg, &bl);
+	bytes = edit_room(pl, at, &cap);
+	if (!bytes)
+		return;
+	n = ts_prop_inject(&g->d.self, &ts_cfg.prop, fwd, ts, tl, bg, bl, bytes,
+			   cap < TS_HTTP_EDIT_MAX ? cap : TS_HTTP_EDIT_MAX);
+	if (n)
+		edit_push(pl, at, (uint16_t)n, false, (int)(g - pl->g));
+	else if (cap < TS_HTTP_EDIT_MAX && at < pl->stop)
+		pl->stop = at; /* the pool is short: the next send inserts */
+}
+
+/* The first valid B3 or Jaeger context forwarded in the head p. */
+static bool forwarded_ctx(const struct ts_http_parser *p, struct ts_span_ctx *c)
+{
+	if (p->b3_s.len && !p->b3_s.cut && ts_prop_parse_b3(p->b3, p->b3_s.len, c))
+		return true;
+	if (ts_prop_parse_b3multi(p->b3_traceid, p->b3_traceid_s.len,
+				  p->b3_spanid, p->b3_spanid_s.len,
+				  p->b3_sampled, p->b3_sampled_s.len,
+				  p->b3_flags, p->b3_flags_s.len, c))
+		return true;
+	return p->uber_s.len && !p->uber_s.cut &&
+	       ts_prop_parse_uber(p->uber, p->uber_s.len, c);
+}
+
+/* The end of a request head: decide, if no forwarded traceparent did. */
+static void plan_headers_end(struct plan *pl, uint64_t at)
+{
+	const struct ts_http_parser *p = pl->w.p;
+	struct ts_http_req *back = ts_http_q_back(pl->h);
+	unsigned fwd = ts_prop_forwarded(p);
+	struct ts_span_ctx parent, fc;
+	struct plan_group *g;
+	size_t pos, len;
+
+	if (pl->decided) {
+		if (pl->cur >= 0 && pl->g[pl->cur].traced) {
+			plan_rewrite(pl, &pl->g[pl->cur]);
+			plan_insert(pl, at, &pl->g[pl->cur], fwd);
+		} else if (pl->earlier && back && back->traced &&
+			   (g = group_new(pl, at, true)) != NULL) {
+			/* Settled by an earlier send: its ids are the span's. */
+			ts_span_ctx_of(&back->span, &g->d.self);
+			ts_ctx_find_trace(back->span.trace_id, &parent, &g->ref);
+			plan_insert(pl, at, g, fwd);
+		}
+		return;
+	}
+	pl->decided = true;
+	if (fwd & TS_PROP_HAS_TRACEPARENT) {
+		group_new(pl, at, false); /* several lines: the program's own */
+		return;
+	}
+	if (fwd & (TS_PROP_HAS_B3 | TS_PROP_HAS_B3MULTI | TS_PROP_HAS_UBER)) {
+		g = group_new(pl, at, false);
+		if (!g || !forwarded_ctx(p, &fc) ||
+		    !ts_ctx_find_trace(fc.trace_id, &parent, &g->ref))
+			return; /* not a trace we serve: the program's own */
+		decide(&g->d, &parent);
+		g->d.self.flags = fc.flags; /* the caller's decision */
+		g->d.self.xflags = fc.xflags & TS_CTX_DEBUG;
+		/* A Jaeger id written short: make ours as short (B3 ones
+		 * are always 16 digits, so they win when both are there). */
+		if (!(pl->w.fv_known & ((1u << FV_B3) | (1u << FV_B3_SPANID))) &&
+		    (pl->w.fv_known & (1u << FV_UBER)) &&
+		    fv_field(p, FV_UBER, &pos, &len))
+			id_fit(g->d.self.span_id, len);
+		g->traced = true;
+		plan_rewrite(pl, g);
+		plan_insert(pl, at, g, fwd);
+		return;
+	}
+	g = group_new(pl, at, true);
+	if (!g)
+		return;
+	decide(&g->d, ts_ctx_parent_for_thread(&parent, &g->ref) ? &parent
+								: NULL);
+	plan_insert(pl, at, g, fwd);
 }
 
 static void plan_event(struct walker *w, int ev, uint64_t at)
@@ -209,15 +469,15 @@ static void plan_event(struct walker *w, int ev, uint64_t at)
 	pl->client = true;
 	switch (ev) {
 	case TS_HTTP_EV_MSG_BEGIN:
-		pl->decided = false;
+		pl->decided = pl->earlier = false;
+		pl->cur = -1;
 		break;
 	case EV_TP_PARENT:
 		if (!pl->decided)
 			plan_forwarded(pl, at);
 		break;
 	case TS_HTTP_EV_HEADERS_END:
-		if (!pl->decided)
-			plan_insert(pl, at);
+		plan_headers_end(pl, at);
 		break;
 	}
 }
@@ -229,39 +489,62 @@ struct commit {
 	struct ts_http_conn *h;
 	int fd;
 	const struct plan *pl;
-	int first;                /* next plan edit to match */
+	int gnext;                /* next plan group to match */
 	uint64_t emitted[TS_HTTP_PLAN_MAX + 1]; /* edit bytes that went out */
 };
 
-/* The planned edit at application offset `at`, if any (in order). */
-static int edit_at(struct commit *c, uint64_t at)
+/* The plan group decided at application offset `at`, if any (in order). */
+static int group_at(struct commit *c, uint64_t at)
 {
-	while (c->first < c->pl->n && (c->pl->e[c->first].carried ||
-				       c->pl->e[c->first].at < at))
-		c->first++;
-	if (c->first < c->pl->n && c->pl->e[c->first].at == at)
-		return c->first++;
+	while (c->gnext < c->pl->ng && c->pl->g[c->gnext].at < at)
+		c->gnext++;
+	if (c->gnext < c->pl->ng && c->pl->g[c->gnext].at == at)
+		return c->gnext++;
 	return -1;
 }
 
+/* Did some of group k's edits go out?  Does it have any? */
+static bool group_emitted(const struct commit *c, int k, bool *has)
+{
+	bool out = false;
+	int i;
+
+	*has = false;
+	for (i = 0; i < c->pl->n; i++) {
+		if (c->pl->e[i].group != k)
+			continue;
+		*has = true;
+		if (c->emitted[i])
+			out = true;
+	}
+	return out;
+}
+
 /*
- * The walk reached a decision point of the request being sent.  An edit
- * planned here that went out (even partly) commits its span; one that did
- * not will be planned again by the next send; no edit planned here means
- * the plan chose not to trace (a traceparent of a trace we do not serve).
+ * The walk reached a decision point of the request being sent.  A traced
+ * group starts its span once any of its edits went out (or at once when
+ * it has none); if none went out, the next send plans it again.  An
+ * untraced group settles the request as the program's own.
  */
 static void commit_decision(struct commit *c, uint64_t at)
 {
 	struct ts_http_req *r = ts_http_q_back(c->h);
+	const struct plan_group *g;
+	bool has;
 	int k;
 
 	if (!c->pl || !r || r->decided)
 		return;
-	k = edit_at(c, at);
-	if (k < 0)
+	k = group_at(c, at);
+	if (k < 0) {
 		r->decided = true;
-	else if (c->emitted[k])
-		ts_http_client_decide(c->h, &c->pl->e[k].d);
+		return;
+	}
+	g = &c->pl->g[k];
+	if (!g->traced)
+		r->decided = true;
+	else if (group_emitted(c, k, &has) || !has)
+		ts_http_client_decide(c->h, &g->d);
 }
 
 static void commit_event(struct walker *w, int ev, uint64_t at)
@@ -485,18 +768,21 @@ static ssize_t send_once(struct ts_http_conn *h,
 	ssize_t r;
 	int n, k, err;
 
-	memset(&pl, 0, offsetof(struct plan, store));
+	memset(&pl, 0, offsetof(struct plan, pool));
 	pl.h = h;
 	pl.fd = op->fd;
 	pl.client = h->role == TS_CONN_CLIENT;
+	pl.cur = -1;
 	/* A request whose head is under way may have been settled by an
 	 * earlier send. */
-	pl.decided = ts_http_in_message(&h->out) && back && back->decided;
+	pl.decided = pl.earlier = ts_http_in_message(&h->out) && back &&
+				  back->decided;
 	pl.stop = total;
 	if (h->edit.len) { /* the rest of an edit cut by the last send */
 		pl.e[0].len = h->edit.len;
 		pl.e[0].replace = h->edit.replace;
 		pl.e[0].carried = true;
+		pl.e[0].group = -1;
 		pl.e[0].bytes = h->edit.bytes;
 		pl.n = 1;
 	}
@@ -524,12 +810,19 @@ static ssize_t send_once(struct ts_http_conn *h,
 	cm.w.event = commit_event;
 	*app_sent = map_sent(&pl, &cm, (size_t)r, total);
 	walk_app(&cm.w, op, 0, *app_sent);
-	/* An edit that went out right where the sent bytes end: the walk
-	 * stopped before its event, but its span is committed all the same. */
-	for (k = cm.first; k < pl.n; k++)
-		if (!pl.e[k].carried && pl.e[k].at == *app_sent &&
-		    cm.emitted[k])
-			ts_http_client_decide(h, &pl.e[k].d);
+	/*
+	 * Edits of the request being sent went out but the walk stopped
+	 * before its decision point (the bytes sent end right there, or a
+	 * rewritten id lies before it): its span starts all the same, with
+	 * the ids that went out.  Only the last group can be in that state.
+	 */
+	k = pl.ng - 1;
+	if (k >= 0 && pl.g[k].traced && pl.g[k].req == cm.w.req) {
+		bool has;
+
+		if (group_emitted(&cm, k, &has))
+			ts_http_client_decide(h, &pl.g[k].d);
+	}
 	h->tp_state = cm.w.tp_state;
 	h->tp_seen = cm.w.tp_seen;
 	keep_rest(h, &pl, &cm);

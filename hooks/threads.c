@@ -41,7 +41,7 @@ static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
 
 	if (!ts_guard_enter())
 		return TS_REAL(pthread_create)(t, attr, fn, arg);
-	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx)) {
+	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx, NULL)) {
 		s = malloc(sizeof(*s));
 		if (s) {
 			s->fn = fn;

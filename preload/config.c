@@ -31,6 +31,11 @@ void ts_config_defaults(struct ts_config *c)
 	c->max_header_bytes = 8192;
 	c->log_level = TS_LOG_WARN;
 	strcpy(c->file_path, "traceshim-spans.jsonl");
+	c->prop.order[0] = TS_PROP_TRACECONTEXT;
+	c->prop.order[1] = TS_PROP_BAGGAGE;
+	c->prop.n = 2;
+	c->prop.mask = TS_PROP_BIT(TS_PROP_TRACECONTEXT) |
+		       TS_PROP_BIT(TS_PROP_BAGGAGE);
 	ts_sampler_configure(&c->sampler, NULL, NULL); /* branch sampling */
 	c->attr_count_limit = 128;                      /* branch sampling */
 }
@@ -206,6 +211,88 @@ static int load_exporters(struct ts_config *c)
 	return 1;
 }
 
+/* --- OTEL_PROPAGATORS ------------------------------------------------------ */
+
+/* One entry: its format, 0 for none, -1 unknown, -2 known but not built. */
+static int propagator_of(const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		int format;
+	} known[] = {
+		{ "tracecontext", TS_PROP_TRACECONTEXT },
+		{ "baggage", TS_PROP_BAGGAGE },
+		{ "b3", TS_PROP_B3 },
+		{ "b3multi", TS_PROP_B3MULTI },
+		{ "jaeger", TS_PROP_JAEGER },
+		{ "none", 0 },
+		{ "xray", -2 },
+		{ "ottrace", -2 },
+	};
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_SIZE(known); i++)
+		if (strlen(known[i].name) == len &&
+		    !strncasecmp(name, known[i].name, len))
+			return known[i].format;
+	return -1;
+}
+
+/*
+ * A comma list; order matters (extraction takes the first valid context).
+ * Unknown entries are ignored with one warning; "none" alone propagates
+ * nothing; a list of nothing valid keeps the default.
+ */
+static int load_propagators(struct ts_config *c)
+{
+	char buf[256];
+	const char *v = env_value("OTEL_PROPAGATORS", buf, sizeof(buf));
+	struct ts_prop_config pc = { { 0 }, 0, 0 };
+	const char *p, *bad = NULL;
+	size_t bad_len = 0;
+	bool any_valid = false;
+	int f, bad_kind = 0;
+
+	if (!v)
+		return 0;
+	for (p = v; *p;) {
+		size_t len = strcspn(p, ","), elen = len;
+		const char *e = p;
+
+		while (elen && (*e == ' ' || *e == '\t'))
+			e++, elen--;
+		while (elen && (e[elen - 1] == ' ' || e[elen - 1] == '\t'))
+			elen--;
+		if (elen) {
+			f = propagator_of(e, elen);
+			if (f < 0 && !bad) {
+				bad = e;
+				bad_len = elen;
+				bad_kind = f;
+			} else if (f >= 0) {
+				any_valid = true;
+				if (f && !(pc.mask & TS_PROP_BIT(f))) {
+					pc.order[pc.n++] = (uint8_t)f;
+					pc.mask |= (uint16_t)TS_PROP_BIT(f);
+				}
+			}
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (any_valid)
+		c->prop = pc;
+	if (!bad)
+		return 0;
+	ts_warn("OTEL_PROPAGATORS=\"%s\": %s propagator \"%.*s\" ignored "
+		"(known: tracecontext, baggage, b3, b3multi, jaeger, none); "
+		"using %s",
+		v, bad_kind == -2 ? "unsupported" : "unknown", (int)bad_len, bad,
+		any_valid ? "the others" : "tracecontext,baggage");
+	return 1;
+}
+
 static int load_string(const char *name, char *field, size_t size)
 {
 	const char *v = getenv(name);
@@ -295,6 +382,7 @@ int ts_config_load(struct ts_config *c)
 	w += load_log_level(c); /* first: it decides what the rest prints */
 	w += load_bool("OTEL_SDK_DISABLED", &c->sdk_disabled);
 	w += load_exporters(c);
+	w += load_propagators(c);
 	w += load_uint("OTEL_BSP_SCHEDULE_DELAY", 1, 3600000,
 		       &c->schedule_delay_ms);
 	w += load_uint("OTEL_BSP_MAX_QUEUE_SIZE", 1, TS_QUEUE_SIZE_MAX,

@@ -26,6 +26,24 @@ enum {
 
 #define TS_QUEUE_SIZE_MAX (1u << 20) /* keeps the ring's mapping sane */
 
+/* Propagation formats of OTEL_PROPAGATORS (hooks/propagate.h). */
+enum ts_prop_format {
+	TS_PROP_TRACECONTEXT = 1, /* W3C traceparent, tracestate */
+	TS_PROP_BAGGAGE,          /* W3C baggage */
+	TS_PROP_B3,               /* Zipkin b3 single header */
+	TS_PROP_B3MULTI,          /* Zipkin X-B3-* headers */
+	TS_PROP_JAEGER,           /* uber-trace-id, uberctx-* */
+	TS_PROP_FORMATS_,
+};
+
+#define TS_PROP_BIT(f) (1u << (f))
+
+struct ts_prop_config {
+	uint8_t order[TS_PROP_FORMATS_]; /* formats, as configured */
+	uint8_t n;                /* entries of order[] */
+	uint16_t mask;            /* TS_PROP_BIT of each */
+};
+
 struct ts_config {
 	bool sdk_disabled;             /* OTEL_SDK_DISABLED=true */
 	unsigned exporters;            /* TS_EXPORTER_* bits; 0 = none */
@@ -36,6 +54,8 @@ struct ts_config {
 	unsigned shutdown_timeout_ms;  /* TRACESHIM_SHUTDOWN_TIMEOUT, 1000 */
 	unsigned max_header_bytes;     /* TRACESHIM_MAX_HEADER_BYTES, 8192 */
 	int log_level;                 /* TRACESHIM_LOG_LEVEL, warn */
+	struct ts_prop_config prop;    /* OTEL_PROPAGATORS,
+					  tracecontext,baggage */
 	char service_name[256];        /* OTEL_SERVICE_NAME, "" = derive */
 	char resource_attrs[4096];     /* OTEL_RESOURCE_ATTRIBUTES, raw */
 	char file_path[PATH_MAX];      /* TRACESHIM_FILE */

@@ -21,6 +21,7 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 		memcpy(s->trace_id, parent->trace_id, 16);
 		memcpy(s->parent_id, parent->span_id, 8);
 		s->flags = parent->flags;
+		s->xflags = parent->xflags & TS_CTX_DEBUG;
 		s->parent_remote = parent->remote;
 	} else {
 		ts_ids_trace(s->trace_id);
@@ -38,6 +39,7 @@ void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
 	memcpy(out->span_id, s->span_id, 8);
 	out->flags = s->flags;
 	out->remote = false;
+	out->xflags = s->xflags & TS_CTX_DEBUG;
 }
 
 bool ts_span_ctx_is_valid(const struct ts_span_ctx *c)

@@ -43,12 +43,17 @@ enum ts_attr_type {
 #define TS_SPAN_VALUE_MAX 512    /* longest attribute value kept */
 #define TS_TRACE_FLAG_SAMPLED 0x01
 
+/* ts_span_ctx.xflags: what other formats carry beside W3C flags. */
+#define TS_CTX_DEBUG 0x01        /* B3 / Jaeger debug: keep sampling */
+#define TS_CTX_DEFERRED 0x02     /* the caller made no sampling decision */
+
 /* The propagated part of a span: what goes into traceparent. */
 struct ts_span_ctx {
 	uint8_t trace_id[16];    /* all zero = no context */
 	uint8_t span_id[8];
 	uint8_t flags;           /* W3C trace-flags */
 	bool remote;             /* extracted from a request, not local */
+	uint8_t xflags;          /* TS_CTX_* */
 };
 
 struct ts_attr {
@@ -73,6 +78,7 @@ struct ts_span {
 	uint8_t nattrs;          /* used entries of attrs[] */
 	bool parent_remote;      /* parent came from another process */
 	uint8_t defer;           /* enum ts_span_defer: raw facts to expand */
+	uint8_t xflags;          /* TS_CTX_DEBUG, inherited from the parent */
 	uint16_t dropped_attrs;  /* attributes that did not fit */
 	uint16_t name_off, name_len;      /* span name in the arena */
 	uint16_t tstate_off, tstate_len;  /* W3C tracestate in the arena */

@@ -102,7 +102,7 @@ static void on_alarm(int sig)
 	 * connection (interrupting whatever hook the main flow is in). */
 	(void)!send(sigconn, "X", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (errno != saved && errno != EAGAIN)
-		bad_errno = 1;
+		bad_errno = errno; /* the value, for the report */
 	errno = saved;
 }
 
@@ -132,7 +132,7 @@ static void mode_signals(int n)
 	memset(&it, 0, sizeof(it));
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (bad_errno)
-		printf("errno-bad\n");
+		printf("errno-bad %d (%s)\n", (int)bad_errno, strerror(bad_errno));
 	printf("done %d %d\n", ok, (int)nsig);
 }
 

@@ -127,6 +127,14 @@ static void check_fields(const struct ts_http_parser *p)
 	check_str(p->user_agent, &p->user_agent_s, TS_HTTP_UA_MAX);
 	check_str(p->traceparent, &p->traceparent_s, TS_HTTP_TP_MAX);
 	check_str(p->tracestate, &p->tracestate_s, TS_HTTP_TS_MAX);
+	check_str(p->baggage, &p->baggage_s, TS_HTTP_BAGGAGE_MAX);
+	check_str(p->b3, &p->b3_s, TS_HTTP_B3_MAX);
+	check_str(p->b3_traceid, &p->b3_traceid_s, TS_HTTP_B3F_MAX);
+	check_str(p->b3_spanid, &p->b3_spanid_s, TS_HTTP_B3F_MAX);
+	check_str(p->b3_sampled, &p->b3_sampled_s, TS_HTTP_B3F_MAX);
+	check_str(p->b3_flags, &p->b3_flags_s, TS_HTTP_B3F_MAX);
+	check_str(p->uber, &p->uber_s, TS_HTTP_UBER_MAX);
+	check_str(p->uberctx, &p->uberctx_s, TS_HTTP_UBERCTX_MAX);
 	CHECK(p->content_length >= -1);
 }
 

@@ -96,10 +96,13 @@ traced() {
 		TRACESHIM_FILE="$T/spans-${SVC:-$(basename "$1")}.jsonl" LD_PRELOAD="$pre" "$@"
 }
 
-# wait_spans N: wait until the span files hold at least N spans (max 10 s).
+# wait_spans N [NAME]: wait until the span files (or only spans-NAME.jsonl)
+# hold at least N spans (max 10 s).
 wait_spans() {
+	local files=("$T"/spans-*.jsonl)
 	for _ in $(seq 100); do
-		[ "$(cat "$T"/spans-*.jsonl 2>/dev/null | grep -o '"spanId"' | wc -l)" -ge "$1" ] && return 0
+		[ -n "${2:-}" ] && files=("$T/spans-$2.jsonl")
+		[ "$(cat "${files[@]}" 2>/dev/null | grep -o '"spanId"' | wc -l)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
 	return 0

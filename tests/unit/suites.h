@@ -21,6 +21,7 @@
 	X(pipeline)                                                            \
 	X(http_parse)                                                          \
 	X(http_attrs)                                                          \
+	X(propagate)                                                           \
 	/* branch sampling: */                                                 \
 	X(sampler)                                                             \
 	X(span_limits)                                                         \

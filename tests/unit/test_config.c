@@ -39,6 +39,7 @@ static const char *const all_vars[] = {
 	"OTEL_SERVICE_NAME",
 	"OTEL_RESOURCE_ATTRIBUTES",
 	"TRACESHIM_FILE",
+	"OTEL_PROPAGATORS",
 };
 
 /* The unsigned variables, with the field each one sets and its range. */
@@ -674,6 +675,65 @@ START_TEST(test_each_invalid_variable_counted_and_named_once)
 }
 END_TEST
 
+/* OTEL_PROPAGATORS as the formats it names, in order ("tc,bg,..."). */
+static void prop_text(const struct ts_config *c, char *out, size_t size)
+{
+	static const char *const names[] = { "?", "tracecontext", "baggage", "b3",
+					     "b3multi", "jaeger" };
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < c->prop.n && at < size; i++)
+		at += (size_t)snprintf(out + at, size - at, "%s%s", i ? "," : "",
+				       names[c->prop.order[i]]);
+}
+
+START_TEST(test_propagators_keep_their_order)
+{
+	static const char *const cases[][2] = {
+		{ "tracecontext", "tracecontext" },
+		{ "jaeger,b3,tracecontext", "jaeger,b3,tracecontext" },
+		{ " B3MULTI , baggage ", "b3multi,baggage" },
+		{ "b3,b3,jaeger", "b3,jaeger" },
+		{ "none", "" },
+		{ "none,b3", "b3" },
+		{ "tracecontext,baggage,b3,b3multi,jaeger",
+		  "tracecontext,baggage,b3,b3multi,jaeger" },
+	};
+	struct ts_config c;
+	char got[128];
+
+	ts_config_defaults(&c);
+	prop_text(&c, got, sizeof(got));
+	ck_assert_str_eq(got, "tracecontext,baggage"); /* the default */
+	for (size_t i = 0; i < TS_ARRAY_SIZE(cases); i++) {
+		load_accepted(&c, "OTEL_PROPAGATORS", cases[i][0]);
+		prop_text(&c, got, sizeof(got));
+		ck_assert_msg(!strcmp(got, cases[i][1]), "\"%s\": got \"%s\"",
+			      cases[i][0], got);
+	}
+}
+END_TEST
+
+START_TEST(test_propagators_unknown_warned_once_others_kept)
+{
+	struct ts_config c;
+	char err[4096], got[128];
+	int w;
+
+	clear_env();
+	set_env("OTEL_PROPAGATORS", "b3,xray,bogus,jaeger");
+	w = load_captured(&c, err, sizeof(err));
+	ck_assert_int_eq(w, 1);
+	assert_warning_lines(err, 1, "OTEL_PROPAGATORS", 1);
+	ck_assert_ptr_nonnull(strstr(err, "\"xray\""));
+	prop_text(&c, got, sizeof(got));
+	ck_assert_str_eq(got, "b3,jaeger");
+	/* Nothing known: the default stays. */
+	assert_rejected("OTEL_PROPAGATORS", "w3c,zipkin");
+}
+END_TEST
+
 Suite *ts_test_config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -701,6 +761,8 @@ Suite *ts_test_config_suite(void)
 	tcase_add_test(tc, test_string_variables_too_long_are_rejected);
 	tcase_add_test(tc, test_all_variables_valid_together_are_honoured_silently);
 	tcase_add_test(tc, test_each_invalid_variable_counted_and_named_once);
+	tcase_add_test(tc, test_propagators_keep_their_order);
+	tcase_add_test(tc, test_propagators_unknown_warned_once_others_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -97,6 +97,14 @@ static const char *const hdr_names[TS_HDR_COUNT_] = {
 	[TS_HDR_UPGRADE] = "upgrade",
 	[TS_HDR_TRACEPARENT] = "tp",
 	[TS_HDR_TRACESTATE] = "ts",
+	[TS_HDR_BAGGAGE] = "bg",
+	[TS_HDR_B3] = "b3",
+	[TS_HDR_B3_TRACEID] = "b3t",
+	[TS_HDR_B3_SPANID] = "b3s",
+	[TS_HDR_B3_SAMPLED] = "b3smp",
+	[TS_HDR_B3_FLAGS] = "b3f",
+	[TS_HDR_UBER] = "uber",
+	[TS_HDR_UBERCTX] = "uctx",
 };
 
 /* Deterministic generator, so a failure replays the same pieces. */
@@ -143,6 +151,14 @@ static void summarize(const struct ts_http_parser *p, char *out, size_t size)
 	if (p->traceparent_count > 1)
 		add(out, size, " tpn=%u", p->traceparent_count);
 	add_str(out, size, "ts", p->tracestate, &p->tracestate_s);
+	add_str(out, size, "bg", p->baggage, &p->baggage_s);
+	add_str(out, size, "b3", p->b3, &p->b3_s);
+	add_str(out, size, "b3t", p->b3_traceid, &p->b3_traceid_s);
+	add_str(out, size, "b3s", p->b3_spanid, &p->b3_spanid_s);
+	add_str(out, size, "b3smp", p->b3_sampled, &p->b3_sampled_s);
+	add_str(out, size, "b3f", p->b3_flags, &p->b3_flags_s);
+	add_str(out, size, "uber", p->uber, &p->uber_s);
+	add_str(out, size, "uctx", p->uberctx, &p->uberctx_s);
 	if (p->content_length >= 0)
 		add(out, size, " cl=%" PRId64, p->content_length);
 	if (p->chunked)
@@ -530,6 +546,28 @@ static const struct tcase cases[] = {
 	  ANN("{B}GET / HTTP/1.0\r\nConnection: {V:conn}"
 	      "keep-alive-but-with-a-really-long-token-name\r\n{E}\r\n{D}"
 	      "{M:GET / 1.0 close}") },
+
+	/* Every propagation format's headers are captured. */
+	{ "b3_and_jaeger_headers_captured", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\n"
+	      "B3: {V:b3}80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1\r\n"
+	      "X-B3-TraceId: {V:b3t}463ac35c9f6413ad\r\n"
+	      "x-b3-spanid: {V:b3s}a2fb4a1d1a96d312\r\n"
+	      "X-B3-Sampled: {V:b3smp}1\r\nX-B3-Flags: {V:b3f}1\r\n"
+	      "Uber-Trace-Id: {V:uber}3f2a:9c1:0:1\r\n"
+	      "b3: {V:b3}0\r\n"
+	      "{E}\r\n{D}{M:GET / 1.1"
+	      " b3=80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"
+	      " b3t=463ac35c9f6413ad b3s=a2fb4a1d1a96d312 b3smp=1 b3f=1"
+	      " uber=3f2a:9c1:0:1}") },
+	{ "baggage_lines_joined_uberctx_keys_lowercased", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nbaggage: {V:bg}a=1,b=2\r\n"
+	      "Baggage: {V:bg}c=3\r\nbaggage:{V:bg}\r\n"
+	      "UberCtx-Tenant: {V:uctx}acme\r\nuberctx-x: {V:uctx}y%20z\r\n"
+	      "uberctx-: nothing\r\n"
+	      "uberctx-a-key-much-longer-than-24: v\r\n"
+	      "{E}\r\n{D}"
+	      "{M:GET / 1.1 bg=a=1,b=2,c=3 uctx=tenant=acme,x=y%20z}") },
 
 	/* Responses. */
 	{ "head_response_with_content_length_has_no_body", RESP,
