@@ -264,7 +264,11 @@ bool ts_sampler_sample(const struct ts_sampler *s,
 {
 	uint8_t kind = s->set ? s->kind : DEFAULT_KIND;
 
+	/* A deferred parent (B3 without a sampling state) made no decision:
+	 * Zipkin's B3 leaves it to the receiver, so the root sampler makes
+	 * it, on the caller's trace id. */
 	if (is_parent_based(kind) && parent &&
+	    !(parent->xflags & TS_CTX_DEFERRED) &&
 	    !ts_ids_is_zero(parent->trace_id, 16) &&
 	    !ts_ids_is_zero(parent->span_id, 8))
 		return parent->flags & TS_TRACE_FLAG_SAMPLED;

@@ -13,7 +13,10 @@
  *
  * ParentBased uses the specification's defaults for every parent: a
  * sampled parent, remote or local, gives a sampled child, an unsampled one
- * an unsampled child; only a root span asks the root sampler.
+ * an unsampled child; only a root span asks the root sampler.  So does a
+ * span whose parent deferred the decision (TS_CTX_DEFERRED: B3 without a
+ * sampling state, which the B3 specification leaves to the receiver); a
+ * debug parent (B3 "d", Jaeger debug) carries the sampled flag already.
  *
  * TraceIdRatioBased is a pure function of the trace id, computed exactly
  * as the Go SDK (and Python, Ruby and Rust, up to rounding of the bound at
@@ -77,7 +80,8 @@ int ts_sampler_configure(struct ts_sampler *s, const char *name,
 /*
  * The decision for a new span: true = record and sample.  `parent` is NULL
  * (or holds an invalid context) for a root span, else the parent's
- * context, whose W3C trace-flags bit 0 says whether it was sampled;
+ * context, whose W3C trace-flags bit 0 says whether it was sampled (unless
+ * its xflags has TS_CTX_DEFERRED);
  * `trace_id` is the new span's (for a root, the freshly generated one).
  * Pure, async-signal-safe, no allocation, integer arithmetic only.
  */

@@ -524,6 +524,30 @@ START_TEST(parent_based_asks_the_root_sampler_for_roots_and_invalid_parents)
 }
 END_TEST
 
+START_TEST(deferred_parent_is_decided_by_the_root_sampler)
+{
+	struct ts_sampler on = configured("parentbased_always_on", NULL);
+	struct ts_sampler off = configured("parentbased_always_off", NULL);
+	struct ts_sampler q = configured("parentbased_traceidratio", "0.25");
+	struct ts_sampler ratio = configured("traceidratio", "0.25");
+	struct ts_span_ctx p;
+
+	for (int k = 0; k < 2000; k++) {
+		make_ctx(&p, false, true);
+		p.xflags = TS_CTX_DEFERRED; /* B3 without X-B3-Sampled */
+		ck_assert(ts_sampler_sample(&on, &p, p.trace_id));
+		ck_assert(!ts_sampler_sample(&off, &p, p.trace_id));
+		/* On the caller's trace id: the same answer as every hop. */
+		ck_assert(ts_sampler_sample(&q, &p, p.trace_id) ==
+			  ts_sampler_sample(&ratio, NULL, p.trace_id));
+		/* Debug (sampled flag set by the propagator) is followed. */
+		make_ctx(&p, true, true);
+		p.xflags = TS_CTX_DEBUG;
+		ck_assert(ts_sampler_sample(&off, &p, p.trace_id));
+	}
+}
+END_TEST
+
 START_TEST(zeroed_sampler_acts_as_the_default)
 {
 	struct ts_sampler z;
@@ -691,6 +715,7 @@ Suite *ts_test_sampler_suite(void)
 	tcase_add_test(parent, always_on_and_always_off_ignore_the_parent);
 	tcase_add_test(parent, parent_based_follows_a_valid_parents_flag_remote_or_local);
 	tcase_add_test(parent, parent_based_asks_the_root_sampler_for_roots_and_invalid_parents);
+	tcase_add_test(parent, deferred_parent_is_decided_by_the_root_sampler);
 	tcase_add_test(parent, zeroed_sampler_acts_as_the_default);
 	tcase_add_test(parent, ratio_zero_caller_makes_parent_based_callee_record_nothing);
 	tcase_add_test(parent, descriptions_follow_the_specification);
