@@ -61,8 +61,12 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 APP_SRCS := $(sort $(wildcard tests/apps/*.c))
 APP_BINS := $(APP_SRCS:tests/apps/%.c=$(BUILD)/tests/apps/%)
 
+# The seed demos' services, and the traceshim command: their own rules.
+include cli/cli.mk
+include testapps/testapps.mk
+
 .PHONY: all deps lib tests check check-plain check-clang check-asan check-tsan \
-	check-static unit integration bench clean
+	check-static unit integration bench clean testapps cli demo demo-build install uninstall
 .DEFAULT_GOAL := all
 # Keep intermediate objects (helpers link from them; no "rm" noise at the end).
 .SECONDARY:
@@ -75,7 +79,7 @@ deps:
 	$(Q)scripts/install-deps
 
 lib: $(LIB)
-tests: $(UNIT_BIN) $(HELPER_BINS) $(APP_BINS)
+tests: $(UNIT_BIN) $(HELPER_BINS) $(APP_BINS) $(TESTAPP_BINS) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -96,10 +100,10 @@ $(LIB_A): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(UNIT_BIN): $(UNIT_OBJS) $(CORE_OBJS)
+$(UNIT_BIN): $(UNIT_OBJS) $(CORE_OBJS) $(CLI_CORE_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_OBJS) $(CHECK_LIBS) $(LDLIBS_LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_OBJS) $(CLI_CORE_OBJS) $(CHECK_LIBS) $(LDLIBS_LIB)
 
 # Helper programs link the whole shim in (constructor, hooks and all), so
 # they behave exactly like a preloaded process while calling span APIs.
@@ -121,7 +125,7 @@ $(BUILD)/tests/apps/%: $(BUILD)/obj/tests/apps/%.o
 unit: $(UNIT_BIN)
 	$(Q)CK_DEFAULT_TIMEOUT=120 $(UNIT_BIN)
 
-integration: $(LIB) $(HELPER_BINS) $(APP_BINS)
+integration: $(LIB) $(HELPER_BINS) $(APP_BINS) $(TESTAPP_BINS) $(CLI)
 	$(Q)BUILD=$(BUILD) SANITIZER=$(SANITIZER) tests/run-integration
 
 check-static: $(LIB)
@@ -153,6 +157,7 @@ check:
 # Benchmarks: figures for BENCHMARKS.md (not part of make check).
 bench: all
 	$(Q)scripts/bench-nginx $(or $(ROUNDS),3) $(or $(SECONDS),5)
+	$(Q)scripts/bench-jaeger
 
 clean:
 	rm -rf build

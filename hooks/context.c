@@ -24,6 +24,20 @@ struct slot {
 };
 
 static struct slot slots[TS_CTX_SLOTS];
+/* Slots ever claimed are below this (claims take the lowest free slot,
+ * so it follows the peak number of requests in flight): scans stop here. */
+static uint32_t slots_hwm;
+
+/*
+ * The slots this thread registered, so that finding its request does not
+ * scan the table: entries may be stale (ended, perhaps by another thread,
+ * or reused), and are checked against the slot's owner on every use.
+ * `mine_over`: more were registered than fit, scan instead.
+ */
+#define MINE_MAX 8
+static TS_TLS uint16_t mine[MINE_MAX];
+static TS_TLS uint8_t mine_n;
+static TS_TLS bool mine_over;
 static TS_TLS int my_tid;
 static TS_TLS struct ts_span_ctx inherited;
 
@@ -75,12 +89,38 @@ static void words_load(char *dst, const uint64_t *src, size_t len)
 	}
 }
 
+/* Remember slot i as this thread's; drop entries no longer ours. */
+static void mine_add(uint32_t i)
+{
+	int me = ts_ctx_tid();
+	uint8_t k, w = 0;
+
+	for (k = 0; k < mine_n; k++)
+		if (mine[k] != i &&
+		    __atomic_load_n(&slots[mine[k]].state, __ATOMIC_ACQUIRE) ==
+			    SLOT_LIVE &&
+		    __atomic_load_n(&slots[mine[k]].tid, __ATOMIC_RELAXED) == me)
+			mine[w++] = mine[k];
+	mine_n = w;
+	if (mine_n < MINE_MAX)
+		mine[mine_n++] = (uint16_t)i;
+	else
+		mine_over = true;
+}
+
+static uint32_t scan_end(void)
+{
+	return __atomic_load_n(&slots_hwm, __ATOMIC_ACQUIRE);
+}
+
 uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 			     size_t ts_len, const char *bg, size_t bg_len)
 {
 	uint32_t i, expect;
 
 	for (i = 0; i < TS_CTX_SLOTS; i++) {
+		uint32_t hwm;
+
 		expect = SLOT_FREE;
 		if (__atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) !=
 			    SLOT_FREE ||
@@ -101,6 +141,13 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 					     bg_len),
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&slots[i].state, SLOT_LIVE, __ATOMIC_RELEASE);
+		hwm = __atomic_load_n(&slots_hwm, __ATOMIC_RELAXED);
+		while (hwm < i + 1 &&
+		       !__atomic_compare_exchange_n(&slots_hwm, &hwm, i + 1, true,
+						    __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED))
+			;
+		mine_add(i);
 		return i + 1;
 	}
 	ts_warn_once("more than %d requests in flight at once; outgoing calls "
@@ -172,9 +219,11 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 	struct ts_ctx_ref found_ref = { 0, 0 };
 	struct ts_span_ctx c;
 	int me = ts_ctx_tid(), tid, found = 0;
-	uint32_t i, seq;
+	uint32_t i, k, n = mine_over ? scan_end() : mine_n, seq;
 
-	for (i = 0; i < TS_CTX_SLOTS; i++) {
+	/* This thread's own list, or every slot once it overflowed. */
+	for (k = 0; k < n; k++) {
+		i = mine_over ? k : mine[k];
 		if (!slot_read(i, &tid, &c, &seq) || tid != me)
 			continue;
 		if (++found > 1)
@@ -201,7 +250,7 @@ bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
 	bool found = false;
 	uint32_t i, seq;
 
-	for (i = 0; i < TS_CTX_SLOTS; i++) {
+	for (i = 0; i < scan_end(); i++) {
 		if (!slot_read(i, &tid, &c, &seq) ||
 		    memcmp(c.trace_id, trace_id, 16))
 			continue;

@@ -36,6 +36,9 @@ void ts_config_defaults(struct ts_config *c)
 	c->prop.n = 2;
 	c->prop.mask = TS_PROP_BIT(TS_PROP_TRACECONTEXT) |
 		       TS_PROP_BIT(TS_PROP_BAGGAGE);
+	/* jaeger exporter */
+	strcpy(c->jaeger_host, "localhost");
+	c->jaeger_port = 6831;
 	ts_sampler_configure(&c->sampler, NULL, NULL); /* branch sampling */
 	c->attr_count_limit = 128;                      /* branch sampling */
 }
@@ -154,6 +157,7 @@ static int exporter_bit(const char *name, size_t len)
 		{ "otlp", TS_EXPORTER_OTLP },
 		{ "file", TS_EXPORTER_FILE },
 		{ "console", TS_EXPORTER_CONSOLE },
+		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "logging", TS_EXPORTER_CONSOLE }, /* deprecated alias */
 		{ "none", 0 },
 	};
@@ -206,7 +210,7 @@ static int load_exporters(struct ts_config *c)
 		return 0;
 	/* One line for the variable, naming the first unknown entry. */
 	ts_warn("OTEL_TRACES_EXPORTER=\"%s\": unknown exporter \"%.*s\" "
-		"ignored (known: otlp, file, console, none); using %s",
+		"ignored (known: otlp, jaeger, file, console, none); using %s",
 		v, (int)bad_len, bad, any_valid ? "the others" : "otlp");
 	return 1;
 }
@@ -309,6 +313,100 @@ static int load_string(const char *name, char *field, size_t size)
 	return 0;
 }
 
+/* --- jaeger exporter ---------------------------------------------------- */
+
+/* Letters, digits, '-', '_', '.': a host name or IPv4 address. */
+static bool name_chars(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		      ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A host name, an IPv4 address, or an IPv6 address (hex digits, ':' and
+ * '.', then an optional %zone), bare or in brackets; stored bare.
+ */
+static bool jaeger_host_valid(char *h)
+{
+	size_t n = strlen(h), i;
+	const char *zone;
+
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		memmove(h, h + 1, n - 2);
+		h[n -= 2] = '\0';
+		if (!strchr(h, ':'))
+			return false;
+	}
+	if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
+		return false;
+	if (!strchr(h, ':'))
+		return name_chars(h, n);
+	zone = strchr(h, '%');
+	for (i = 0; i < (size_t)((zone ? zone : h + n) - h); i++)
+		if (!strchr("0123456789abcdefABCDEF:.", h[i]))
+			return false;
+	return !zone || (zone[1] && name_chars(zone + 1, strlen(zone + 1)));
+}
+
+/*
+ * The specification's other Jaeger variables select a collector over HTTP
+ * or gRPC, which this exporter does not do: say so once rather than let a
+ * user believe spans go there.
+ */
+static int jaeger_unsupported(const struct ts_config *c)
+{
+	char buf[256];
+	const char *v;
+	int w = 0;
+
+	if (!(c->exporters & TS_EXPORTER_JAEGER))
+		return 0;
+	v = env_value("OTEL_EXPORTER_JAEGER_PROTOCOL", buf, sizeof(buf));
+	if (v && strcasecmp(v, "udp/thrift.compact")) {
+		ts_warn("OTEL_EXPORTER_JAEGER_PROTOCOL=\"%s\" is not supported; "
+			"using udp/thrift.compact to the agent at %s:%u",
+			v, c->jaeger_host, c->jaeger_port);
+		w++;
+	}
+	v = env_value("OTEL_EXPORTER_JAEGER_ENDPOINT", buf, sizeof(buf));
+	if (v) {
+		ts_warn("OTEL_EXPORTER_JAEGER_ENDPOINT=\"%s\": collector "
+			"endpoints are not supported; sending to the agent at "
+			"%s:%u (udp/thrift.compact)",
+			v, c->jaeger_host, c->jaeger_port);
+		w++;
+	}
+	return w;
+}
+
+static int load_jaeger(struct ts_config *c)
+{
+	char buf[sizeof(c->jaeger_host) + 64];
+	const char *v = env_value("OTEL_EXPORTER_JAEGER_AGENT_HOST", buf,
+				  sizeof(buf));
+	int w = load_uint("OTEL_EXPORTER_JAEGER_AGENT_PORT", 1, 65535,
+			  &c->jaeger_port);
+
+	if (v && strlen(v) < sizeof(c->jaeger_host) && jaeger_host_valid(buf)) {
+		strcpy(c->jaeger_host, buf);
+	} else if (v) {
+		ts_warn("OTEL_EXPORTER_JAEGER_AGENT_HOST=\"%s\" is not a host "
+			"name or an IP address; using %s",
+			v, c->jaeger_host);
+		w++;
+	}
+	return w + jaeger_unsupported(c);
+}
+
+/* --- end of jaeger exporter --------------------------------------------- */
+
 /* ---- sampling, attribute limits, routes, redaction (branch sampling) -- */
 
 #define ATTR_LIMIT_MAX 2147483647u /* the SDKs' int */
@@ -400,6 +498,7 @@ int ts_config_load(struct ts_config *c)
 	w += load_string("OTEL_RESOURCE_ATTRIBUTES", c->resource_attrs,
 			 sizeof(c->resource_attrs));
 	w += load_string("TRACESHIM_FILE", c->file_path, sizeof(c->file_path));
+	w += load_jaeger(c); /* jaeger exporter */
 	/* branch sampling: */
 	w += load_sampling(c);
 	w += load_limit("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",

@@ -22,6 +22,7 @@ enum {
 	TS_EXPORTER_OTLP = 1u << 0,    /* OTLP/HTTP; the default */
 	TS_EXPORTER_FILE = 1u << 1,    /* OTLP/JSON lines to TRACESHIM_FILE */
 	TS_EXPORTER_CONSOLE = 1u << 2, /* one readable line per span, stderr */
+	TS_EXPORTER_JAEGER = 1u << 4,  /* Thrift compact over UDP to an agent */
 };
 
 #define TS_QUEUE_SIZE_MAX (1u << 20) /* keeps the ring's mapping sane */
@@ -59,6 +60,10 @@ struct ts_config {
 	char service_name[256];        /* OTEL_SERVICE_NAME, "" = derive */
 	char resource_attrs[4096];     /* OTEL_RESOURCE_ATTRIBUTES, raw */
 	char file_path[PATH_MAX];      /* TRACESHIM_FILE */
+	/* --- jaeger exporter (reporter/export_jaeger.c) --- */
+	char jaeger_host[256];         /* OTEL_EXPORTER_JAEGER_AGENT_HOST, localhost */
+	unsigned jaeger_port;          /* OTEL_EXPORTER_JAEGER_AGENT_PORT, 6831 */
+	/* --- end of jaeger exporter --- */
 	/* ---- sampling and span attribute limits (branch sampling) ---- */
 	struct ts_sampler sampler;     /* OTEL_TRACES_SAMPLER[_ARG] */
 	unsigned attr_count_limit;     /* OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT,

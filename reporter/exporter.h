@@ -38,5 +38,6 @@ struct ts_exporter {
 void ts_exporter_file_init(struct ts_exporter *e, const struct ts_config *c);
 void ts_exporter_console_init(struct ts_exporter *e, const struct ts_config *c);
 void ts_exporter_otlp_init(struct ts_exporter *e, const struct ts_config *c);
+void ts_exporter_jaeger_init(struct ts_exporter *e, const struct ts_config *c);
 
 #endif /* TS_EXPORTER_H */

@@ -36,7 +36,7 @@ enum { ST_IDLE, ST_RUNNING, ST_FAILED, ST_STOPPED };
 
 static struct {
 	const struct ts_config *cfg;    /* configuration in force */
-	struct ts_exporter exp[3];      /* configured exporters */
+	struct ts_exporter exp[5];      /* configured exporters, one per kind */
 	unsigned nexp;                  /* entries of exp[] in use */
 	int state;                      /* ST_*; CAS from ST_IDLE starts */
 	uint32_t wake;                  /* futex: something to look at */
@@ -75,6 +75,8 @@ void ts_reporter_setup(const struct ts_config *c)
 		ts_exporter_file_init(&rep.exp[rep.nexp++], c);
 	if (c->exporters & TS_EXPORTER_CONSOLE)
 		ts_exporter_console_init(&rep.exp[rep.nexp++], c);
+	if (c->exporters & TS_EXPORTER_JAEGER)
+		ts_exporter_jaeger_init(&rep.exp[rep.nexp++], c);
 }
 
 static void export_batch(const struct ts_span *const *spans, size_t n)

@@ -7,7 +7,7 @@
  * the exit paths before any protocol hook exists.
  *
  *   spangen [-n spans] [-p procs] [-t threads] [-x exit|_exit|_Exit|return]
- *           [-s ms] [-a] [-v n] [-C victim] [-D dir] [-S]
+ *           [-s ms] [-a] [-v n] [-C victim] [-D dir] [-S] [-B n]
  *
  * Each of `procs` forked processes (or the process itself when procs is 0)
  * runs `threads` threads that each make `spans` spans: a server span, then
@@ -15,6 +15,9 @@
  * by the chosen exit path; so does the parent, after waiting for them.
  * Prints one line per process: "pid <pid> spans <n>".  -s sleeps that many
  * ms before leaving (a long-lived process); -a prints "secure <AT_SECURE>".
+ * -B n adds n big string attributes (400 bytes: ASCII, multi-byte UTF-8
+ * and one invalid byte) to every client span, for the exporters' size
+ * limits.
  *
  * Between two rounds of spans (single-process mode only):
  *   -v n       n vfork() children that leave by _exit() at once, one
@@ -46,6 +49,23 @@
 
 static long nspans = 10;
 static int nthreads = 1;
+static int nbig;
+
+/* -B: big attribute values, different for each span and attribute. */
+static void add_big(struct ts_span *s, long i)
+{
+	char key[32], val[400];
+	int k, j;
+
+	for (k = 0; k < nbig; k++) {
+		for (j = 0; j < (int)sizeof(val); j++)
+			val[j] = (char)('a' + (i + j + k) % 26);
+		memcpy(val + 100, "\xc3\xa9\xe2\x82\xac", 5); /* e-acute, euro */
+		val[200] = (char)0xff;                       /* not UTF-8 */
+		snprintf(key, sizeof(key), "spangen.big.%d", k);
+		ts_span_add_str(s, key, val, sizeof(val));
+	}
+}
 
 static void *make_spans(void *arg)
 {
@@ -64,6 +84,7 @@ static void *make_spans(void *arg)
 		ts_span_add_int(&child, "http.response.status_code",
 				i % 7 ? 200 : 503);
 		ts_span_add_bool(&child, "spangen.odd", i & 1);
+		add_big(&child, i);
 		if (i % 7 == 0)
 			ts_span_set_status(&child, TS_STATUS_ERROR, "503", 3);
 		ts_span_end(&child);
@@ -143,7 +164,7 @@ int main(int argc, char **argv)
 	int procs = 0, c, i, vforks = 0;
 	long pause_ms = 0;
 
-	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:D:S")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:D:SB:")) != -1) {
 		switch (c) {
 		case 'n': nspans = atol(optarg); break;
 		case 'p': procs = atoi(optarg); break;
@@ -154,13 +175,14 @@ int main(int argc, char **argv)
 		case 'C': victim = optarg; break;
 		case 'D': dir = optarg; break;
 		case 'S': sock_stderr = true; break;
+		case 'B': nbig = atoi(optarg); break;
 		case 'a':
 			printf("secure %lu\n", getauxval(AT_SECURE));
 			break;
 		default:
 			fprintf(stderr, "usage: spangen [-n spans] [-p procs] "
 					"[-t threads] [-x exit|_exit|_Exit|return] "
-					"[-s ms] [-a] [-v n] [-C victim] [-D dir] [-S]\n");
+					"[-s ms] [-a] [-v n] [-C victim] [-D dir] [-S] [-B n]\n");
 			return 2;
 		}
 	}

@@ -22,6 +22,11 @@
 	X(http_parse)                                                          \
 	X(http_attrs)                                                          \
 	X(propagate)                                                           \
+	X(thrift_compact)                                                      \
+	X(jaeger_thrift)                                                       \
+	X(export_jaeger)                                                       \
+	X(json)                                                                \
+	X(spans)                                                               \
 	/* branch sampling: */                                                 \
 	X(sampler)                                                             \
 	X(span_limits)                                                         \

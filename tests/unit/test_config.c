@@ -272,6 +272,7 @@ START_TEST(test_traces_exporter_parses_comma_list)
 		{ "otlp", TS_EXPORTER_OTLP },
 		{ "file", TS_EXPORTER_FILE },
 		{ "console", TS_EXPORTER_CONSOLE },
+		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "logging", TS_EXPORTER_CONSOLE }, /* deprecated alias */
 		{ "none", 0 },
 		{ "NONE", 0 },
@@ -283,6 +284,7 @@ START_TEST(test_traces_exporter_parses_comma_list)
 		{ "file,,console", TS_EXPORTER_FILE | TS_EXPORTER_CONSOLE },
 		{ "logging,console", TS_EXPORTER_CONSOLE },
 		{ "file,file", TS_EXPORTER_FILE },
+		{ "Jaeger,file", TS_EXPORTER_JAEGER | TS_EXPORTER_FILE },
 	};
 	struct ts_config c;
 
@@ -297,7 +299,7 @@ END_TEST
 
 START_TEST(test_traces_exporter_only_unknown_keeps_otlp_one_warning)
 {
-	static const char *const bad[] = { "jaeger", "zipkin,jaeger",
+	static const char *const bad[] = { "jaeger2", "zipkin,prometheus",
 					   "otlp2", "a, b ,c,d" };
 
 	for (size_t i = 0; i < TS_ARRAY_SIZE(bad); i++)
@@ -314,7 +316,7 @@ START_TEST(test_traces_exporter_unknown_among_known_one_warning)
 		{ "file,bogus", TS_EXPORTER_FILE },
 		{ "bogus,console", TS_EXPORTER_CONSOLE },
 		{ "jaeger,file,zipkin,otlp",
-		  TS_EXPORTER_FILE | TS_EXPORTER_OTLP },
+		  TS_EXPORTER_JAEGER | TS_EXPORTER_FILE | TS_EXPORTER_OTLP },
 		{ "x,y,z,none", 0 },
 	};
 	struct ts_config c;
