@@ -10,9 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../hooks/propagate_to.h"
+#include "../hooks/redact.h"
+#include "../hooks/route.h"
 #include "config.h"
 #include "config_internal.h"
 #include "log.h"
+#include "quote.h"
 
 struct ts_config ts_cfg;
 
@@ -37,6 +41,8 @@ void ts_config_defaults(struct ts_config *c)
 	strcpy(c->jaeger_host, "localhost");
 	c->jaeger_port = 6831;
 	ts_config_export_defaults(c);
+	ts_sampler_configure(&c->sampler, NULL, NULL); /* branch sampling */
+	c->attr_count_limit = 128;                      /* branch sampling */
 }
 
 /* getenv with surrounding blanks trimmed into `buf`; NULL when unset/empty. */
@@ -405,6 +411,70 @@ static int load_jaeger(struct ts_config *c)
 
 /* --- end of jaeger exporter --------------------------------------------- */
 
+/* ---- sampling, attribute limits, routes, redaction (branch sampling) -- */
+
+#define ATTR_LIMIT_MAX 2147483647u /* the SDKs' int */
+
+/*
+ * A span limit with its general fallback (the specification: the span's
+ * own variable wins, e.g. OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT over
+ * OTEL_ATTRIBUTE_COUNT_LIMIT).  An invalid value warns and counts as
+ * unset, so the general one (or the default) applies.
+ */
+static int load_limit(const char *span_name, const char *general_name,
+		      unsigned *field, bool *set)
+{
+	const char *names[2] = { span_name, general_name };
+	char buf[256], q[80];
+	unsigned long n;
+	int w = 0;
+
+	for (int i = 0; i < 2; i++) {
+		const char *raw = getenv(names[i]);
+		const char *v = env_value(names[i], buf, sizeof(buf));
+
+		if (!v)
+			continue;
+		/* A value env_value() had to cut is never taken for its
+		 * start ("0000...05" must not read as 0). */
+		if (strlen(raw) < sizeof(buf) - 1 &&
+		    parse_uint(v, 0, ATTR_LIMIT_MAX, &n)) {
+			if (!*set) {
+				*field = (unsigned)n;
+				*set = true;
+			}
+			continue;
+		}
+		ts_warn("%s=\"%s\" is not a whole number from 0 to %u; "
+			"ignored",
+			names[i], ts_quote(q, sizeof(q), v, strlen(v)),
+			ATTR_LIMIT_MAX);
+		w++;
+	}
+	return w;
+}
+
+/* ts_sampler_configure() trims and bounds the raw values itself. */
+static int load_sampling(struct ts_config *c)
+{
+	return ts_sampler_configure(&c->sampler, getenv("OTEL_TRACES_SAMPLER"),
+				    getenv("OTEL_TRACES_SAMPLER_ARG"));
+}
+
+/* The list variables are compiled by their modules, straight from the
+ * environment (they may be long); each warns per invalid entry. */
+static int load_lists(void)
+{
+	int w = 0;
+
+	w += ts_route_configure(getenv("TRACESHIM_ROUTES"));
+	w += ts_redact_configure(getenv("TRACESHIM_REDACT_QUERY_PARAMS"));
+	w += ts_propagate_to_configure(getenv("TRACESHIM_PROPAGATE_TO"));
+	return w;
+}
+
+/* ---- end of branch sampling's loaders ---------------------------------- */
+
 int ts_config_load(struct ts_config *c)
 {
 	int w = 0;
@@ -434,6 +504,15 @@ int ts_config_load(struct ts_config *c)
 	w += load_string("TRACESHIM_FILE", c->file_path, sizeof(c->file_path));
 	w += load_jaeger(c); /* jaeger exporter */
 	w += ts_config_export_load(c);
+	/* branch sampling: */
+	w += load_sampling(c);
+	w += load_limit("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+			"OTEL_ATTRIBUTE_COUNT_LIMIT", &c->attr_count_limit,
+			&c->attr_count_set);
+	w += load_limit("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+			"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", &c->attr_value_limit,
+			&c->attr_value_set);
+	w += load_lists();
 	if (c->max_export_batch > c->max_queue_size) {
 		/* The specification: the batch must not exceed the queue. */
 		ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "

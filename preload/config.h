@@ -15,6 +15,7 @@
 #include <limits.h>
 
 #include "common.h"
+#include "sampler.h"
 
 /* Exporter bits of OTEL_TRACES_EXPORTER. */
 enum {
@@ -83,6 +84,16 @@ struct ts_config {
 	char otlp_client_key[PATH_MAX];   /* ..._CLIENT_KEY */
 	char zipkin_endpoint[TS_URL_MAX]; /* OTEL_EXPORTER_ZIPKIN_ENDPOINT */
 	unsigned zipkin_timeout_ms;       /* OTEL_EXPORTER_ZIPKIN_TIMEOUT, 10000 */
+	/* ---- sampling and span attribute limits (branch sampling) ---- */
+	struct ts_sampler sampler;     /* OTEL_TRACES_SAMPLER[_ARG] */
+	unsigned attr_count_limit;     /* OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT,
+					  when attr_count_set (128) */
+	unsigned attr_value_limit;     /* OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_
+					  LIMIT, characters, when set */
+	bool attr_count_set;           /* a count limit was configured */
+	bool attr_value_set;           /* a value length limit was configured
+					  (else: no limit but our own) */
+	/* ---- end of branch sampling's fields ---- */
 };
 
 extern struct ts_config ts_cfg;
@@ -93,7 +104,11 @@ void ts_config_defaults(struct ts_config *c);
 /*
  * Fill `c` from the environment, warning about each invalid value.
  * Returns the number of invalid values found (printed or not, depending
- * on TRACESHIM_LOG_LEVEL).  Also sets ts_log_level.
+ * on TRACESHIM_LOG_LEVEL).  Also sets ts_log_level, and compiles the
+ * module-level tables of TRACESHIM_ROUTES (hooks/route.h),
+ * TRACESHIM_REDACT_QUERY_PARAMS (hooks/redact.h) and
+ * TRACESHIM_PROPAGATE_TO (hooks/propagate_to.h), which live in those
+ * modules' static storage whatever `c` is.
  * Calls getenv only; never allocates.
  */
 int ts_config_load(struct ts_config *c);

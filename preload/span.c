@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config.h"
 #include "ids.h"
 #include "pipeline.h"
 #include "span.h"
@@ -102,6 +103,56 @@ static size_t utf8_cut(const char *p, size_t len, size_t max)
 	return len;
 }
 
+/* ---- attribute limits (branch sampling) --------------------------------
+ *
+ * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT and OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT
+ * (and their general/span twins), read from ts_cfg.  A zeroed ts_cfg (unit
+ * tests, or a span made before the configuration is loaded) has neither
+ * limit set: the specification's defaults apply, 128 attributes (which our
+ * record caps at TS_SPAN_MAX_ATTRS) and no length limit (TS_SPAN_VALUE_MAX
+ * bytes still apply).  ts_cfg is written once before any span and read-only
+ * after, so the plain loads are safe from any thread and signal handler.
+ */
+static unsigned attr_count_max(void)
+{
+	if (ts_cfg.attr_count_set && ts_cfg.attr_count_limit < TS_SPAN_MAX_ATTRS)
+		return ts_cfg.attr_count_limit;
+	return TS_SPAN_MAX_ATTRS;
+}
+
+/*
+ * Shorten `len` to at most `max` characters, counting, as the
+ * specification does, every character as one: a character is a lead byte
+ * and the continuation bytes (10xxxxxx) that follow it, so the cut never
+ * splits a UTF-8 sequence.  Malformed input still counts every byte that
+ * is not a continuation byte, and a run of stray continuation bytes as one.
+ */
+static size_t utf8_cut_chars(const char *p, size_t len, size_t max)
+{
+	size_t i = 0, chars = 0;
+
+	if (len <= max)
+		return len; /* no more characters than bytes */
+	while (i < len && chars < max) {
+		i++;
+		while (i < len && ((unsigned char)p[i] & 0xc0) == 0x80)
+			i++;
+		chars++;
+	}
+	return i;
+}
+
+/* A string attribute's value as kept: the configured character limit,
+ * then our own byte limit, both at character boundaries. */
+static size_t attr_value_len(const char *val, size_t len)
+{
+	if (ts_cfg.attr_value_set)
+		len = utf8_cut_chars(val, len, ts_cfg.attr_value_limit);
+	return utf8_cut(val, len, TS_SPAN_VALUE_MAX);
+}
+
+/* ---- end of branch sampling's limits ------------------------------------ */
+
 bool ts_span_set_name(struct ts_span *s, const char *name, size_t len)
 {
 	len = utf8_cut(name, len, TS_SPAN_VALUE_MAX);
@@ -125,7 +176,7 @@ static struct ts_attr *attr_new(struct ts_span *s, const char *key,
 {
 	struct ts_attr *a;
 
-	if (s->nattrs >= TS_SPAN_MAX_ATTRS || klen > 255)
+	if (s->nattrs >= attr_count_max() || klen > 255)
 		goto out_drop;
 	a = &s->attrs[s->nattrs];
 	if (!arena_put(s, key, klen, &a->key_off))
@@ -148,7 +199,7 @@ bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
 
 	if (!a)
 		return false;
-	len = utf8_cut(val, len, TS_SPAN_VALUE_MAX);
+	len = attr_value_len(val, len);
 	if (!arena_put(s, val, len, &a->val_off)) {
 		s->arena_used = used; /* give the key's bytes back */
 		s->dropped_attrs++;

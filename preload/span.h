@@ -137,9 +137,12 @@ bool ts_span_set_name(struct ts_span *s, const char *name, size_t len);
 bool ts_span_set_tracestate(struct ts_span *s, const char *ts, size_t len);
 
 /*
- * Add an attribute.  String values longer than TS_SPAN_VALUE_MAX are cut
- * at a UTF-8 character boundary.  Returns false (and counts a dropped
- * attribute) when the record is full.
+ * Add an attribute.  String values are cut to the configured
+ * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT characters, if any, and to
+ * TS_SPAN_VALUE_MAX bytes, always at a UTF-8 character boundary.  Returns
+ * false (and counts a dropped attribute) when the record is full or holds
+ * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT attributes already (limits: ts_cfg,
+ * see config.h; a zeroed ts_cfg means the specification's defaults).
  */
 bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
 		      const char *val, size_t len);

@@ -20,6 +20,18 @@ bad=(
 	"OTEL_RESOURCE_ATTRIBUTES=novalue"
 	"OTEL_RESOURCE_ATTRIBUTES=k=%zz"
 	"OTEL_SERVICE_NAME=$(head -c 300 /dev/zero | tr '\0' x)"
+	# branch sampling:
+	"OTEL_TRACES_SAMPLER=sometimes"
+	"OTEL_TRACES_SAMPLER=jaeger_remote"
+	"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=lots"
+	"OTEL_ATTRIBUTE_COUNT_LIMIT=-1"
+	"OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT=1e3"
+	"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=ten"
+	"TRACESHIM_ROUTES=users/{id}"
+	"TRACESHIM_ROUTES=/static/*/x"
+	"TRACESHIM_REDACT_QUERY_PARAMS=api key"
+	"TRACESHIM_PROPAGATE_TO=10.0.0.0/33"
+	"TRACESHIM_PROPAGATE_TO=*.example.com,bad host"
 )
 for kv in "${bad[@]}"; do
 	name=${kv%%=*}
@@ -34,6 +46,20 @@ for kv in "${bad[@]}"; do
 	grep -q "^traceshim: warning: .*$name" "$T/err" || { cat "$T/err"; fail "$kv: warning does not name $name"; }
 	note "$(cut -c1-110 "$T/err")"
 done
+# The sampler argument is only read with a ratio sampler: one line naming it.
+for arg in 1.5 -0.1 0,25 abc; do
+	env OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=$arg \
+		LD_PRELOAD="$PRELOAD" sh -c 'echo out' >"$T/out" 2>"$T/err"
+	[ "$(wc -l <"$T/err")" = 1 ] && grep -q '^traceshim: warning: OTEL_TRACES_SAMPLER_ARG' "$T/err" ||
+		{ cat "$T/err"; fail "OTEL_TRACES_SAMPLER_ARG=$arg: expected one warning line"; }
+done
+env OTEL_TRACES_SAMPLER_ARG=abc OTEL_TRACES_SAMPLER=always_on LD_PRELOAD="$PRELOAD" /bin/true 2>"$T/err"
+[ ! -s "$T/err" ] || { cat "$T/err"; fail "an argument always_on does not read was warned about"; }
+note "OTEL_TRACES_SAMPLER_ARG: one warning per bad ratio, ignored where unused"
+# A list variable warns once per bad entry, valid entries kept quietly.
+env TRACESHIM_ROUTES="/ok/{id},nope,/fine/*,{x}" LD_PRELOAD="$PRELOAD" /bin/true 2>"$T/err"
+[ "$(grep -c '^traceshim: warning: TRACESHIM_ROUTES' "$T/err")" = 2 ] && [ "$(wc -l <"$T/err")" = 2 ] ||
+	{ cat "$T/err"; fail "TRACESHIM_ROUTES: expected two warning lines"; }
 # ...and with the defaults in force, tracing still works.
 env OTEL_BSP_MAX_QUEUE_SIZE=abc OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/d.jsonl" \
 	"$SPANGEN" -n 100 >/dev/null 2>"$T/err"
@@ -44,6 +70,11 @@ env OTEL_SDK_DISABLED=false OTEL_TRACES_EXPORTER=" File , none" OTEL_BSP_SCHEDUL
 	OTEL_BSP_MAX_QUEUE_SIZE=4096 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64 OTEL_BSP_EXPORT_TIMEOUT=1000 \
 	TRACESHIM_SHUTDOWN_TIMEOUT=500 TRACESHIM_LOG_LEVEL=warn OTEL_SERVICE_NAME=svc \
 	OTEL_RESOURCE_ATTRIBUTES="a=b" TRACESHIM_FILE="$T/v.jsonl" OTEL_TRACES_EXPORTER=file \
+	OTEL_TRACES_SAMPLER=ParentBased_TraceIdRatio OTEL_TRACES_SAMPLER_ARG=0.25 \
+	OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=64 OTEL_ATTRIBUTE_COUNT_LIMIT=0 \
+	OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT=" 100 " OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=0 \
+	TRACESHIM_ROUTES="/users/{id}/orders/*, /static/*,/" TRACESHIM_REDACT_QUERY_PARAMS="api_key, token" \
+	TRACESHIM_PROPAGATE_TO="*.example.com, 10.0.0.0/8:8080, [fd00::]/8, localhost" \
 	LD_PRELOAD="$PRELOAD" /bin/true 2>"$T/err"
 [ ! -s "$T/err" ] || { cat "$T/err"; fail "valid configuration printed something"; }
 
@@ -91,6 +122,25 @@ grep -q "^traceshim: 1000 spans created, $exported exported, $((1000 - exported)
 	{ cat "$T/err"; fail "queue-size counts wrong (file has $exported spans)"; }
 [ "$exported" -le 200 ] || fail "queue of 100 let $exported spans through a burst"
 note "OTEL_BSP_MAX_QUEUE_SIZE=100: $(cat "$T/err")"
+
+# Attribute limits: spangen's client spans carry 4 attributes, url.full
+# among them; a count limit of 2 keeps 2 and counts 2 dropped, a length
+# limit of 10 characters cuts url.full.
+env OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=2 OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=10 \
+	OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/l.jsonl" "$SPANGEN" -n 5 >/dev/null
+$CHECK_JSON "$T/l.jsonl" --spans 5 >/dev/null || fail "attribute limits: invalid OTLP/JSON"
+/usr/bin/python3 - "$T/l.jsonl" <<'PY'
+import json, sys
+spans = [s for l in open(sys.argv[1]) for rs in json.loads(l)["resourceSpans"]
+         for ss in rs["scopeSpans"] for s in ss["spans"]]
+clients = [s for s in spans if s["kind"] == 3]
+assert len(clients) == 4, len(clients)
+for s in clients:
+    attrs = {a["key"]: a["value"] for a in s["attributes"]}
+    assert len(attrs) == 2 and s.get("droppedAttributesCount") == 2, s
+    assert attrs["url.full"]["stringValue"] == "http://127", attrs
+print("  OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=2, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=10: honoured")
+PY
 
 # OTEL_TRACES_EXPORTER=none and OTEL_SDK_DISABLED=true: nothing written.
 for kv in OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true OTEL_SDK_DISABLED=TRUE; do

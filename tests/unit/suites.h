@@ -33,7 +33,12 @@
 	X(otlp_proto)                                                          \
 	X(zipkin_json)                                                         \
 	X(config_export)                                                       \
-	X(json_writers)
+	X(json_writers)                                                        \
+	X(sampler)                                                             \
+	X(span_limits)                                                         \
+	X(route)                                                               \
+	X(redact)                                                              \
+	X(propagate_to)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
