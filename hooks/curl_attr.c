@@ -6,6 +6,7 @@
 
 #include "curl_real.h"
 #include "curl_attr.h"
+#include "redact.h"
 
 /*
  * Every CURLcode of the curl.h we build with, by its enumerator (so the
@@ -177,88 +178,19 @@ static const char *userinfo_end(const char *a, const char *end)
 	return at;
 }
 
-struct out {
-	char *buf;
-	size_t size, len; /* len < size always: room for the NUL */
-};
-
-static void put(struct out *o, const char *p, size_t n)
-{
-	if (n > o->size - 1 - o->len)
-		n = o->size - 1 - o->len;
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static bool secret_param(const char *name, size_t len)
-{
-	static const char *const names[] = { "AWSAccessKeyId", "Signature",
-					     "sig", "X-Goog-Signature" };
-	size_t i;
-
-	for (i = 0; i < TS_ARRAY_SIZE(names); i++)
-		if (strlen(names[i]) == len && !strncasecmp(name, names[i], len))
-			return true;
-	return false;
-}
-
-/* The query at p (after '?') up to '#' or the end; returns where it ends. */
-static const char *put_query(struct out *o, const char *p)
-{
-	for (;;) {
-		size_t n = strcspn(p, "&#");
-		const char *eq = memchr(p, '=', n);
-
-		if (eq && secret_param(p, (size_t)(eq - p))) {
-			put(o, p, (size_t)(eq - p) + 1);
-			puts_(o, "REDACTED");
-		} else {
-			put(o, p, n);
-		}
-		p += n;
-		if (*p != '&')
-			return p;
-		put(o, p++, 1);
-	}
-}
-
+/*
+ * url.full as the semantic conventions want it: one redaction for the
+ * whole shim (hooks/redact.c), the same as the socket layer's.
+ */
 size_t ts_curl_url_redact(const char *url, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
-	const char *a, *end, *at, *p = url;
-
 	if (!size)
 		return 0;
-	if (url && authority(url, &a, &end)) {
-		put(&o, url, (size_t)(a - url));
-		at = userinfo_end(a, end);
-		if (at) {
-			puts_(&o, memchr(a, ':', (size_t)(at - a))
-					  ? "REDACTED:REDACTED@"
-					  : "REDACTED@");
-			a = at + 1;
-		}
-		put(&o, a, (size_t)(end - a));
-		p = end;
+	if (!url) {
+		buf[0] = '\0';
+		return 0;
 	}
-	if (p) {
-		size_t n = strcspn(p, "?#");
-
-		put(&o, p, n);
-		p += n;
-		if (*p == '?') {
-			put(&o, p++, 1);
-			p = put_query(&o, p);
-		}
-		puts_(&o, p); /* the fragment, if any */
-	}
-	buf[o.len] = '\0';
-	return o.len;
+	return ts_redact_url(url, strlen(url), buf, size);
 }
 
 bool ts_curl_url_server(const char *url, const char **host, size_t *hlen,

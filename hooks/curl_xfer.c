@@ -18,6 +18,7 @@
 #include "context.h"
 #include "curl_attr.h"
 #include "curl_xfer.h"
+#include "propagate_to.h"
 #include "propagate.h"
 
 #define HANDLES 4096u  /* easy handles with remembered state at once */
@@ -192,6 +193,22 @@ static void xfer_free(struct ts_curl_xfer *x)
 
 /* ---- header lists ------------------------------------------------------------ */
 
+static const char *info_str(const struct ts_curl_api *api, CURL *h,
+			    CURLINFO i);
+
+/* TRACESHIM_PROPAGATE_TO: may the current attempt's host get our context? */
+static bool may_propagate(const struct ts_curl_api *api,
+			  struct ts_curl_xfer *x)
+{
+	const char *url = info_str(api, x->easy, CURLINFO_EFFECTIVE_URL), *host;
+	size_t hlen;
+	int port;
+
+	if (!ts_curl_url_server(url, &host, &hlen, &port))
+		return ts_propagate_to_allowed("", 0, 0);
+	return ts_propagate_to_allowed(host, hlen, (uint16_t)port);
+}
+
 /* Put a fresh copy with the current attempt's context on the handle. */
 static void install_list(const struct ts_curl_api *api,
 			 const struct ts_curl_handle *e, struct ts_curl_xfer *x)
@@ -201,6 +218,8 @@ static void install_list(const struct ts_curl_api *api,
 
 	if (!x->inject || x->app_took_headers || !x->http)
 		return;
+	if (!may_propagate(api, x))
+		return; /* TRACESHIM_PROPAGATE_TO: not to this host */
 	ts_span_ctx_of(&x->span, &self);
 	if (!ts_curl_prop_list(api, e->app_headers, &self, &x->prop, &l)) {
 		ts_warn_once("out of memory building a libcurl header list; "

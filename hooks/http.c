@@ -134,7 +134,7 @@ static uint16_t sa_port(const struct sockaddr_storage *ss)
 }
 
 /* Peer and local addresses, looked up once per connection, when needed. */
-static void fill_addr(struct ts_http_conn *h, int fd)
+void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -171,8 +171,9 @@ static void finish(struct ts_http_req *r, bool server, bool closed,
 	if (!r->traced)
 		return;
 	r->traced = false;
-	ts_http_raw_outcome(&r->span, server, r->status, r->req_body,
-			    r->resp_body, closed);
+	if (r->span.flags & TS_TRACE_FLAG_SAMPLED)
+		ts_http_raw_outcome(&r->span, server, r->status, r->req_body,
+				    r->resp_body, closed);
 	ts_span_end_at(&r->span, end_mono_ns ? end_mono_ns : ts_clock_mono_ns());
 }
 
@@ -190,7 +191,7 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	r->no_body = !strcmp(h->in.method, "HEAD");
 	r->connect = !strcmp(h->in.method, "CONNECT");
 	remote = ts_prop_extract(&h->in, &ts_cfg.prop, &in);
-	fill_addr(h, fd);
+	ts_http_fill_addr(h, fd);
 	/* Named by the reporter, from what ts_http_raw_request() records. */
 	ts_span_start(&r->span, TS_KIND_SERVER, NULL, 0,
 		      remote ? &in.ctx : NULL);
@@ -198,7 +199,9 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	r->span.start_mono_ns = r->start_mono_ns;
 	if (in.ts_len)
 		ts_span_set_tracestate(&r->span, in.ts, in.ts_len);
-	ts_http_raw_request(&r->span, &h->in, h, true);
+	/* Not sampled: nothing is recorded, the context is still served. */
+	if (r->span.flags & TS_TRACE_FLAG_SAMPLED)
+		ts_http_raw_request(&r->span, &h->in, h, true);
 	r->traced = true;
 	/* What came with the request travels on with the calls it makes. */
 	r->registered = ts_ctx_server_begin(&r->span, in.ts, in.ts_len, in.bg,
@@ -278,7 +281,7 @@ void ts_http_client_request_head(struct ts_http_conn *h, int fd)
 				      (r->connect ? TS_HTTP_EXPECT_CONNECT : 0));
 	if (!r->traced)
 		return;
-	fill_addr(h, fd);
+	ts_http_fill_addr(h, fd);
 	ts_http_raw_request(&r->span, &h->out, h, false);
 }
 

@@ -15,6 +15,8 @@
 
 #include "http.h"
 #include "http_attrs.h"
+#include "redact.h"
+#include "route.h"
 
 #define RAW_SERVER 0x01  /* a SERVER span (else CLIENT) */
 #define RAW_CLOSED 0x02  /* the connection closed before a response */
@@ -197,12 +199,62 @@ static void add_raw_str(struct ts_span *s, const char *key, size_t klen,
 
 #define ADD_RAW(s, key, old, v) add_raw_str((s), (key), sizeof(key) - 1, (old), (v))
 
+/* Add url.full of a client request: the absolute-form target as sent,
+ * or http://<Host><target>, redacted (user info, signed parameters). */
+static void add_url_full(struct ts_span *s, const char *old,
+			 const struct raw *r)
+{
+	char url[TS_HTTP_TARGET_MAX + TS_HTTP_HOST_MAX + 16], red[sizeof(url)];
+	const char *t = old + r->target.off, *host = old + r->host.off;
+	size_t n = 0, tl = r->target.len, hl = r->host.len;
+
+	if (tl && t[0] != '/' && memchr(t, ':', tl)) {
+		memcpy(url, t, tl); /* absolute form (to a proxy) */
+		n = tl;
+	} else if (tl) {
+		if (!hl) { /* HTTP/1.0 without Host: the peer we talk to */
+			host = old + r->peer.off;
+			hl = r->peer.len;
+		}
+		memcpy(url, "http://", 7);
+		n = 7;
+		memcpy(url + n, host, hl);
+		n += hl;
+		if (!r->host.len && r->peer_port)
+			n += (size_t)snprintf(url + n, sizeof(url) - n, ":%u",
+					      r->peer_port);
+		memcpy(url + n, t, tl);
+		n += tl;
+	}
+	if (!n)
+		return;
+	n = ts_redact_url(url, n, red, sizeof(red));
+	ts_span_add_str(s, "url.full", red, n);
+}
+
+/* Server span name "{METHOD} {route}", and http.route when the route is
+ * the application's (a configured template), not our guess. */
+static void name_server(struct ts_span *s, const char *method, size_t m,
+			const char *path, size_t plen)
+{
+	char name[TS_HTTP_METHOD_MAX + 1 + 257];
+	bool templated = false;
+	size_t n;
+
+	memcpy(name, method, m);
+	name[m] = ' ';
+	n = ts_route_lookup(path, plen, name + m + 1, sizeof(name) - m - 1,
+			    &templated);
+	ts_span_set_name(s, name, m + 1 + n);
+	if (templated)
+		ts_span_add_str(s, "http.route", name + m + 1, n);
+}
+
 void ts_http_expand(struct ts_span *s)
 {
-	char old[TS_SPAN_ARENA];
-	const char *path, *query, *method;
-	char name[TS_HTTP_METHOD_MAX + 1 + 256];
-	size_t plen, qlen, n, m;
+	char old[TS_SPAN_ARENA], query[TS_HTTP_TARGET_MAX + 1];
+	const char *path, *q, *method;
+	size_t plen, qlen, m;
 	struct raw r;
 	bool server;
 
@@ -221,18 +273,22 @@ void ts_http_expand(struct ts_span *s)
 
 	method = old + r.method.off;
 	m = r.method.len;
-	target_parts(old + r.target.off, r.target.len, &path, &plen, &query,
-		     &qlen);
-	n = plen > 256 ? 256 : plen;
-	memcpy(name, method, m);
-	name[m] = ' ';
-	memcpy(name + m + 1, path, n);
-	ts_span_set_name(s, name, m + 1 + n);
+	target_parts(old + r.target.off, r.target.len, &path, &plen, &q, &qlen);
+	if (server)
+		name_server(s, method, m, path, plen);
+	else
+		ts_span_set_name(s, method, m); /* clients: the method alone */
 	ADD_RAW(s, "http.request.method", old, r.method);
-	ts_span_add_str(s, "url.path", path, plen);
-	if (query)
-		ts_span_add_str(s, "url.query", query, qlen);
-	ts_span_add_str(s, "url.scheme", "http", 4);
+	if (server) {
+		ts_span_add_str(s, "url.path", path, plen);
+		if (q) {
+			qlen = ts_redact_query(q, qlen, query, sizeof(query));
+			ts_span_add_str(s, "url.query", query, qlen);
+		}
+		ts_span_add_str(s, "url.scheme", "http", 4);
+	} else {
+		add_url_full(s, old, &r);
+	}
 	ts_span_add_str(s, "network.protocol.version",
 			r.version_minor ? "1.1" : "1.0", 3);
 	ADD_RAW(s, "user_agent.original", old, r.ua);

@@ -16,6 +16,9 @@ struct ts_http_decision {
 	bool parent_remote;
 };
 
+/* Peer and local addresses of the connection, looked up once. */
+void ts_http_fill_addr(struct ts_http_conn *h, int fd);
+
 /* The first message decides who we are (enum ts_conn_kind). */
 void ts_http_set_role(struct ts_http_conn *h, uint8_t role);
 

@@ -31,6 +31,7 @@
 #include "context.h"
 #include "http_internal.h"
 #include "propagate.h"
+#include "propagate_to.h"
 
 #define EV_TP_PARENT 100 /* pseudo-event: next byte is the parent id of a
 			    forwarded traceparent */
@@ -189,13 +190,14 @@ static void decide(struct ts_http_decision *d, const struct ts_span_ctx *parent)
 	if (parent) {
 		memcpy(d->self.trace_id, parent->trace_id, 16);
 		memcpy(d->parent_id, parent->span_id, 8);
-		d->self.flags = parent->flags;
 		d->self.xflags = parent->xflags & TS_CTX_DEBUG;
 		d->parent_remote = parent->remote;
 	} else {
 		ts_ids_trace(d->self.trace_id);
-		d->self.flags = TS_TRACE_FLAG_SAMPLED;
 	}
+	/* The sampler decides; unsampled, the context still travels on with
+	 * the flag off so that the services downstream agree. */
+	d->self.flags = ts_span_decide_flags(parent, d->self.trace_id);
 	ts_ids_span(d->self.span_id);
 }
 
@@ -370,6 +372,46 @@ static void plan_rewrite(struct plan *pl, const struct plan_group *g)
 	}
 }
 
+/*
+ * TRACESHIM_PROPAGATE_TO: may this request (its Host, else the peer we
+ * are connected to) carry our context?
+ */
+static bool may_propagate(struct plan *pl)
+{
+	const struct ts_http_parser *p = pl->w.p;
+	struct ts_http_conn *h = pl->h;
+	const char *host = p->host, *colon = NULL;
+	size_t hl = p->host_s.cut ? 0 : p->host_s.len, i;
+	unsigned port = 0;
+
+	ts_http_fill_addr(h, pl->fd);
+	if (hl && host[0] == '[') { /* [v6]:port */
+		const char *end = memchr(host, ']', hl);
+
+		if (end && end + 1 < host + hl && end[1] == ':')
+			colon = end + 1;
+	} else if (hl) {
+		colon = memchr(host, ':', hl);
+	}
+	if (colon) {
+		for (i = 1; colon + i < host + hl && port < 65536; i++) {
+			if (colon[i] < '0' || colon[i] > '9')
+				break;
+			port = port * 10 + (unsigned)(colon[i] - '0');
+		}
+		hl = (size_t)(colon - host);
+	}
+	if (!port || port > 65535)
+		port = h->peer_port;
+	if (!hl) {
+		host = h->peer_addr;
+		hl = strlen(host);
+	}
+	return ts_propagate_to_allowed_peer(host, hl, h->peer_addr,
+					    strlen(h->peer_addr),
+					    (uint16_t)port);
+}
+
 /* The context headers missing from the request, at the end of its head. */
 static void plan_insert(struct plan *pl, uint64_t at, const struct plan_group *g,
 			unsigned fwd)
@@ -377,6 +419,12 @@ static void plan_insert(struct plan *pl, uint64_t at, const struct plan_group *g
 	char ts[TS_CTX_TS_MAX], bg[TS_CTX_BG_MAX], *bytes;
 	size_t tl, bl, cap, n;
 
+	if (!may_propagate(pl)) {
+		if (ts_log_enabled(TS_LOG_DEBUG))
+			ts_debug("fd %d: host not in TRACESHIM_PROPAGATE_TO; "
+				 "no context injected", pl->fd);
+		return;
+	}
 	ts_ctx_extras(&g->ref, ts, &tl, bg, &bl);
 	bytes = edit_room(pl, at, &cap);
 	if (!bytes)

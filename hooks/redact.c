@@ -337,3 +337,61 @@ size_t ts_redact_url(const char *url, size_t len, char *out, size_t size)
 	}
 	return finish(&w);
 }
+
+/* ---- command-line arguments ------------------------------------------------ */
+
+/* Does `key` (an option or variable name) name a secret? */
+static bool secret_key(const char *k, size_t n)
+{
+	static const char *const words[] = { "password", "passwd", "pwd",
+					     "secret", "token", "apikey",
+					     "api-key", "api_key", "credential" };
+	size_t i, j, wl;
+
+	while (n && *k == '-') /* --password=..., -token=... */
+		k++, n--;
+	for (i = 0; i < TS_ARRAY_SIZE(words); i++) {
+		wl = strlen(words[i]);
+		for (j = 0; j + wl <= n; j++)
+			if (!strncasecmp(k + j, words[i], wl))
+				return true;
+	}
+	return false;
+}
+
+size_t ts_redact_arg(const char *arg, size_t len, char *out, size_t size)
+{
+	const char *colon = memchr(arg, ':', len), *eq = memchr(arg, '=', len);
+	struct out w = { out, 0, size ? size - 1 : 0, false };
+	size_t k;
+
+	if (!size)
+		return 0;
+	/* A URL anywhere in it (--url=http://u:p@h/?sig=...). */
+	for (k = 0; k + 3 <= len; k++)
+		if (!memcmp(arg + k, "://", 3))
+			break;
+	if (k + 3 <= len) {
+		while (k && arg[k - 1] != '=' && arg[k - 1] != ' ')
+			k--; /* back to the scheme's start */
+		put_raw(&w, arg, k);
+		if (w.full)
+			return finish(&w);
+		return w.o + ts_redact_url(arg + k, len - k, out + w.o,
+					   size - w.o);
+	}
+	/* A header line as an argument ("Authorization: Bearer ..."). */
+	if (colon && ts_redact_header_forbidden(arg, (size_t)(colon - arg))) {
+		put_raw(&w, arg, (size_t)(colon - arg) + 1);
+		put_whole(&w, " " TS_REDACTED, sizeof(TS_REDACTED));
+		return finish(&w);
+	}
+	/* --password=..., DB_TOKEN=... */
+	if (eq && secret_key(arg, (size_t)(eq - arg))) {
+		put_raw(&w, arg, (size_t)(eq - arg) + 1);
+		put_whole(&w, TS_REDACTED, sizeof(TS_REDACTED) - 1);
+		return finish(&w);
+	}
+	put_raw(&w, arg, len);
+	return finish(&w);
+}

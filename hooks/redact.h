@@ -88,4 +88,15 @@ bool ts_redact_header_forbidden(const char *name, size_t len);
  * is one whose value is redacted. */
 bool ts_redact_param_is_sensitive(const char *name, size_t len);
 
+/*
+ * One command-line argument as it may be recorded (process.command_args):
+ * a URL in it redacted as by ts_redact_url(), a header line of a
+ * never-recorded header ("Authorization: Bearer ...") and the value of an
+ * option or variable whose name says password, secret, token, api key or
+ * credential ("--password=...", "DB_TOKEN=...") replaced by REDACTED.
+ * Same output contract as the others.  Arguments that carry a secret in a
+ * form of their own ("-p secret") cannot be told apart and are kept.
+ */
+size_t ts_redact_arg(const char *arg, size_t len, char *out, size_t size);
+
 #endif /* TS_HOOKS_REDACT_H */

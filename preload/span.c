@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ids.h"
 #include "pipeline.h"
+#include "sampler.h"
 #include "span.h"
 
 void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
@@ -20,17 +21,27 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 	if (parent && ts_span_ctx_is_valid(parent)) {
 		memcpy(s->trace_id, parent->trace_id, 16);
 		memcpy(s->parent_id, parent->span_id, 8);
-		s->flags = parent->flags;
 		s->xflags = parent->xflags & TS_CTX_DEBUG;
 		s->parent_remote = parent->remote;
 	} else {
 		ts_ids_trace(s->trace_id);
-		s->flags = TS_TRACE_FLAG_SAMPLED;
+		parent = NULL;
 	}
+	s->flags = ts_span_decide_flags(parent, s->trace_id);
 	ts_ids_span(s->span_id);
 	s->start_mono_ns = ts_clock_mono_ns();
 	s->start_unix_ns = ts_clock_unix_of(s->start_mono_ns);
 	ts_span_set_name(s, name, name_len);
+}
+
+uint8_t ts_span_decide_flags(const struct ts_span_ctx *parent,
+			     const uint8_t trace_id[16])
+{
+	uint8_t flags = parent ? parent->flags : 0;
+	bool sampled = ts_sampler_sample(&ts_cfg.sampler, parent, trace_id);
+
+	return (uint8_t)((flags & ~TS_TRACE_FLAG_SAMPLED) |
+			 (sampled ? TS_TRACE_FLAG_SAMPLED : 0));
 }
 
 void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
@@ -259,6 +270,9 @@ bool ts_span_end(struct ts_span *s)
 
 bool ts_span_end_at(struct ts_span *s, uint64_t now)
 {
+	/* Not sampled: its context travelled on, the span records nothing. */
+	if (!(s->flags & TS_TRACE_FLAG_SAMPLED))
+		return false;
 	s->end_unix_ns = s->start_unix_ns +
 			 (now > s->start_mono_ns ? now - s->start_mono_ns : 0);
 	return ts_pipeline_submit(s);

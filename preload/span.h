@@ -125,6 +125,13 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 		   const char *name, size_t name_len,
 		   const struct ts_span_ctx *parent);
 
+/*
+ * The W3C flags of a new span: those of its parent (NULL: a root) with the
+ * sampled bit as the configured sampler decides for it and `trace_id`.
+ */
+uint8_t ts_span_decide_flags(const struct ts_span_ctx *parent,
+			     const uint8_t trace_id[16]);
+
 /* The context a child of `s` (or an outgoing request) should carry. */
 void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out);
 
@@ -168,7 +175,8 @@ size_t ts_span_used_size(const struct ts_span *s);
 
 /*
  * Stamp the end time and hand the span to the pipeline.  Returns false if
- * it was dropped (queue full, tracing inactive).  `s` may be reused after.
+ * it was dropped (not sampled, queue full, tracing inactive).  `s` may be
+ * reused after.
  */
 bool ts_span_end(struct ts_span *s);
 

@@ -14,6 +14,7 @@
 #include "../preload/config.h"
 #include "../preload/log.h"
 #include "../preload/real.h"
+#include "../hooks/redact.h"
 #include "resource.h"
 
 static int hexval(char c)
@@ -190,6 +191,33 @@ static ssize_t read_small(const char *path, char *out, size_t size)
 	return total;
 }
 
+/*
+ * Command lines carry secrets (a URL with a password, a token option):
+ * each argument is redacted (hooks/redact.h) before it is recorded.  In
+ * place: args holds `n` bytes of NUL-terminated strings, `size` in all;
+ * returns the new length, whole strings only.
+ */
+static size_t redact_args(char *args, size_t n, size_t size)
+{
+	static char out[8192];
+	size_t i = 0, w = 0, len, k;
+
+	while (i < n) {
+		len = strlen(args + i);
+		if (w + 1 >= sizeof(out))
+			break;
+		k = ts_redact_arg(args + i, len, out + w, sizeof(out) - w);
+		if (k < len && w + k + 1 >= sizeof(out) - 1)
+			break; /* did not fit whole: stop at the last one */
+		w += k + 1; /* ts_redact_arg wrote the NUL */
+		i += len + 1;
+	}
+	if (w > size)
+		w = 0;
+	memcpy(args, out, w);
+	return w;
+}
+
 static void add_process(struct ts_resource *r, const struct ts_config *c)
 {
 	char exe[4096], args[4096], svc[300];
@@ -225,6 +253,7 @@ static void add_process(struct ts_resource *r, const struct ts_config *c)
 		if (args[n - 1] != '\0') /* cut off: end on a whole string */
 			while (n > 0 && args[n - 1] != '\0')
 				n--;
+		n = (ssize_t)redact_args(args, (size_t)n, sizeof(args));
 		a = n > 0 ? add(r, "process.command_args", 20, TS_RES_STRARRAY)
 			  : NULL;
 		if (a) {

@@ -18,7 +18,7 @@ waterfall_rows "$T/demo-statuses.out" >"$T/rows"
 cat >"$T/want" <<'ROWS'
 curl GET client 200
 proxy GET /statuses server 200
-proxy GET /status client 200
+proxy GET client 200
 backend GET /status server 200
 ROWS
 awk '{NF -= 2; print}' "$T/rows" | diff "$T/want" - || { cat "$T/demo-statuses.out"; fail "the waterfall is not curl -> proxy -> proxy client -> backend"; }

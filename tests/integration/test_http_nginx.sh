@@ -91,7 +91,7 @@ for mode in ("fresh", "pool"):
 for s in ss:
     if s["parent"]:
         assert s["parent"] in by_id and by_id[s["parent"]]["trace"] == s["trace"], s
-probe = [s for s in ss if s["attrs"].get("url.path", "").endswith("/status/204")]
+probe = [s for s in ss if (s["attrs"].get("url.path") or s["attrs"].get("url.full", "")).endswith("/status/204")]
 assert len(probe) == 3, probe  # the readiness check: nginx server, client, backend
 assert len(ss) == 128 + 3, len(ss)
 print("  128 spans, every parent link inside its own trace")

@@ -56,20 +56,17 @@ static void redacts(const char *in, const char *want)
 	ck_assert_uint_eq(n, strlen(want));
 }
 
+/* The redaction itself is hooks/redact.c's (test_redact.c); libcurl's
+ * url.full goes through it. */
 START_TEST(url_full_redacts_credentials_and_signatures)
 {
 	redacts("http://127.0.0.1:8080/a?b=1", "http://127.0.0.1:8080/a?b=1");
 	redacts("https://user:pass@example.com/x", "https://REDACTED:REDACTED@example.com/x");
-	redacts("https://user@example.com/", "https://REDACTED@example.com/");
-	redacts("http://a:b@c@host/p@q", "http://REDACTED:REDACTED@host/p@q");
 	redacts("https://s3.example/o?AWSAccessKeyId=AK&Expires=1&Signature=zz",
 		"https://s3.example/o?AWSAccessKeyId=REDACTED&Expires=1&Signature=REDACTED");
 	redacts("https://x/y?sig=abc&X-Goog-Signature=def&other=sig",
 		"https://x/y?sig=REDACTED&X-Goog-Signature=REDACTED&other=sig");
-	redacts("https://x/y?signature=1#frag", "https://x/y?signature=REDACTED#frag");
-	redacts("https://x/y?Signature#f", "https://x/y?Signature#f");
 	redacts("http://[::1]:80/", "http://[::1]:80/");
-	redacts("no-scheme/path?sig=1", "no-scheme/path?sig=REDACTED");
 }
 END_TEST
 
@@ -77,8 +74,9 @@ START_TEST(url_full_is_cut_to_the_buffer)
 {
 	char out[12];
 
-	ck_assert_uint_eq(ts_curl_url_redact("https://u:p@h/abcdef", out, sizeof(out)), 11);
-	ck_assert_str_eq(out, "https://RED");
+	/* Never a partial "REDACTED", never more than fits. */
+	ck_assert_uint_le(ts_curl_url_redact("https://u:p@h/abcdef", out, sizeof(out)), 11);
+	ck_assert_ptr_null(strstr(out, "RED"));
 	ck_assert_uint_eq(ts_curl_url_redact("x", out, 0), 0);
 }
 END_TEST

@@ -16,6 +16,7 @@
 
 #include "../../hooks/http.h"
 #include "../../hooks/http_attrs.h"
+#include "../../hooks/route.h"
 #include "suites.h"
 
 /* The record's name, attributes and status as one line. */
@@ -112,7 +113,8 @@ START_TEST(server_span_has_every_attribute_of_the_conventions)
 				true, conn("10.0.0.9", 51000, 8080), 200, 0, 42,
 				false, out, sizeof(out));
 
-	ck_assert_str_eq(out, "GET /users/7 | http.request.method=GET "
+	/* The name folds the id; url.path keeps it. */
+	ck_assert_str_eq(out, "GET /users/{id} | http.request.method=GET "
 			      "url.path=/users/7 url.query=x=1&y=2 "
 			      "url.scheme=http network.protocol.version=1.1 "
 			      "user_agent.original=curl/8.1 "
@@ -134,8 +136,10 @@ START_TEST(client_span_takes_its_port_from_the_peer_and_4xx_is_an_error)
 				false, conn("::1", 9000, 40000), 404, 11, 0,
 				false, out, sizeof(out));
 
-	ck_assert_str_eq(out, "POST /v1/x | http.request.method=POST "
-			      "url.path=/v1/x url.scheme=http "
+	/* Clients: named by the method, the URL whole (semantic
+	 * conventions). */
+	ck_assert_str_eq(out, "POST | http.request.method=POST "
+			      "url.full=http://backend/v1/x "
 			      "network.protocol.version=1.0 "
 			      "server.address=backend server.port=9000 "
 			      "network.peer.address=::1 network.peer.port=9000 "
@@ -188,8 +192,8 @@ START_TEST(absolute_form_ipv6_host_and_missing_port)
 		"Host: [2001:db8::1]:8081\r\n\r\n",
 		false, conn("2001:db8::1", 8081, 1), 200, 0, 0, false, out,
 		sizeof(out));
-	ck_assert_ptr_nonnull(strstr(out, "GET /a/b | "));
-	ck_assert_ptr_nonnull(strstr(out, " url.path=/a/b url.query=q "));
+	ck_assert_ptr_nonnull(strstr(out, "GET | "));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://[2001:db8::1]:8081/a/b?q "));
 	ck_assert_ptr_nonnull(strstr(out, " server.address=2001:db8::1 "
 					  "server.port=8081 "));
 	free(s);
@@ -279,6 +283,51 @@ START_TEST(oversized_request_is_cut_never_overrun)
 }
 END_TEST
 
+START_TEST(secrets_are_redacted_and_ids_folded_out_of_names)
+{
+	char out[2048];
+	struct ts_span *s;
+
+	s = run("GET /files/9f1c0a77e2b84d1b?X-Amz-Signature=abc123&page=2 HTTP/1.1\r\n"
+		"Host: h\r\n\r\n",
+		true, conn("127.0.0.1", 1, 80), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "GET /files/{id} | "));
+	ck_assert_ptr_nonnull(strstr(out, " url.query=X-Amz-Signature=REDACTED&page=2 "));
+	ck_assert_ptr_null(strstr(out, "abc123"));
+	ck_assert_ptr_null(strstr(out, "http.route")); /* a guess, not a route */
+	free(s);
+	/* A client to a proxy: user info and signatures redacted. */
+	s = run("GET http://bob:pw@example.com/x?sig=s3cr3t&a=1 HTTP/1.1\r\n"
+		"Host: example.com\r\n\r\n",
+		false, conn("127.0.0.1", 3128, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://REDACTED:REDACTED@example.com/x?sig=REDACTED&a=1 "));
+	ck_assert_ptr_null(strstr(out, "s3cr3t"));
+	ck_assert_ptr_null(strstr(out, "pw@"));
+	free(s);
+	/* HTTP/1.0 without Host: the peer the request went to. */
+	s = run("GET /p HTTP/1.0\r\n\r\n", false, conn("10.1.2.3", 8080, 1),
+		200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://10.1.2.3:8080/p "));
+	free(s);
+}
+END_TEST
+
+START_TEST(configured_route_templates_name_spans_and_set_http_route)
+{
+	char out[2048];
+	struct ts_span *s;
+
+	ck_assert_int_eq(ts_route_configure("/users/{id}/orders/*"), 0);
+	s = run("GET /users/alice/orders/2024/x HTTP/1.1\r\nHost: h\r\n\r\n",
+		true, conn("127.0.0.1", 1, 80), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "GET /users/{id}/orders/* | "));
+	ck_assert_ptr_nonnull(strstr(out, " http.route=/users/{id}/orders/* "));
+	ck_assert_ptr_nonnull(strstr(out, " url.path=/users/alice/orders/2024/x "));
+	free(s);
+	ts_route_configure(NULL);
+}
+END_TEST
+
 Suite *ts_test_http_attrs_suite(void)
 {
 	Suite *s = suite_create("http_attrs");
@@ -293,6 +342,8 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, tracestate_survives_expansion);
 	tcase_add_test(tc, head_that_never_completed_gets_its_outcome_directly);
 	tcase_add_test(tc, oversized_request_is_cut_never_overrun);
+	tcase_add_test(tc, secrets_are_redacted_and_ids_folded_out_of_names);
+	tcase_add_test(tc, configured_route_templates_name_spans_and_set_http_route);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -476,6 +476,43 @@ START_TEST(other_headers_are_not_forbidden)
 }
 END_TEST
 
+/* process.command_args: the secrets command lines are known to carry. */
+static void arg_is(const char *in, const char *want)
+{
+	char out[512];
+	size_t n = ts_redact_arg(in, strlen(in), out, sizeof(out));
+
+	ck_assert_msg(!strcmp(out, want), "%s -> %s (want %s)", in, out, want);
+	ck_assert_uint_eq(n, strlen(want));
+}
+
+START_TEST(command_line_arguments_lose_their_secrets)
+{
+	arg_is("curl", "curl");
+	arg_is("-sS", "-sS");
+	arg_is("http://bob:hunter2@h:1/p?X-Amz-Signature=ab&page=2",
+	       "http://REDACTED:REDACTED@h:1/p?X-Amz-Signature=REDACTED&page=2");
+	arg_is("--url=https://u:p@h/", "--url=https://REDACTED:REDACTED@h/");
+	arg_is("Authorization: Bearer tok3n", "Authorization: REDACTED");
+	arg_is("Cookie: session=c00kie", "Cookie: REDACTED");
+	arg_is("Accept: */*", "Accept: */*");
+	arg_is("--password=s3cret", "--password=REDACTED");
+	arg_is("DB_TOKEN=abc", "DB_TOKEN=REDACTED");
+	arg_is("--api-key=k", "--api-key=REDACTED");
+	arg_is("--port=8080", "--port=8080");
+	arg_is("name=value", "name=value");
+	arg_is("", "");
+	{
+		char out[8];
+
+		/* Cut: never a partial REDACTED, always terminated. */
+		ts_redact_arg("--password=s3cret", 17, out, sizeof(out));
+		ck_assert_ptr_null(strstr(out, "s3"));
+		ck_assert_uint_lt(strlen(out), sizeof(out));
+	}
+}
+END_TEST
+
 Suite *ts_test_redact_suite(void)
 {
 	Suite *s = suite_create("redact");
@@ -507,6 +544,7 @@ Suite *ts_test_redact_suite(void)
 	suite_add_tcase(s, u);
 	suite_add_tcase(s, c);
 	suite_add_tcase(s, cfg);
+	tcase_add_test(h, command_line_arguments_lose_their_secrets);
 	suite_add_tcase(s, h);
 	return s;
 }

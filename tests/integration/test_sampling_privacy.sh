@@ -1,0 +1,164 @@
+# Issue 7 acceptance 3, 4 and 5, end to end with real programs:
+#  - samplers: a caller at traceidratio 0 records nothing and its callee
+#    (parentbased_always_on, the default) records nothing either, yet the
+#    callee still gets the context, with flags 00; at ratio 0.25 a quarter
+#    of 2000 requests are recorded, and caller and callee agree on which;
+#  - span names stay low-cardinality: ids fold to {id}, TRACESHIM_ROUTES
+#    templates win (and set http.route), url.path keeps the real path;
+#  - privacy: credentials and signed-URL values never reach any exporter
+#    (file, OTLP protobuf and JSON, Zipkin, Jaeger), TRACESHIM_PROPAGATE_TO
+#    keeps our context away from other hosts.
+source "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+SCHEDULE_DELAY=50 start_traced callee "$T/callee.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+URL="http://127.0.0.1:$PORT"
+
+# --- 1. ratio 0 at the caller ------------------------------------------------
+SVC=caller0 OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0 \
+	traced python3 -c "import urllib.request as u; print(u.urlopen('$URL/headers?r=0').read().decode())" >"$T/h0.json"
+
+# --- 2. ratio 0.25: 2000 requests on one keep-alive connection ---------------
+SVC=caller25 OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.25 \
+	traced python3 - "$PORT" >"$T/flags25" <<'PY'
+import http.client, json, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for i in range(2000):
+    c.request("GET", "/headers?q=%d" % i)
+    h = dict((k.lower(), v) for k, v in json.loads(c.getresponse().read()))
+    print(i, h["traceparent"])
+PY
+wait_spans 500 callee
+stop_all
+
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+import json
+T = sys.argv[1]
+callee = spans(T + "/spans-callee.jsonl")
+got = [v for k, v in json.load(open(T + "/h0.json")) if k.lower() == "traceparent"]
+assert len(got) == 1 and got[0].endswith("-00"), got
+import os
+assert not os.path.exists(T + "/spans-caller0.jsonl") or not spans(T + "/spans-caller0.jsonl")
+assert not [s for s in callee if s["attrs"].get("url.query") == "r=0"], "the callee recorded an unsampled trace"
+print("  ratio 0 at the caller: nothing recorded on either side, the callee still got the context (flags 00)")
+
+sent = {}
+for line in open(T + "/flags25"):
+    i, tp = line.split()
+    sent[int(i)] = tp
+caller = spans(T + "/spans-caller25.jsonl")
+sampled = {tp.split("-")[1] for tp in sent.values() if tp.endswith("-01")}
+n = len(sampled)
+assert 0.21 <= n / 2000 <= 0.29, n
+assert {s["trace"] for s in caller} == sampled, "caller's spans are not the sampled traces"
+mine = {s["trace"] for s in callee if s["attrs"].get("url.query", "").startswith("q=")}
+assert mine == sampled, ("callee and caller disagree", len(mine), len(sampled))
+print("  ratio 0.25: %d of 2000 requests sampled (%.3f); caller and callee recorded exactly those" % (n, n / 2000))
+PY
+
+# --- 3. names: ids folded, templates win --------------------------------------
+PORT=$(free_port)
+SCHEDULE_DELAY=50 start_traced names "$T/names.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+PORT2=$(free_port)
+TRACESHIM_ROUTES='/status/{code}' SCHEDULE_DELAY=50 start_traced routes "$T/routes.log" \
+	python3 "$ROOT/tests/integration/pyserver.py" "$PORT2"
+for p in /users/123/orders/9f1c0a77e2b84d1b /users/456/orders/77aa3b9c01d2e4f5 /status/200 /status/404; do
+	curl -s -o /dev/null "http://127.0.0.1:$PORT$p"
+done
+for p in /status/200 /status/503; do curl -s -o /dev/null "http://127.0.0.1:$PORT2$p"; done
+wait_spans 6
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+T = sys.argv[1]
+ss = spans(T + "/spans-names.jsonl")
+users = [s for s in ss if s["attrs"]["url.path"].startswith("/users/")]
+assert len(users) == 2 and {s["name"] for s in users} == {"GET /users/{id}/orders/{id}"}, [s["name"] for s in users]
+assert {s["attrs"]["url.path"] for s in users} == {"/users/123/orders/9f1c0a77e2b84d1b", "/users/456/orders/77aa3b9c01d2e4f5"}
+assert not [s for s in ss if "http.route" in s["attrs"]], "a guessed route set http.route"
+rs = spans(T + "/spans-routes.jsonl")
+assert {s["name"] for s in rs} == {"GET /status/{code}"} and {s["attrs"]["http.route"] for s in rs} == {"/status/{code}"}, rs
+print("  /users/123/orders/9f1c... and /users/456/orders/77aa...: one name, GET /users/{id}/orders/{id}; url.path kept")
+print("  TRACESHIM_ROUTES=/status/{code}: name GET /status/{code} and http.route")
+PY
+
+# --- 4. privacy in every exporter ---------------------------------------------
+mkdir -p "$T/otlp" "$T/otlpj" "$T/zipkin" "$T/jaeger"
+PO=$(free_port); PJ=$(free_port); PZ=$(free_port); PA=$(free_port)
+for d in "otlp:$PO" "otlpj:$PJ" "zipkin:$PZ"; do
+	/usr/bin/python3 "$ROOT/tests/integration/collector.py" "${d#*:}" "$T/${d%%:*}" ok >"$T/${d%%:*}.log" 2>&1 &
+	PIDS+=("$!")
+done
+/usr/bin/python3 "$ROOT/tests/integration/jaeger_agent.py" "$T/jaeger/datagrams" --port "$PA" >"$T/jaeger.log" 2>&1 &
+PIDS+=("$!")
+for l in otlp otlpj zipkin jaeger; do
+	for _ in $(seq 100); do grep -q ready "$T/$l.log" 2>/dev/null && break; sleep 0.05; done
+done
+PORT=$(free_port)
+secret_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PO" OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$PZ/api/v2/spans"
+	OTEL_EXPORTER_JAEGER_AGENT_PORT="$PA" OTEL_BSP_SCHEDULE_DELAY=50)
+env "${secret_env[@]}" OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=server TRACESHIM_FILE="$T/priv-server.jsonl" \
+	LD_PRELOAD="$PRELOAD" python3 "$ROOT/tests/integration/pyserver.py" "$PORT" >"$T/ps.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q ready "$T/ps.log" && break; sleep 0.05; done
+# The caller: urllib (the socket layer) and curl (libcurl), both with user
+# info and signed parameters; OTLP/JSON for this one.
+SECRET_URL="http://bob:hunter2@127.0.0.1:$PORT/headers?X-Amz-Signature=0xdeadbeef&sig=s1gn4ture&page=2"
+env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
+	OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=caller TRACESHIM_FILE="$T/priv-caller.jsonl" \
+	LD_PRELOAD="$(if [ -n "$SAN_RUNTIME" ]; then echo "$ROOT/build/libtraceshim.so"; else echo "$PRELOAD"; fi)" \
+	curl -sS -o /dev/null -H 'Authorization: Bearer tok3n' -H 'Cookie: session=c00kie' "$SECRET_URL"
+env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
+	OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=caller2 TRACESHIM_FILE="$T/priv-caller.jsonl" \
+	LD_PRELOAD="$PRELOAD" URL="http://127.0.0.1:$PORT/headers?AWSAccessKeyId=AKIAEXAMPLE&Signature=zzsig&x=1" \
+	AUTH='Basic dG9rM24=' COOKIE='session=c00kie' python3 -c "
+import os, urllib.request as u
+# the secrets come from the environment: a program's own source text
+# (python -c) is an argument no redaction can read
+r = u.Request(os.environ['URL'], headers={'Authorization': os.environ['AUTH'], 'Cookie': os.environ['COOKIE']})
+u.urlopen(r).read()"
+sleep 0.5
+stop_all
+for secret in hunter2 0xdeadbeef s1gn4ture tok3n c00kie AKIAEXAMPLE zzsig dG9rM24; do
+	if grep -rqa -- "$secret" "$T/priv-server.jsonl" "$T/priv-caller.jsonl" "$T/otlp" "$T/otlpj" "$T/zipkin" "$T/jaeger"; then
+		grep -rla -- "$secret" "$T/priv-server.jsonl" "$T/priv-caller.jsonl" "$T/otlp" "$T/otlpj" "$T/zipkin" "$T/jaeger" >&2
+		fail "\"$secret\" reached an exporter"
+	fi
+done
+for d in otlp otlpj zipkin jaeger; do
+	[ -n "$(ls "$T/$d")" ] || fail "$d got nothing (the test would prove nothing)"
+done
+grep -qa 'REDACTED:REDACTED@127.0.0.1' "$T/priv-caller.jsonl" || fail "the user info was not replaced"
+grep -qa 'X-Amz-Signature=REDACTED' "$T/priv-caller.jsonl" || fail "the signature was not replaced"
+grep -qa 'Signature=REDACTED' "$T/priv-server.jsonl" || fail "the server's url.query was not redacted"
+note "user info, signed-URL values, Authorization and Cookie reach no exporter (file, OTLP protobuf and JSON, Zipkin, Jaeger)"
+
+# --- 5. TRACESHIM_PROPAGATE_TO ----------------------------------------------------
+rec() {
+	mkdir -p "$T/$1"
+	RPORT=$(free_port)
+	/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/$1" http >"$T/$1.log" 2>&1 &
+	PIDS+=("$!")
+	for _ in $(seq 100); do grep -q ready "$T/$1.log" && break; sleep 0.05; done
+}
+rec pt
+for allow in "localhost" "127.0.0.0/8" "example.com,*.internal"; do
+	SVC=pt TRACESHIM_PROPAGATE_TO="$allow" traced python3 -c "
+import urllib.request as u
+u.urlopen('http://localhost:$RPORT/x?allow=$allow').read()" >/dev/null
+done
+sleep 0.3
+stop_all
+/usr/bin/python3 - "$T" <<PY
+import glob
+T = "$T"
+got = {}
+for p in glob.glob(T + "/pt/conn-*.bin"):
+    b = open(p, "rb").read()
+    if b:
+        q = b.split(b" ")[1].split(b"allow=")[1].decode()
+        got[q] = b"traceparent:" in b.lower()
+assert got == {"localhost": True, "127.0.0.0/8": True, "example.com,*.internal": False}, got
+print("  TRACESHIM_PROPAGATE_TO: context only to the hosts listed (by name or by the peer's address)")
+PY
