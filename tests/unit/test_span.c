@@ -87,6 +87,7 @@ START_TEST(start_with_parent_joins_its_trace)
 	struct ts_span_ctx parent, child;
 	size_t i;
 
+	memset(&parent, 0, sizeof(parent)); /* xflags too: no B3 "deferred" */
 	for (i = 0; i < 16; i++)
 		parent.trace_id[i] = (uint8_t)(0x10 + i);
 	for (i = 0; i < 8; i++)
