@@ -598,6 +598,8 @@ bool ts_prop_extract(struct ts_http_parser *p, const struct ts_prop_config *pc,
 	p->baggage_s.len = (uint16_t)n;
 	if (pc->mask & TS_PROP_BIT(TS_PROP_JAEGER))
 		append_uberctx(p);
+	if (!p->baggage_s.len) /* the usual case: nothing to normalize */
+		return found;
 	n = ts_prop_baggage_normalize(p->baggage, p->baggage_s.len, false,
 				      TS_PROP_BAGGAGE_MAX);
 	p->baggage_s.len = (uint16_t)n;
