@@ -163,6 +163,15 @@ static bool fill(struct ts_curl_api *api, void *handle)
 	api->version = v ? v->version_num : 0;
 	api->has_prereq = api->version >= 0x075000;
 	api->has_method = api->version >= 0x074800;
+	if (api->version >= 0x075400) {
+		api->curl_easy_header =
+			(CURLHcode(*)(CURL *, const char *, size_t, unsigned int,
+				      int, struct curl_header **))
+				dlsym(handle, "curl_easy_header");
+		if (api->curl_easy_header &&
+		    is_ours((const void *)api->curl_easy_header))
+			api->curl_easy_header = NULL;
+	}
 	return true;
 }
 

@@ -67,6 +67,9 @@ struct ts_curl_api {
 	unsigned version;        /* LIBCURL_VERSION_NUM of that libcurl */
 	bool has_prereq;         /* CURLOPT_PREREQFUNCTION (7.80.0) */
 	bool has_method;         /* CURLINFO_EFFECTIVE_METHOD (7.72.0) */
+	/* Response headers by name (7.84.0; NULL before): header capture. */
+	CURLHcode (*curl_easy_header)(CURL *, const char *, size_t,
+				      unsigned int, int, struct curl_header **);
 };
 
 /*

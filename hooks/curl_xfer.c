@@ -388,6 +388,77 @@ static void add_status(struct ts_curl_xfer *x, long status, bool failed)
 	}
 }
 
+/*
+ * OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_{REQUEST,RESPONSE}_HEADERS on
+ * a libcurl request: the request headers the application set
+ * (CURLOPT_HTTPHEADER; libcurl's own, such as Accept, are not in it), and
+ * the response headers of request `req` of the transfer (-1: the last),
+ * each header name as one string array.
+ */
+static void add_captured(const struct ts_curl_api *api,
+			 const struct ts_curl_handle *e, struct ts_curl_xfer *x,
+			 int req)
+{
+	static const char pre_req[] = "http.request.header.";
+	static const char pre_resp[] = "http.response.header.";
+	const struct ts_capture_list *l = &ts_cfg.capture[TS_CAPTURE_CLIENT_REQ];
+	char key[sizeof(pre_resp) + TS_CAPTURE_NAME_MAX], vals[512];
+	const struct curl_slist *it;
+	struct curl_header *h;
+	const char *v;
+	size_t n, len;
+
+	for (unsigned i = 0; i < l->n; i++) {
+		n = 0;
+		for (it = e->app_headers; it; it = it->next) {
+			if (!ts_curl_header_is(it->data, l->name[i], &v))
+				continue;
+			if (!*v && it->data[l->len[i]] == ':')
+				continue; /* "Name:" removes libcurl's header */
+			len = strlen(v);
+			while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+				len--;
+			if (n + len + 1 > sizeof(vals))
+				break;
+			memcpy(vals + n, v, len);
+			vals[n + len] = '\0';
+			n += len + 1;
+		}
+		if (!n)
+			continue;
+		memcpy(key, pre_req, sizeof(pre_req) - 1);
+		memcpy(key + sizeof(pre_req) - 1, l->name[i], l->len[i]);
+		ts_span_attr_strarray(&x->span, key,
+				      sizeof(pre_req) - 1 + l->len[i], vals, n);
+	}
+	l = &ts_cfg.capture[TS_CAPTURE_CLIENT_RESP];
+	if (!api->curl_easy_header)
+		return;
+	for (unsigned i = 0; i < l->n; i++) {
+		size_t amount = 1;
+
+		n = 0;
+		for (size_t j = 0; j < amount; j++) {
+			if (api->curl_easy_header(x->easy, l->name[i], j,
+						  CURLH_HEADER, req,
+						  &h) != CURLHE_OK || !h->value)
+				break;
+			amount = h->amount;
+			len = strlen(h->value);
+			if (n + len + 1 > sizeof(vals))
+				break;
+			memcpy(vals + n, h->value, len + 1);
+			n += len + 1;
+		}
+		if (!n)
+			continue;
+		memcpy(key, pre_resp, sizeof(pre_resp) - 1);
+		memcpy(key + sizeof(pre_resp) - 1, l->name[i], l->len[i]);
+		ts_span_attr_strarray(&x->span, key,
+				      sizeof(pre_resp) - 1 + l->len[i], vals, n);
+	}
+}
+
 /* End the current attempt's span at `end` (a forked child's: dropped). */
 static void end_attempt(struct ts_curl_xfer *x, uint64_t end)
 {
@@ -508,6 +579,8 @@ void ts_curl_xfer_attempt(const struct ts_curl_api *api,
 			add_version(api, x);
 			add_status(x, info_long(api, x->easy,
 						CURLINFO_RESPONSE_CODE), false);
+			/* libcurl numbers a transfer's requests from 0. */
+			add_captured(api, e, x, (int)x->attempt - 2);
 		} else {
 			ts_span_add_str(&x->span, "error.type",
 					"connection_closed", 17);
@@ -574,6 +647,7 @@ static void finish_span(const struct ts_curl_api *api,
 			   known && res != CURLE_OK);
 		ts_span_add_int(&x->span, "http.response.body.size",
 				info_off(api, x->easy, CURLINFO_SIZE_DOWNLOAD_T));
+		add_captured(api, e, x, -1);
 	}
 	/* The request body, as the socket layer reports it: when there is
 	 * one (libcurl counts the body bytes it uploaded). */

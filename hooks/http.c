@@ -88,8 +88,15 @@ static uint32_t header_cap(void)
 static void parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 			bool outbound)
 {
+	bool req = kind == TS_HTTP_REQUESTS;
+
 	ts_http_parser_init(p, kind, header_cap());
-	ts_http_parser_edit_events(p, outbound && kind == TS_HTTP_REQUESTS);
+	ts_http_parser_edit_events(p, outbound && req);
+	ts_http_parser_capture(
+		p, &ts_cfg.capture[outbound ? (req ? TS_CAPTURE_CLIENT_REQ
+						   : TS_CAPTURE_SERVER_RESP)
+					    : (req ? TS_CAPTURE_SERVER_REQ
+						   : TS_CAPTURE_CLIENT_RESP)]);
 }
 
 void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
@@ -251,6 +258,8 @@ void ts_http_server_out(struct ts_http_conn *h, int ev)
 		break;
 	case TS_HTTP_EV_HEADERS_DONE:
 		r->status = h->out.status;
+		if (r->traced && (h->out.status >= 200 || h->out.status == 101))
+			ts_http_raw_response(&r->span, &h->out);
 		break;
 	case TS_HTTP_EV_MSG_END:
 	case TS_HTTP_EV_UPGRADE:
@@ -314,6 +323,8 @@ static void client_in(struct ts_http_conn *h, int ev)
 	switch (ev) {
 	case TS_HTTP_EV_HEADERS_DONE:
 		r->status = h->in.status;
+		if (r->traced && (h->in.status >= 200 || h->in.status == 101))
+			ts_http_raw_response(&r->span, &h->in);
 		break;
 	case TS_HTTP_EV_MSG_END:
 	case TS_HTTP_EV_UPGRADE:

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../preload/config.h"
 #include "http.h"
 #include "http_attrs.h"
 #include "redact.h"
@@ -37,6 +38,8 @@ struct raw {
 	struct raw_str host;       /* Host header value */
 	struct raw_str ua;         /* User-Agent header value */
 	struct raw_str peer;       /* numeric peer address */
+	struct raw_str req_hdrs;   /* captured request headers (see hdrs_put) */
+	struct raw_str resp_hdrs;  /* captured response headers */
 	uint16_t peer_port;        /* peer's port (0: Unix, unknown) */
 	uint16_t default_port;     /* server.port when Host names none */
 	uint16_t status;           /* response status, 0: none */
@@ -63,6 +66,50 @@ static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 	return r;
 }
 
+/*
+ * The header lines `p` captured, as a blob: per line its name's index in
+ * the capture list, the value, a NUL.  Lines that do not fit in `size`
+ * are left out whole.  Returns the blob's length.
+ */
+static size_t hdrs_blob(const struct ts_http_parser *p, char *out,
+			size_t size)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < p->hcap_n; i++) {
+		const struct ts_http_hcap *e = &p->hcap[i];
+
+		if (n + e->len + 2 > size)
+			break;
+		out[n++] = (char)e->name;
+		memcpy(out + n, p->hcap_buf + e->off, e->len);
+		n += e->len;
+		out[n++] = '\0';
+	}
+	return n;
+}
+
+/* The blob of `p`'s captured headers into the arena (keeping room for
+ * the payload when it is still to come); lines that do not fit are lost. */
+static struct raw_str hdrs_put(struct ts_span *s,
+			       const struct ts_http_parser *p, bool keep_room)
+{
+	char blob[TS_HTTP_HCAP_BYTES + 2 * TS_HTTP_HCAP_MAX];
+	struct raw_str r = { 0, 0 };
+	size_t room = (size_t)TS_SPAN_ARENA - s->arena_used, n;
+
+	if (!p->hcap_n)
+		return r;
+	if (keep_room)
+		room = room > sizeof(struct raw) ? room - sizeof(struct raw) : 0;
+	n = hdrs_blob(p, blob, room < sizeof(blob) ? room : sizeof(blob));
+	if (n < (size_t)p->hcap_used + p->hcap_n || p->hcap_lost)
+		s->dropped_attrs++; /* some captured value is missing */
+	if (n && ts_span_arena_put(s, blob, n, &r.off))
+		r.len = (uint16_t)n;
+	return r;
+}
+
 void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 			 const struct ts_http_conn *h, bool server)
 {
@@ -74,6 +121,7 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	r.host = put_str(s, p->host, p->host_s.len);
 	r.ua = put_str(s, p->user_agent, p->user_agent_s.len);
 	r.peer = put_str(s, h->peer_addr, strlen(h->peer_addr));
+	r.req_hdrs = hdrs_put(s, p, true);
 	r.peer_port = h->peer_port;
 	r.default_port = server ? h->local_port : h->peer_port;
 	r.version_minor = p->version_minor;
@@ -81,6 +129,21 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	if (!ts_span_arena_put(s, &r, sizeof(r), &s->defer_off))
 		return; /* cannot happen: put_str kept room */
 	s->defer = TS_DEFER_HTTP;
+}
+
+void ts_http_raw_response(struct ts_span *s, const struct ts_http_parser *p)
+{
+	struct raw r;
+	char *at;
+
+	if (s->defer != TS_DEFER_HTTP || !p->hcap_n)
+		return;
+	at = s->arena + s->defer_off;
+	memcpy(&r, at, sizeof(r));
+	if (r.resp_hdrs.len)
+		return; /* already taken (a second final response?) */
+	r.resp_hdrs = hdrs_put(s, p, false);
+	memcpy(s->arena + s->defer_off, &r, sizeof(r));
 }
 
 /* Outcome attributes and status, on a complete (expanded) record. */
@@ -250,6 +313,45 @@ static void name_server(struct ts_span *s, const char *method, size_t m,
 		ts_span_add_str(s, "http.route", name + m + 1, n);
 }
 
+/*
+ * The captured headers of one message as http.request.header.<name> or
+ * http.response.header.<name>: one string array per configured name, its
+ * lines' values in the order they came.
+ */
+static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
+			const struct ts_capture_list *l, bool request)
+{
+	static const char pre_req[] = "http.request.header.";
+	static const char pre_resp[] = "http.response.header.";
+	const char *pre = request ? pre_req : pre_resp;
+	size_t plen = request ? sizeof(pre_req) - 1 : sizeof(pre_resp) - 1;
+	char key[sizeof(pre_resp) + TS_CAPTURE_NAME_MAX];
+	char vals[TS_HTTP_HCAP_BYTES];
+	const char *blob = old + b.off, *end = blob + b.len, *p, *nul;
+	size_t n;
+
+	if (!b.len)
+		return;
+	for (unsigned i = 0; i < l->n; i++) {
+		n = 0;
+		for (p = blob; p < end; p = nul + 1) {
+			if (end - p < 2 ||
+			    !(nul = memchr(p + 1, '\0', (size_t)(end - p - 1))))
+				break; /* a cut blob: the rest is lost */
+			if ((unsigned char)p[0] != i ||
+			    n + (size_t)(nul - p) > sizeof(vals))
+				continue;
+			memcpy(vals + n, p + 1, (size_t)(nul - p)); /* with NUL */
+			n += (size_t)(nul - p);
+		}
+		if (!n)
+			continue;
+		memcpy(key, pre, plen);
+		memcpy(key + plen, l->name[i], l->len[i]);
+		ts_span_attr_strarray(s, key, plen + l->len[i], vals, n);
+	}
+}
+
 void ts_http_expand(struct ts_span *s)
 {
 	char old[TS_SPAN_ARENA], query[TS_HTTP_TARGET_MAX + 1];
@@ -301,4 +403,12 @@ void ts_http_expand(struct ts_span *s)
 	if (r.flags & RAW_OUTCOME)
 		add_outcome(s, server, r.status, r.req_body, r.resp_body,
 			    r.flags & RAW_CLOSED);
+	/* Last: what the application asked for comes after the conventions'
+	 * attributes, should the record run out of room. */
+	add_headers(s, old, r.req_hdrs,
+		    &ts_cfg.capture[server ? TS_CAPTURE_SERVER_REQ
+					   : TS_CAPTURE_CLIENT_REQ], true);
+	add_headers(s, old, r.resp_hdrs,
+		    &ts_cfg.capture[server ? TS_CAPTURE_SERVER_RESP
+					   : TS_CAPTURE_CLIENT_RESP], false);
 }

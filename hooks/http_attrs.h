@@ -32,6 +32,14 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 			 const struct ts_http_conn *h, bool server);
 
 /*
+ * The final response head `p` (status 101 or >= 200) of the request whose
+ * span is `s` has gone by: record the response headers `p` captured
+ * (OTEL_INSTRUMENTATION_HTTP_*_CAPTURE_RESPONSE_HEADERS), as far as the
+ * arena holds them.  Async-signal-safe.
+ */
+void ts_http_raw_response(struct ts_span *s, const struct ts_http_parser *p);
+
+/*
  * The request's outcome: response status (0: none came), body sizes, and
  * whether the connection closed before a response.  On a span without a
  * recorded request (its head never completed) the attributes are added

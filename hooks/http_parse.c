@@ -56,6 +56,7 @@
  */
 #include <string.h>
 
+#include "../preload/config.h"
 #include "http_parse.h"
 
 /* Parser states, in stream order; in-message states are contiguous. */
@@ -109,6 +110,7 @@ enum step {
 #define F_TE 0x01        /* a Transfer-Encoding field was seen */
 #define F_KEEPALIVE 0x02 /* Connection listed keep-alive */
 #define F_CAPTURE 0x10   /* the current value is being captured */
+#define F_HCAP 0x20      /* ... and copied to hcap_buf (header capture) */
 
 /* `sub` while parsing a Content-Length value. */
 enum { CL_PRE, CL_DIGITS, CL_POST };
@@ -210,6 +212,9 @@ static void reset_message(struct ts_http_parser *p)
 	p->b3_s = p->b3_traceid_s = p->b3_spanid_s = empty;
 	p->b3_sampled_s = p->b3_flags_s = p->uber_s = p->uberctx_s = empty;
 	p->traceparent_count = 0;
+	p->hcap_n = 0;
+	p->hcap_lost = false;
+	p->hcap_used = 0;
 	p->seen = 0;
 	p->chunked = p->conn_close = p->conn_upgrade = p->has_upgrade = false;
 	p->header_bytes = p->body_bytes = 0;
@@ -235,6 +240,12 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 void ts_http_parser_edit_events(struct ts_http_parser *p, bool on)
 {
 	p->edit_events = on;
+}
+
+void ts_http_parser_capture(struct ts_http_parser *p,
+			    const struct ts_capture_list *list)
+{
+	p->capture = list && list->n ? list : NULL;
 }
 
 void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
@@ -308,6 +319,12 @@ static uint8_t known_header(const unsigned char *n, size_t len)
 	default:
 		return TS_HDR_OTHER;
 	}
+}
+
+/* Whether a HEADER_VALUE event is due for the current header. */
+static bool value_event_due(const struct ts_http_parser *p)
+{
+	return p->edit_events && p->header != TS_HDR_OTHER;
 }
 
 /* Is the lowercased token in p->name (field_len bytes) equal to `lit`? */
@@ -418,6 +435,70 @@ static void capture_end(struct ts_http_parser *p)
 
 	dst[s->len] = '\0';
 	p->flags &= (uint8_t)~F_CAPTURE;
+}
+
+/* ---- header capture (ts_http_parser_capture) ---- */
+
+/*
+ * A field name (any case, tchars) of the capture list starts a line:
+ * its value is copied too, if hcap[] and hcap_buf have room (at least
+ * the NUL).  Independent of everything else done with the value.
+ */
+static void hcap_begin(struct ts_http_parser *p, const unsigned char *n,
+		       size_t len)
+{
+	static const struct ts_http_str empty;
+	const struct ts_capture_list *l = p->capture;
+	uint8_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->len[i] == len && name_is(n, l->name[i], len))
+			break;
+	if (i == l->n)
+		return;
+	if (p->hcap_n == TS_HTTP_HCAP_MAX ||
+	    p->hcap_used + 1 >= TS_HTTP_HCAP_BYTES) {
+		p->hcap_lost = true;
+		return;
+	}
+	p->hcap_name = i;
+	p->hcap_pos = 0;
+	p->hcap_s = empty;
+	p->flags |= F_HCAP;
+}
+
+/* Value bytes of a captured line, as capture_run() keeps them. */
+static void hcap_run(struct ts_http_parser *p, const unsigned char *v,
+		     size_t k)
+{
+	char *dst = p->hcap_buf + p->hcap_used;
+	size_t cap = TS_HTTP_HCAP_BYTES - 1u - p->hcap_used, w = p->hcap_pos;
+	size_t room = w < cap ? cap - w : 0, n = k < room ? k : room, j;
+
+	memcpy(dst + w, v, n);
+	for (j = n; j > 0; j--)
+		if (!is_ows(v[j - 1]))
+			break;
+	if (j)
+		p->hcap_s.len = (uint16_t)(w + j);
+	p->hcap_pos = (uint16_t)(w + n);
+	for (j = n; j < k && !p->hcap_s.cut; j++)
+		if (!is_ows(v[j]))
+			p->hcap_s.cut = true;
+}
+
+/* The captured line's value is complete: it becomes an hcap[] entry. */
+static void hcap_end(struct ts_http_parser *p)
+{
+	struct ts_http_hcap *e = &p->hcap[p->hcap_n++];
+
+	p->hcap_buf[p->hcap_used + p->hcap_s.len] = '\0';
+	e->name = p->hcap_name;
+	e->cut = p->hcap_s.cut;
+	e->off = p->hcap_used;
+	e->len = p->hcap_s.len;
+	p->hcap_used = (uint16_t)(p->hcap_used + p->hcap_s.len + 1);
+	p->flags &= (uint8_t)~F_HCAP;
 }
 
 /* One element of a Content-Length list ended: it must agree with all. */
@@ -607,6 +688,8 @@ static void header_begin(struct ts_http_parser *p)
 /* One byte of a field value (not CR, already a valid field byte). */
 static bool value_byte(struct ts_http_parser *p, unsigned char c)
 {
+	if (p->flags & F_HCAP)
+		hcap_run(p, &c, 1);
 	switch (p->header) {
 	case TS_HDR_CONTENT_LENGTH:
 		return cl_byte(p, c);
@@ -638,6 +721,8 @@ static bool value_byte(struct ts_http_parser *p, unsigned char c)
 /* The value ended at CR. */
 static bool value_end(struct ts_http_parser *p)
 {
+	if (p->flags & F_HCAP)
+		hcap_end(p);
 	if (p->flags & F_CAPTURE)
 		capture_end(p);
 	switch (p->header) {
@@ -855,6 +940,9 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		/* field_len is TOKEN_NONE for a name too long to be known. */
 		p->header = known_header((const unsigned char *)p->name,
 					 p->field_len);
+		if (p->capture)
+			hcap_begin(p, (const unsigned char *)p->name,
+				   p->field_len);
 		header_begin(p);
 		p->state = S_OWS;
 		return STEP_NEXT;
@@ -862,7 +950,7 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		if (is_ows(c))
 			return STEP_NEXT;
 		p->state = S_VALUE;
-		if (p->header == TS_HDR_OTHER || !p->edit_events)
+		if (!value_event_due(p))
 			return STEP_AGAIN;
 		*ev = TS_HTTP_EV_HEADER_VALUE;
 		return STEP_BEFORE;
@@ -1201,7 +1289,8 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 		       size_t end)
 {
 	const unsigned char *nl = memchr(s, '\n', end);
-	size_t n, k, v, j;
+	size_t n, k, v, v0, j;
+	bool hcap;
 
 	if (!nl || nl == s || nl[-1] != '\r')
 		return 0;
@@ -1214,18 +1303,29 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 	if (run_field(s + v, n - 2 - v) != n - 2 - v)
 		return 0; /* a byte a value may not hold: refused bytewise */
 	p->header = known_header(s, k);
+	if (p->capture)
+		hcap_begin(p, s, k);
 	if (p->header == TS_HDR_UBERCTX) { /* its key is taken from p->name */
 		for (j = 0; j < k; j++)
 			p->name[j] = lower(s[j]);
 		p->field_len = (uint16_t)k;
 	}
 	header_begin(p);
-	if (p->header != TS_HDR_OTHER && p->edit_events) {
-		/* Stop at ':' (the name is taken): the event is due inside. */
+	if (value_event_due(p)) {
+		/* Stop at ':' (the name is taken): the event is due inside,
+		 * and the value goes byte at a time (captured as it goes). */
 		p->state = S_OWS;
 		p->header_bytes += k + 1;
 		return k + 1;
 	}
+	/*
+	 * Header capture takes the value bytes the byte-at-a-time path
+	 * would have taken by the same point: all of them, or those before
+	 * a refused byte (which that path then takes and refuses).
+	 */
+	hcap = p->flags & F_HCAP;
+	p->flags &= (uint8_t)~F_HCAP;
+	v0 = v;
 	switch (p->header) {
 	case TS_HDR_CONTENT_LENGTH:
 	case TS_HDR_TRANSFER_ENCODING:
@@ -1246,15 +1346,23 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 			capture_run(p, s + v, n - 2 - v);
 		break;
 	}
-	if (!value_end(p)) {
-		j = n - 2;
-		goto out_refused;
+	j = n - 2;
+	if (hcap) {
+		p->flags |= F_HCAP;
+		hcap_run(p, s + v0, j - v0);
 	}
+	if (!value_end(p))
+		goto out_refused_hcap_done;
 	p->header = TS_HDR_OTHER;
 	p->state = S_LINE_START;
 	p->header_bytes += n;
 	return n;
 out_refused:
+	if (hcap) {
+		p->flags |= F_HCAP;
+		hcap_run(p, s + v0, j - v0);
+	}
+out_refused_hcap_done:
 	p->state = S_VALUE;
 	p->header_bytes += j;
 	return j;
@@ -1350,6 +1458,8 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		k = run_field(s, end);
 		if (p->flags & F_CAPTURE)
 			capture_run(p, s, k);
+		if (p->flags & F_HCAP)
+			hcap_run(p, s, k);
 		break;
 	}
 	p->header_bytes += k;

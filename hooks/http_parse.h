@@ -89,6 +89,10 @@ enum ts_http_header {
 #define TS_HTTP_UBER_MAX 128      /* uber-trace-id kept */
 #define TS_HTTP_UBERCTX_MAX 512   /* uberctx-* as "key=value,..." */
 
+/* Header capture (ts_http_parser_capture()): lines and bytes kept. */
+#define TS_HTTP_HCAP_MAX 16       /* captured header lines per head */
+#define TS_HTTP_HCAP_BYTES 512    /* their values, each NUL-terminated */
+
 /* ts_http_parser_expect() flags for the next response on this stream. */
 #define TS_HTTP_EXPECT_NO_BODY 0x1 /* the request was HEAD */
 #define TS_HTTP_EXPECT_CONNECT 0x2 /* the request was CONNECT */
@@ -98,8 +102,20 @@ struct ts_http_str {
 	bool cut;                 /* the value was longer than kept */
 };
 
+/* One captured header line: name index in the list, value in hcap_buf. */
+struct ts_http_hcap {
+	uint8_t name;             /* index into the capture list */
+	bool cut;                 /* the value was longer than kept */
+	uint16_t off;             /* value: hcap_buf + off, NUL-terminated */
+	uint16_t len;
+};
+
+struct ts_capture_list;           /* preload/config.h */
+
 struct ts_http_parser {
 	/* --- configuration --- */
+	const struct ts_capture_list *capture; /* names whose values are
+				     captured (NULL: none) */
 	uint8_t kind;             /* enum ts_http_kind */
 	bool edit_events;         /* report HEADER_VALUE and HEADERS_END
 				     (default: yes) */
@@ -140,6 +156,11 @@ struct ts_http_parser {
 						  lowercased; keys over 24
 						  bytes are not kept) */
 	struct ts_http_str uberctx_s;
+	uint8_t hcap_n;           /* hcap[] entries: captured lines, in order */
+	bool hcap_lost;           /* a captured line did not fit at all */
+	uint16_t hcap_used;       /* bytes of hcap_buf in use */
+	struct ts_http_hcap hcap[TS_HTTP_HCAP_MAX];
+	char hcap_buf[TS_HTTP_HCAP_BYTES];
 	uint32_t seen;            /* 1 << TS_HDR_*: header seen in this head */
 	int64_t content_length;   /* -1 when absent */
 	bool chunked;             /* Transfer-Encoding ends in chunked */
@@ -157,6 +178,9 @@ struct ts_http_parser {
 	uint8_t flags;            /* facts about the current head (F_*) */
 	uint16_t field_len;       /* bytes of the current token/field */
 	char name[32];            /* current header name, lowercased, cut */
+	uint8_t hcap_name;        /* capture list index of the current line */
+	uint16_t hcap_pos;        /* its value's write position, hcap_buf */
+	struct ts_http_str hcap_s; /* the captured value in progress */
 	uint64_t remaining;       /* body/chunk bytes still to come */
 	uint64_t scratch;         /* number being parsed (sizes, status) */
 };
@@ -173,6 +197,15 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
  * before.
  */
 void ts_http_parser_edit_events(struct ts_http_parser *p, bool on);
+
+/*
+ * Capture the values of the header lines named in `list` (lowercase
+ * names; NULL or empty: none) into hcap[] and hcap_buf, complete at
+ * HEADERS_DONE, whatever else the parser does with them.  `list` must
+ * stay valid while the parser is used.
+ */
+void ts_http_parser_capture(struct ts_http_parser *p,
+			    const struct ts_capture_list *list);
 
 /*
  * For a RESPONSES stream: how the request this response answers was made

@@ -475,6 +475,93 @@ static int load_lists(void)
 
 /* ---- end of branch sampling's loaders ---------------------------------- */
 
+/* ---- HTTP header capture ------------------------------------------------ */
+
+/*
+ * One comma list of header names (OpenTelemetry's HTTP instrumentation
+ * variables).  Names are matched case-insensitively and kept lowercase;
+ * entries that are not header names, too long, never recorded (secrets)
+ * or past TS_CAPTURE_NAMES are left out, with
+ * one warning for the variable naming the first of them.
+ */
+static int load_capture(const char *var, struct ts_capture_list *l)
+{
+	const char *v = getenv(var), *p, *bad = NULL, *why = NULL;
+	size_t bad_len = 0;
+	unsigned skipped = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (!v)
+		return 0;
+	for (p = v; *p;) {
+		size_t len = strcspn(p, ","), n = len, i;
+		const char *e = p, *problem = NULL;
+		char low[TS_CAPTURE_NAME_MAX + 1];
+
+		while (n && (*e == ' ' || *e == '\t'))
+			e++, n--;
+		while (n && (e[n - 1] == ' ' || e[n - 1] == '\t'))
+			n--;
+		p += len;
+		if (*p == ',')
+			p++;
+		if (!n)
+			continue;
+		for (i = 0; i < n && i < TS_CAPTURE_NAME_MAX; i++) {
+			unsigned char ch = (unsigned char)e[i];
+
+			if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", ch))
+				break;
+			low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+		}
+		if (n > TS_CAPTURE_NAME_MAX)
+			problem = "longer than 32 bytes";
+		else if (i < n)
+			problem = "not a header name";
+		else if (ts_redact_header_forbidden(e, n))
+			problem = "never recorded";
+		else if (l->n == TS_CAPTURE_NAMES)
+			problem = "more than 8 names";
+		if (!problem) {
+			for (i = 0; i < l->n; i++)
+				if (l->len[i] == n && !memcmp(l->name[i], low, n))
+					break;
+			if (i < l->n)
+				continue; /* a duplicate: nothing to say */
+			memcpy(l->name[l->n], low, n);
+			l->name[l->n][n] = '\0';
+			l->len[l->n++] = (uint8_t)n;
+			continue;
+		}
+		if (!skipped++) {
+			bad = e;
+			bad_len = n;
+			why = problem;
+		}
+	}
+	if (!skipped)
+		return 0;
+	ts_warn("%s: header \"%.*s\" is %s; %u name%s left out", var,
+		(int)(bad_len > 64 ? 64 : bad_len), bad, why, skipped,
+		skipped == 1 ? "" : "s");
+	return 1;
+}
+
+static int load_captures(struct ts_config *c)
+{
+	static const char *const vars[TS_CAPTURE_LISTS_] = {
+		"OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS",
+		"OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS",
+		"OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS",
+		"OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS",
+	};
+	int w = 0;
+
+	for (int i = 0; i < TS_CAPTURE_LISTS_; i++)
+		w += load_capture(vars[i], &c->capture[i]);
+	return w;
+}
+
 int ts_config_load(struct ts_config *c)
 {
 	int w = 0;
@@ -513,6 +600,7 @@ int ts_config_load(struct ts_config *c)
 			"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", &c->attr_value_limit,
 			&c->attr_value_set);
 	w += load_lists();
+	w += load_captures(c);
 	if (c->max_export_batch > c->max_queue_size) {
 		/* The specification: the batch must not exceed the queue. */
 		ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "

@@ -54,6 +54,29 @@ struct ts_prop_config {
 	uint16_t mask;            /* TS_PROP_BIT of each */
 };
 
+/*
+ * Header names of one OTEL_INSTRUMENTATION_HTTP_*_CAPTURE_*_HEADERS
+ * variable: lowercase, at most TS_CAPTURE_NAMES of TS_CAPTURE_NAME_MAX
+ * bytes each (hooks/http_parse.h captures their values).
+ */
+#define TS_CAPTURE_NAMES 8
+#define TS_CAPTURE_NAME_MAX 32
+
+struct ts_capture_list {
+	uint8_t n;                     /* names in use */
+	uint8_t len[TS_CAPTURE_NAMES];
+	char name[TS_CAPTURE_NAMES][TS_CAPTURE_NAME_MAX + 1];
+};
+
+/* Which message of which side a list is for (ts_config.capture[]). */
+enum {
+	TS_CAPTURE_SERVER_REQ = 0,  /* ..._HTTP_SERVER_CAPTURE_REQUEST_HEADERS */
+	TS_CAPTURE_SERVER_RESP,     /* ..._HTTP_SERVER_CAPTURE_RESPONSE_HEADERS */
+	TS_CAPTURE_CLIENT_REQ,      /* ..._HTTP_CLIENT_CAPTURE_REQUEST_HEADERS */
+	TS_CAPTURE_CLIENT_RESP,     /* ..._HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS */
+	TS_CAPTURE_LISTS_,
+};
+
 struct ts_config {
 	bool sdk_disabled;             /* OTEL_SDK_DISABLED=true */
 	unsigned exporters;            /* TS_EXPORTER_* bits; 0 = none */
@@ -94,6 +117,8 @@ struct ts_config {
 	bool attr_value_set;           /* a value length limit was configured
 					  (else: no limit but our own) */
 	/* ---- end of branch sampling's fields ---- */
+	struct ts_capture_list capture[TS_CAPTURE_LISTS_]; /* header capture,
+					  TS_CAPTURE_*; none by default */
 };
 
 extern struct ts_config ts_cfg;

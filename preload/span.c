@@ -233,6 +233,38 @@ bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
 	return true;
 }
 
+bool ts_span_attr_strarray(struct ts_span *s, const char *key, size_t klen,
+			   const char *vals, size_t len)
+{
+	uint16_t used = s->arena_used, off = 0, first = 0;
+	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_STRARRAY);
+	const char *p = vals, *end = vals + len;
+	size_t total = 0, n;
+	bool any = false;
+
+	if (!a)
+		return false;
+	for (; p < end; p += strnlen(p, (size_t)(end - p)) + 1) {
+		n = attr_value_len(p, strnlen(p, (size_t)(end - p)));
+		if (total + n + 1 > TS_SPAN_VALUE_MAX ||
+		    !arena_put(s, p, n, &off) || !arena_put(s, "", 1, &off))
+			break;
+		if (!any)
+			first = (uint16_t)(s->arena_used - n - 1);
+		any = true;
+		total += n + 1;
+	}
+	if (!any) {
+		s->arena_used = used; /* give the key's bytes back */
+		s->dropped_attrs++;
+		return false;
+	}
+	a->val_off = first;
+	a->val_len = (uint16_t)total;
+	s->nattrs++;
+	return true;
+}
+
 bool ts_span_attr_bool(struct ts_span *s, const char *key, size_t klen,
 		       bool val)
 {

@@ -36,6 +36,8 @@ enum ts_attr_type {
 	TS_ATTR_STRING = 1,
 	TS_ATTR_INT = 2,
 	TS_ATTR_BOOL = 3,
+	TS_ATTR_STRARRAY = 4,    /* val: NUL-terminated strings back to back,
+				    val_len bytes (terminators included) */
 };
 
 #define TS_SPAN_MAX_ATTRS 32     /* attribute descriptors per span */
@@ -157,6 +159,21 @@ bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
 		      int64_t val);
 bool ts_span_attr_bool(struct ts_span *s, const char *key, size_t klen,
 		       bool val);
+
+/*
+ * A string-array attribute: `vals` holds `len` bytes of NUL-terminated
+ * strings back to back.  Each string is cut like a string attribute's
+ * value; strings that no longer fit are left out (whole), and an array
+ * left empty is dropped and counted.
+ */
+bool ts_span_attr_strarray(struct ts_span *s, const char *key, size_t klen,
+			   const char *vals, size_t len);
+
+/* Each string of an array attribute's value, in order. */
+#define TS_ATTR_FOREACH_STR(s, a, p, end)                                      \
+	for (const char *p = ts_span_str((s), (a)->val_off),                   \
+			*end = p + (a)->val_len;                               \
+	     p < end; p += strlen(p) + 1)
 
 /* The same with a NUL-terminated key; a literal key's length is folded
  * at compile time (spans are built on the application's hot path). */

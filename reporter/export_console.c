@@ -32,9 +32,20 @@ static void console_attr(struct ts_buf *b, const struct ts_span *s,
 	ts_buf_putc(b, ' ');
 	ts_buf_json_chars(b, ts_span_str(s, a->key_off), a->key_len);
 	ts_buf_putc(b, '=');
-	if (a->type == TS_ATTR_STRING)
+	if (a->type == TS_ATTR_STRING) {
 		ts_buf_json_str(b, ts_span_str(s, a->val_off), a->val_len);
-	else if (a->type == TS_ATTR_BOOL)
+	} else if (a->type == TS_ATTR_STRARRAY) {
+		bool first = true;
+
+		ts_buf_putc(b, '[');
+		TS_ATTR_FOREACH_STR(s, a, v, end) {
+			if (!first)
+				ts_buf_putc(b, ',');
+			first = false;
+			ts_buf_json_str(b, v, strlen(v));
+		}
+		ts_buf_putc(b, ']');
+	} else if (a->type == TS_ATTR_BOOL)
 		ts_buf_puts(b, a->ival ? "true" : "false");
 	else
 		ts_buf_i64(b, a->ival);

@@ -11,6 +11,7 @@
 
 #include "../preload/log.h"
 #include "../preload/span.h"
+#include "buf.h"
 #include "jaeger_thrift.h"
 #include "resource.h"
 #include "thrift_compact.h"
@@ -151,9 +152,34 @@ size_t ts_jaeger_span_bound(const struct ts_span *s)
 	 * grows by more than 3x (invalid bytes become U+FFFD); the constant
 	 * tags' keys and values are under 256 bytes together.
 	 */
+	size_t arrays = 0;
+
+	/* An array becomes a JSON list string: up to 9x its bytes. */
+	for (unsigned i = 0; i < s->nattrs; i++)
+		if (s->attrs[i].type == TS_ATTR_STRARRAY)
+			arrays += 9u * s->attrs[i].val_len + 2;
 	return 14 * (TS_TC_FIELD_MAX + TS_TC_VARINT64_MAX) + 2 * TS_TC_LIST_MAX +
-	       3 * (size_t)s->arena_used +
+	       3 * ((size_t)s->arena_used + arrays) +
 	       (size_t)(s->nattrs + FIXED_TAGS) * TAG_OVERHEAD + 256;
+}
+
+/* A string array as the specification wants it outside OTLP: the text of
+ * a JSON list ("[\"a\",\"b\"]").  `out` holds 9x the value + 2 bytes. */
+static size_t json_list(const struct ts_span *s, const struct ts_attr *a,
+			char *out)
+{
+	char *p = out;
+	bool first = true;
+
+	*p++ = '[';
+	TS_ATTR_FOREACH_STR(s, a, v, end) {
+		if (!first)
+			*p++ = ',';
+		first = false;
+		p = ts_put_json_str(p, v, strlen(v));
+	}
+	*p++ = ']';
+	return (size_t)(p - out);
 }
 
 static bool is_root(const struct ts_span *s)
@@ -200,13 +226,19 @@ static uint8_t *span_tags(uint8_t *p, const struct ts_span *s)
 
 		if (!attr_kept(s, a))
 			continue;
-		if (a->type == TS_ATTR_INT)
+		if (a->type == TS_ATTR_INT) {
 			p = tag_long(p, key, a->key_len, a->ival);
-		else if (a->type == TS_ATTR_BOOL)
+		} else if (a->type == TS_ATTR_BOOL) {
 			p = tag_bool(p, key, a->key_len, a->ival != 0);
-		else
+		} else if (a->type == TS_ATTR_STRARRAY) {
+			char list[9 * TS_SPAN_VALUE_MAX + 2];
+
+			p = tag_str(p, key, a->key_len, list,
+				    json_list(s, a, list));
+		} else {
 			p = tag_str(p, key, a->key_len,
 				    ts_span_str(s, a->val_off), a->val_len);
+		}
 	}
 	if (kind_name(s))
 		p = put_blob(p, &consts.kind[s->kind]);

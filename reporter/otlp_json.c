@@ -59,10 +59,21 @@ static size_t span_bound(const struct ts_span *s)
 	size_t n = (size_t)s->name_len + s->tstate_len + s->smsg_len;
 	unsigned i;
 
-	for (i = 0; i < s->nattrs; i++)
+	size_t elems = 0;
+
+	for (i = 0; i < s->nattrs; i++) {
 		n += s->attrs[i].key_len +
-		     (s->attrs[i].type == TS_ATTR_STRING ? s->attrs[i].val_len : 0);
-	return TS_JSON_MAX(n) + 96u * s->nattrs + 512;
+		     (s->attrs[i].type == TS_ATTR_STRING ||
+				      s->attrs[i].type == TS_ATTR_STRARRAY
+			      ? s->attrs[i].val_len
+			      : 0);
+		/* At most one element per byte (each has its NUL). */
+		if (s->attrs[i].type == TS_ATTR_STRARRAY)
+			elems += s->attrs[i].val_len;
+	}
+	/* An element costs 20 bytes more than its string: {"stringValue":},
+	 * and the array around them 30. */
+	return TS_JSON_MAX(n) + 20u * elems + 126u * s->nattrs + 512;
 }
 
 static char *span_attr(char *p, const struct ts_span *s,
@@ -81,6 +92,21 @@ static char *span_attr(char *p, const struct ts_span *s,
 		p = a->ival ? TS_PUT_LIT(p, "\"boolValue\":true")
 			    : TS_PUT_LIT(p, "\"boolValue\":false");
 		break;
+	case TS_ATTR_STRARRAY: {
+		bool first = true;
+
+		p = TS_PUT_LIT(p, "\"arrayValue\":{\"values\":[");
+		TS_ATTR_FOREACH_STR(s, a, v, end) {
+			if (!first)
+				*p++ = ',';
+			first = false;
+			p = TS_PUT_LIT(p, "{\"stringValue\":");
+			p = ts_put_json_str(p, v, strlen(v));
+			*p++ = '}';
+		}
+		p = TS_PUT_LIT(p, "]}");
+		break;
+	}
 	default:
 		p = TS_PUT_LIT(p, "\"stringValue\":");
 		p = ts_put_json_str(p, ts_span_str(s, a->val_off), a->val_len);

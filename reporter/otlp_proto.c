@@ -203,6 +203,18 @@ static bool has_parent(const struct ts_span *s)
 	return w != 0;
 }
 
+/* Size of a string-array attribute's ArrayValue (no tag, no length). */
+static size_t span_array_size(const struct ts_span *s, const struct ts_attr *a)
+{
+	size_t n = 0, c;
+
+	TS_ATTR_FOREACH_STR(s, a, v, end) {
+		c = str_field_size(ts_utf8_clean_len(v, strlen(v)));
+		n += 1 + vlen(c) + c; /* ArrayValue.values: one AnyValue */
+	}
+	return n;
+}
+
 static size_t attr_sizes(const struct ts_span *s, unsigned i,
 			 struct span_plan *pl)
 {
@@ -215,6 +227,11 @@ static size_t attr_sizes(const struct ts_span *s, unsigned i,
 		break;
 	case TS_ATTR_BOOL:
 		pl->any[i] = 2;
+		break;
+	case TS_ATTR_STRARRAY:
+		/* AnyValue.array_value: its ArrayValue's size in val[i]. */
+		pl->val[i] = span_array_size(s, a);
+		pl->any[i] = 1 + vlen(pl->val[i]) + pl->val[i];
 		break;
 	default:
 		pl->val[i] = clen(pl, ts_span_str(s, a->val_off), a->val_len);
@@ -279,6 +296,17 @@ static char *put_attr(char *p, const struct ts_span *s, unsigned i,
 	case TS_ATTR_BOOL:
 		*p++ = (char)ANY_BOOL;
 		*p++ = a->ival ? 1 : 0;
+		return p;
+	case TS_ATTR_STRARRAY:
+		*p++ = (char)ANY_ARRAY;
+		p = put_varint(p, pl->val[i]);
+		TS_ATTR_FOREACH_STR(s, a, v, end) {
+			size_t c = ts_utf8_clean_len(v, strlen(v));
+
+			*p++ = (char)ARRAY_VALUES;
+			p = put_varint(p, str_field_size(c));
+			p = put_str(p, ANY_STRING, v, strlen(v), c);
+		}
 		return p;
 	default:
 		return put_str(p, ANY_STRING, ts_span_str(s, a->val_off),

@@ -168,6 +168,23 @@ static char *tag(char *p, const struct ts_span *s, const struct ts_attr *a)
 	case TS_ATTR_BOOL:
 		return a->ival ? TS_PUT_LIT(p, "\"true\",")
 			       : TS_PUT_LIT(p, "\"false\",");
+	case TS_ATTR_STRARRAY: {
+		/* Tags are strings: an array is the text of a JSON list. */
+		char list[9 * TS_SPAN_VALUE_MAX + 2], *q = list;
+		bool first = true;
+
+		*q++ = '[';
+		TS_ATTR_FOREACH_STR(s, a, v, end) {
+			if (!first)
+				*q++ = ',';
+			first = false;
+			q = ts_put_json_str(q, v, strlen(v));
+		}
+		*q++ = ']';
+		p = ts_put_json_str(p, list, (size_t)(q - list));
+		*p++ = ',';
+		return p;
+	}
 	default:
 		p = ts_put_json_str(p, ts_span_str(s, a->val_off), a->val_len);
 		*p++ = ',';
@@ -221,11 +238,14 @@ static size_t span_bound(const struct ts_span *s, size_t svc_len)
 	size_t n = (size_t)s->name_len + s->smsg_len + svc_len;
 	unsigned i;
 
-	/* A value may be written twice (tag and remote endpoint). */
+	/* A value may be written twice (tag and remote endpoint); an array
+	 * is a JSON list (9x its bytes) escaped once more. */
 	for (i = 0; i < s->nattrs; i++)
 		n += s->attrs[i].key_len +
 		     (s->attrs[i].type == TS_ATTR_STRING
 			      ? 2u * s->attrs[i].val_len
+			      : s->attrs[i].type == TS_ATTR_STRARRAY
+			      ? 9u * s->attrs[i].val_len + 2
 			      : 0);
 	return TS_JSON_MAX(n) + 64u * s->nattrs + 640;
 }

@@ -7,7 +7,9 @@
  *              bits 1-2: TS_HTTP_EXPECT_* flags set before feeding;
  *              bit 3: edit events (HEADER_VALUE, HEADERS_END) off;
  *              bits 4-6: a built-in head put before the data (0: none),
- *              so every run also reaches bodies and chunked framing
+ *              so every run also reaches bodies and chunked framing;
+ *              bit 7: header capture on (x-a, content-length, host,
+ *              tracestate, a 32-byte name)
  *   byte 1     max_header_bytes: 16 + 32 * byte (255: 8192)
  *   bytes 2-9  seed of the piece sizes
  *   rest       the stream
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "http_parse.h"
 
 #define CHECK(x)                                                               \
@@ -136,6 +139,17 @@ static void check_fields(const struct ts_http_parser *p)
 	check_str(p->uber, &p->uber_s, TS_HTTP_UBER_MAX);
 	check_str(p->uberctx, &p->uberctx_s, TS_HTTP_UBERCTX_MAX);
 	CHECK(p->content_length >= -1);
+	CHECK(p->hcap_n <= TS_HTTP_HCAP_MAX);
+	CHECK(p->hcap_used <= TS_HTTP_HCAP_BYTES);
+	for (unsigned i = 0; i < p->hcap_n; i++) {
+		const struct ts_http_hcap *e = &p->hcap[i];
+
+		CHECK(p->capture && e->name < p->capture->n);
+		CHECK(e->off + e->len < p->hcap_used ||
+		      e->off + e->len + 1 == p->hcap_used);
+		CHECK(p->hcap_buf[e->off + e->len] == '\0');
+		CHECK(strlen(p->hcap_buf + e->off) == e->len);
+	}
 }
 
 /* One event: does it fit the message structure? */
@@ -236,6 +250,14 @@ static void feed_piece(struct ts_http_parser *p, const uint8_t *data,
 enum mode { WHOLE, PIECES, BYTES };
 
 static bool values_off; /* byte 0, bit 3 */
+static bool capture_on; /* byte 0, bit 7 */
+
+static const struct ts_capture_list capture = {
+	5,
+	{ 3, 14, 4, 10, 32 },
+	{ "x-a", "content-length", "host", "tracestate",
+	  "x-abcdefghijklmnopqrstuvwxyz1234" },
+};
 
 static void run(const uint8_t *in, size_t len, unsigned kind, unsigned expect,
 		uint32_t max, enum mode mode, uint64_t seed, struct trace *t)
@@ -247,6 +269,7 @@ static void run(const uint8_t *in, size_t len, unsigned kind, unsigned expect,
 
 	ts_http_parser_init(&p, (enum ts_http_kind)kind, max);
 	ts_http_parser_edit_events(&p, !values_off);
+	ts_http_parser_capture(&p, capture_on ? &capture : NULL);
 	ts_http_parser_expect(&p, expect);
 	while (fed < len) {
 		size_t n = len - fed;
@@ -298,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kind = (data[0] & 1) ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS;
 	expect = (data[0] >> 1) & 3;
 	values_off = data[0] & 8;
+	capture_on = data[0] & 0x80;
 	head = heads[(data[0] >> 4) & 7];
 	max = data[1] == 255 ? 8192 : 16 + 32u * data[1];
 	memcpy(&seed, data + 2, sizeof(seed));

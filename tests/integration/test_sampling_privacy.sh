@@ -97,7 +97,12 @@ for l in otlp otlpj zipkin jaeger; do
 done
 PORT=$(free_port)
 secret_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PO" OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$PZ/api/v2/spans"
-	OTEL_EXPORTER_JAEGER_AGENT_PORT="$PA" OTEL_BSP_SCHEDULE_DELAY=50)
+	OTEL_EXPORTER_JAEGER_AGENT_PORT="$PA" OTEL_BSP_SCHEDULE_DELAY=50
+	# header capture asked for the secrets too: they stay out
+	OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS=Authorization,cookie,x-marker
+	OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS=set-cookie,content-type
+	OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS=authorization,Cookie,X-Marker
+	OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS=content-type)
 env "${secret_env[@]}" OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=server TRACESHIM_FILE="$T/priv-server.jsonl" \
 	LD_PRELOAD="$PRELOAD" python3 "$ROOT/tests/integration/pyserver.py" "$PORT" >"$T/ps.log" 2>&1 &
 PIDS+=("$!")
@@ -108,7 +113,8 @@ SECRET_URL="http://bob:hunter2@127.0.0.1:$PORT/headers?X-Amz-Signature=0xdeadbee
 env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
 	OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=caller TRACESHIM_FILE="$T/priv-caller.jsonl" \
 	LD_PRELOAD="$(if [ -n "$SAN_RUNTIME" ]; then echo "$ROOT/build/libtraceshim.so"; else echo "$PRELOAD"; fi)" \
-	curl -sS -o /dev/null -H 'Authorization: Bearer tok3n' -H 'Cookie: session=c00kie' "$SECRET_URL"
+	curl -sS -o /dev/null -H 'Authorization: Bearer tok3n' -H 'Cookie: session=c00kie' -H 'X-Marker: m4rk3r' \
+	"$SECRET_URL" 2>"$T/curl-priv.err"
 env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
 	OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=caller2 TRACESHIM_FILE="$T/priv-caller.jsonl" \
 	LD_PRELOAD="$PRELOAD" URL="http://127.0.0.1:$PORT/headers?AWSAccessKeyId=AKIAEXAMPLE&Signature=zzsig&x=1" \
@@ -116,7 +122,8 @@ env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_E
 import os, urllib.request as u
 # the secrets come from the environment: a program's own source text
 # (python -c) is an argument no redaction can read
-r = u.Request(os.environ['URL'], headers={'Authorization': os.environ['AUTH'], 'Cookie': os.environ['COOKIE']})
+r = u.Request(os.environ['URL'], headers={'Authorization': os.environ['AUTH'], 'Cookie': os.environ['COOKIE'],
+                                         'X-Marker': 'm4rk3r'})
 u.urlopen(r).read()"
 sleep 0.5
 stop_all
@@ -128,11 +135,13 @@ for secret in hunter2 0xdeadbeef s1gn4ture tok3n c00kie AKIAEXAMPLE zzsig dG9rM2
 done
 for d in otlp otlpj zipkin jaeger; do
 	[ -n "$(ls "$T/$d")" ] || fail "$d got nothing (the test would prove nothing)"
+	# the captured header that may be recorded is there: capture was on
+	grep -rqa m4rk3r "$T/$d" || fail "$d: the captured X-Marker header is missing"
 done
 grep -qa 'REDACTED:REDACTED@127.0.0.1' "$T/priv-caller.jsonl" || fail "the user info was not replaced"
 grep -qa 'X-Amz-Signature=REDACTED' "$T/priv-caller.jsonl" || fail "the signature was not replaced"
 grep -qa 'Signature=REDACTED' "$T/priv-server.jsonl" || fail "the server's url.query was not redacted"
-note "user info, signed-URL values, Authorization and Cookie reach no exporter (file, OTLP protobuf and JSON, Zipkin, Jaeger)"
+note "user info, signed-URL values, Authorization and Cookie reach no exporter (file, OTLP protobuf and JSON, Zipkin, Jaeger), even with header capture asking for them (X-Marker, captured alongside, is there)"
 
 # --- 5. TRACESHIM_PROPAGATE_TO ----------------------------------------------------
 rec() {

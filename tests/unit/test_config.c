@@ -40,6 +40,10 @@ static const char *const all_vars[] = {
 	"OTEL_RESOURCE_ATTRIBUTES",
 	"TRACESHIM_FILE",
 	"OTEL_PROPAGATORS",
+	"OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS",
+	"OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS",
+	"OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS",
+	"OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS",
 };
 
 /* The unsigned variables, with the field each one sets and its range. */
@@ -740,6 +744,93 @@ START_TEST(test_propagators_unknown_warned_once_others_kept)
 }
 END_TEST
 
+/* ---- HTTP header capture ---- */
+
+#define CAP_VAR(x) "OTEL_INSTRUMENTATION_HTTP_" x "_HEADERS"
+
+/* "a,b,c" of a capture list. */
+static void list_text(const struct ts_capture_list *l, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < l->n; i++) {
+		ck_assert_uint_eq(strlen(l->name[i]), l->len[i]);
+		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "," : "",
+				      l->name[i]);
+	}
+}
+
+START_TEST(test_capture_lists_lowercase_trimmed_deduplicated_per_variable)
+{
+	static const struct {
+		const char *var;
+		int idx;
+	} vars[] = {
+		{ CAP_VAR("SERVER_CAPTURE_REQUEST"), TS_CAPTURE_SERVER_REQ },
+		{ CAP_VAR("SERVER_CAPTURE_RESPONSE"), TS_CAPTURE_SERVER_RESP },
+		{ CAP_VAR("CLIENT_CAPTURE_REQUEST"), TS_CAPTURE_CLIENT_REQ },
+		{ CAP_VAR("CLIENT_CAPTURE_RESPONSE"), TS_CAPTURE_CLIENT_RESP },
+	};
+	struct ts_config c;
+	char got[512];
+
+	for (size_t i = 0; i < TS_ARRAY_SIZE(vars); i++) {
+		load_accepted(&c, vars[i].var,
+			      " X-Tenant ,content-type,,x-tenant,\tAccept\t");
+		for (int j = 0; j < TS_CAPTURE_LISTS_; j++) {
+			list_text(&c.capture[j], got, sizeof(got));
+			ck_assert_str_eq(got, j == vars[i].idx
+						      ? "x-tenant,content-type,accept"
+						      : "");
+		}
+	}
+	/* Unset: nothing captured anywhere. */
+	clear_env();
+	ts_config_load(&c);
+	for (int j = 0; j < TS_CAPTURE_LISTS_; j++)
+		ck_assert_uint_eq(c.capture[j].n, 0);
+}
+END_TEST
+
+/* Secrets, bad names, long names and names past 8: left out, and the
+ * variable gets one warning naming the first of them. */
+START_TEST(test_capture_lists_refuse_secrets_with_one_warning)
+{
+	static const struct {
+		const char *value, *keep, *named, *why;
+	} cases[] = {
+		{ "x-a,Authorization,cookie", "x-a", "\"Authorization\"",
+		  "is never recorded; 2 names left out" },
+		{ "Set-Cookie", "", "\"Set-Cookie\"", "is never recorded; 1 name" },
+		{ "proxy-authorization , x-b", "x-b", "\"proxy-authorization\"",
+		  "never recorded" },
+		{ "x a,x-c", "x-c", "\"x a\"", "is not a header name" },
+		{ "x-c,x:d", "x-c", "\"x:d\"", "is not a header name" },
+		{ "x-0123456789012345678901234567890123", "", "\"x-0123",
+		  "longer than 32 bytes" },
+		{ "a,b,c,d,e,f,g,h,i,j", "a,b,c,d,e,f,g,h", "\"i\"",
+		  "more than 8 names; 2 names left out" },
+	};
+	struct ts_config c;
+	char err[4096], got[512];
+	int w;
+
+	for (size_t i = 0; i < TS_ARRAY_SIZE(cases); i++) {
+		clear_env();
+		set_env(CAP_VAR("SERVER_CAPTURE_REQUEST"), cases[i].value);
+		w = load_captured(&c, err, sizeof(err));
+		ck_assert_msg(w == 1, "\"%s\": %d warnings", cases[i].value, w);
+		assert_warning_lines(err, 1, CAP_VAR("SERVER_CAPTURE_REQUEST"), 1);
+		ck_assert_msg(strstr(err, cases[i].named) &&
+				      strstr(err, cases[i].why),
+			      "\"%s\": [%s]", cases[i].value, err);
+		list_text(&c.capture[TS_CAPTURE_SERVER_REQ], got, sizeof(got));
+		ck_assert_str_eq(got, cases[i].keep);
+	}
+}
+END_TEST
+
 Suite *ts_test_config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -769,6 +860,8 @@ Suite *ts_test_config_suite(void)
 	tcase_add_test(tc, test_each_invalid_variable_counted_and_named_once);
 	tcase_add_test(tc, test_propagators_keep_their_order);
 	tcase_add_test(tc, test_propagators_unknown_warned_once_others_kept);
+	tcase_add_test(tc, test_capture_lists_lowercase_trimmed_deduplicated_per_variable);
+	tcase_add_test(tc, test_capture_lists_refuse_secrets_with_one_warning);
 	suite_add_tcase(s, tc);
 	return s;
 }

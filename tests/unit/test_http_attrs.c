@@ -17,6 +17,7 @@
 #include "../../hooks/http.h"
 #include "../../hooks/http_attrs.h"
 #include "../../hooks/route.h"
+#include "../../preload/config.h"
 #include "suites.h"
 
 /* The record's name, attributes and status as one line. */
@@ -328,6 +329,136 @@ START_TEST(configured_route_templates_name_spans_and_set_http_route)
 }
 END_TEST
 
+
+/* ---- header capture ---- */
+
+static void set_list(struct ts_capture_list *l, const char *a, const char *b)
+{
+	memset(l, 0, sizeof(*l));
+	l->len[0] = (uint8_t)strlen(a);
+	memcpy(l->name[0], a, l->len[0]);
+	l->len[1] = (uint8_t)strlen(b);
+	memcpy(l->name[1], b, l->len[1]);
+	l->n = 2;
+}
+
+static void feed_to_done(struct ts_http_parser *p, const char *in)
+{
+	enum ts_http_event ev;
+	size_t len = strlen(in), n;
+
+	do {
+		n = ts_http_feed(p, in, len, &ev);
+		in += n;
+		len -= n;
+	} while (ev != TS_HTTP_EV_HEADERS_DONE && (len || ev));
+	ck_assert_int_eq(ev, TS_HTTP_EV_HEADERS_DONE);
+}
+
+/* "key=[a,b]" of array attribute `key`, or "" when absent. */
+static void array_of(const struct ts_span *s, const char *key, char *out,
+		     size_t size)
+{
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < s->nattrs; i++) {
+		const struct ts_attr *a = &s->attrs[i];
+
+		if (a->key_len != strlen(key) ||
+		    memcmp(ts_span_str(s, a->key_off), key, a->key_len))
+			continue;
+		ck_assert_uint_eq(a->type, TS_ATTR_STRARRAY);
+		TS_ATTR_FOREACH_STR(s, a, v, end)
+			at += (size_t)snprintf(out + at, size - at, "%s%s",
+					       at ? "," : "", v);
+	}
+}
+
+/* Request and response lines captured on the application's thread come
+ * out as one array per configured name, in order; the rest unchanged. */
+START_TEST(captured_headers_become_string_arrays)
+{
+	static struct ts_http_parser req, resp;
+	struct ts_config saved = ts_cfg;
+	struct ts_span *s = malloc(sizeof(*s));
+	char got[256], out[4096];
+
+	ck_assert_ptr_nonnull(s);
+	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_REQ], "x-a", "accept");
+	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_RESP], "x-r", "server");
+	ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_capture(&req, &ts_cfg.capture[TS_CAPTURE_SERVER_REQ]);
+	feed_to_done(&req, "GET /p HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n"
+			   "Accept: */*\r\nx-a: 2\r\n\r\n");
+	ts_http_parser_init(&resp, TS_HTTP_RESPONSES, 8192);
+	ts_http_parser_capture(&resp, &ts_cfg.capture[TS_CAPTURE_SERVER_RESP]);
+	feed_to_done(&resp, "HTTP/1.1 200 OK\r\nX-R: r\r\nContent-Length: 0"
+			    "\r\n\r\n");
+	ts_span_start(s, TS_KIND_SERVER, NULL, 0, NULL);
+	ts_http_raw_request(s, &req, conn("127.0.0.1", 5000, 80), true);
+	ts_http_raw_response(s, &resp);
+	ts_http_raw_outcome(s, true, 200, 0, 0, false);
+	ts_span_expand(s);
+	array_of(s, "http.request.header.x-a", got, sizeof(got));
+	ck_assert_str_eq(got, "1,2");
+	array_of(s, "http.request.header.accept", got, sizeof(got));
+	ck_assert_str_eq(got, "*/*");
+	array_of(s, "http.response.header.x-r", got, sizeof(got));
+	ck_assert_str_eq(got, "r");
+	array_of(s, "http.response.header.server", got, sizeof(got));
+	ck_assert_str_eq(got, ""); /* not in the response: no attribute */
+	render(s, out, sizeof(out));
+	ck_assert_msg(strstr(out, "GET /p |") == out, "%s", out);
+	ck_assert_uint_eq(s->dropped_attrs, 0);
+	ts_cfg = saved;
+	free(s);
+}
+END_TEST
+
+/* A full record: captures are what gives way, counted; the outcome and
+ * the conventions' attributes stay. */
+START_TEST(captures_give_way_when_the_record_is_full)
+{
+	static struct ts_http_parser req, resp;
+	static char head[8192];
+	struct ts_config saved = ts_cfg;
+	struct ts_span *s = malloc(sizeof(*s));
+	char big[1000], out[4096];
+
+	ck_assert_ptr_nonnull(s);
+	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_REQ], "x-a", "x-b");
+	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_RESP], "x-r", "x-s");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(head, sizeof(head), "GET /%s HTTP/1.1\r\nX-A: %.400s\r\n"
+		 "X-B: %.400s\r\n\r\n", big, big, big);
+	ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_capture(&req, &ts_cfg.capture[TS_CAPTURE_SERVER_REQ]);
+	feed_to_done(&req, head);
+	snprintf(head, sizeof(head), "HTTP/1.1 503 x\r\nX-R: %.400s\r\n"
+		 "Content-Length: 0\r\n\r\n", big);
+	ts_http_parser_init(&resp, TS_HTTP_RESPONSES, 8192);
+	ts_http_parser_capture(&resp, &ts_cfg.capture[TS_CAPTURE_SERVER_RESP]);
+	feed_to_done(&resp, head);
+	ts_span_start(s, TS_KIND_SERVER, NULL, 0, NULL);
+	ts_http_raw_request(s, &req, conn("127.0.0.1", 5000, 80), true);
+	ts_http_raw_response(s, &resp);
+	ck_assert_uint_le(s->arena_used, TS_SPAN_ARENA);
+	ts_http_raw_outcome(s, true, 503, 0, 0, false);
+	ts_span_expand(s);
+	ck_assert_uint_le(s->arena_used, TS_SPAN_ARENA);
+	render(s, out, sizeof(out));
+	ck_assert_msg(strstr(out, "http.response.status_code=503"), "%s", out);
+	ck_assert_uint_eq(s->status, TS_STATUS_ERROR);
+	ck_assert_uint_gt(s->dropped_attrs, 0);
+	for (unsigned i = 0; i < s->nattrs; i++)
+		ck_assert_uint_le(s->attrs[i].val_len, TS_SPAN_VALUE_MAX);
+	ts_cfg = saved;
+	free(s);
+}
+END_TEST
+
 Suite *ts_test_http_attrs_suite(void)
 {
 	Suite *s = suite_create("http_attrs");
@@ -335,6 +466,8 @@ Suite *ts_test_http_attrs_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, server_span_has_every_attribute_of_the_conventions);
+	tcase_add_test(tc, captured_headers_become_string_arrays);
+	tcase_add_test(tc, captures_give_way_when_the_record_is_full);
 	tcase_add_test(tc, client_span_takes_its_port_from_the_peer_and_4xx_is_an_error);
 	tcase_add_test(tc, server_4xx_is_no_error_5xx_is);
 	tcase_add_test(tc, closed_before_response_is_an_error_with_a_message);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../../hooks/http_parse.h"
+#include "../../preload/config.h"
 #include "suites.h"
 
 #define REQ TS_HTTP_REQUESTS
@@ -1515,6 +1516,189 @@ START_TEST(test_skip_body_only_where_the_framing_is_a_count)
 }
 END_TEST
 
+/* ---- header capture ---------------------------------------------------- */
+
+static void capture_list(struct ts_capture_list *l, const char *const *names,
+			 unsigned n)
+{
+	memset(l, 0, sizeof(*l));
+	for (unsigned i = 0; i < n; i++) {
+		l->len[i] = (uint8_t)strlen(names[i]);
+		memcpy(l->name[i], names[i], l->len[i]);
+	}
+	l->n = (uint8_t)n;
+}
+
+/* "name=value|..." of what `p` captured, names from `l`. */
+static void captured(const struct ts_http_parser *p,
+		     const struct ts_capture_list *l, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (unsigned i = 0; i < p->hcap_n; i++) {
+		const struct ts_http_hcap *e = &p->hcap[i];
+
+		REQUIRE(e->name < l->n);
+		REQUIRE(e->off + e->len < TS_HTTP_HCAP_BYTES);
+		REQUIRE(p->hcap_buf[e->off + e->len] == '\0');
+		REQUIRE(strlen(p->hcap_buf + e->off) == e->len);
+		add(out, size, "%s%s=%s%s", i ? "|" : "", l->name[e->name],
+		    p->hcap_buf + e->off, e->cut ? "+cut" : "");
+	}
+	if (p->hcap_lost)
+		add(out, size, "|lost");
+}
+
+/* Feed `in` in pieces of `step` bytes (0: whole) up to HEADERS_DONE. */
+static void feed_head(struct ts_http_parser *p, const char *in, size_t len,
+		      size_t step)
+{
+	enum ts_http_event ev = TS_HTTP_EV_NONE;
+	size_t off = 0, end, n;
+
+	while (off < len && ev != TS_HTTP_EV_HEADERS_DONE) {
+		end = step && off + step < len ? off + step : len;
+		do {
+			n = ts_http_feed(p, in + off, end - off, &ev);
+			off += n;
+			REQUIRE(ev != TS_HTTP_EV_NOT_HTTP);
+		} while (ev != TS_HTTP_EV_NONE && ev != TS_HTTP_EV_HEADERS_DONE);
+	}
+	REQUIRE(ev == TS_HTTP_EV_HEADERS_DONE);
+}
+
+/*
+ * Captured lines come in order, names in any case, values trimmed, known
+ * headers (framing, propagation, Host) captured as well without changing
+ * what the parser does with them; the same whatever the pieces and with
+ * or without value events.
+ */
+START_TEST(test_capture_lines_in_order_whatever_the_pieces)
+{
+	static const char in[] =
+		"POST /x HTTP/1.1\r\n"
+		"Host: example\r\n"
+		"X-Tenant: acme  \r\n"
+		"Accept: */*\r\n"
+		"CONTENT-LENGTH: 5\r\n"
+		"traceparent: 00-11111111111111111111111111111111-"
+		"2222222222222222-01\r\n"
+		"tracestate: a=1\r\n"
+		"x-tenant:\t beta\r\n"
+		"X-Empty:\r\n"
+		"tracestate: b=2\r\n"
+		"\r\n";
+	static const char *const names[] = { "x-tenant", "content-length",
+					     "tracestate", "host", "x-empty",
+					     "traceparent" };
+	static const char want[] =
+		"host=example|x-tenant=acme|content-length=5|traceparent="
+		"00-11111111111111111111111111111111-2222222222222222-01|"
+		"tracestate=a=1|x-tenant=beta|x-empty=|tracestate=b=2";
+	struct ts_capture_list l;
+	struct ts_http_parser p, plain;
+	char got[1024];
+	size_t len = sizeof(in) - 1;
+
+	capture_list(&l, names, TS_ARRAY_SIZE(names));
+	ts_http_parser_init(&plain, REQ, MAX_HEAD);
+	feed_head(&plain, in, len, 0);
+	ck_assert_uint_eq(plain.hcap_n, 0);
+	for (int edit = 0; edit < 2; edit++) {
+		for (size_t step = 0; step <= len; step++) {
+			ts_http_parser_init(&p, REQ, MAX_HEAD);
+			ts_http_parser_edit_events(&p, edit);
+			ts_http_parser_capture(&p, &l);
+			feed_head(&p, in, len, step);
+			captured(&p, &l, got, sizeof(got));
+			if (strcmp(got, want))
+				ck_abort_msg("step %zu edit %d: %s", step, edit,
+					     got);
+			REQUIRE(p.content_length == 5);
+			REQUIRE(!strcmp(p.tracestate, plain.tracestate));
+			REQUIRE(!strcmp(p.traceparent, plain.traceparent));
+			REQUIRE(!strcmp(p.host, "example"));
+			REQUIRE(p.header_bytes == plain.header_bytes);
+		}
+	}
+}
+END_TEST
+
+/* At most TS_HTTP_HCAP_MAX lines and TS_HTTP_HCAP_BYTES bytes are kept:
+ * longer values are cut (and say so), lines past the room are lost (and
+ * that is said too); the message is still HTTP. */
+START_TEST(test_capture_bounded_in_lines_and_bytes)
+{
+	static const char *const names[] = { "x-a", "x-b" };
+	struct ts_capture_list l;
+	struct ts_http_parser p;
+	char in[4096], got[2048];
+	size_t n = 0;
+
+	capture_list(&l, names, 2);
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "GET / HTTP/1.1\r\n");
+	for (int i = 0; i < TS_HTTP_HCAP_MAX + 4; i++)
+		n += (size_t)snprintf(in + n, sizeof(in) - n, "X-A: %d\r\n", i);
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\n");
+	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_capture(&p, &l);
+	feed_head(&p, in, n, 0);
+	ck_assert_uint_eq(p.hcap_n, TS_HTTP_HCAP_MAX);
+	ck_assert(p.hcap_lost);
+	ck_assert_str_eq(p.hcap_buf + p.hcap[TS_HTTP_HCAP_MAX - 1].off, "15");
+
+	/* One value longer than the whole buffer, then one more line. */
+	n = (size_t)snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nX-B: ");
+	memset(in + n, 'v', 700);
+	n += 700;
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\nX-A: a\r\n\r\n");
+	for (size_t step = 0; step < 3; step++) {
+		ts_http_parser_init(&p, REQ, MAX_HEAD);
+		ts_http_parser_capture(&p, &l);
+		feed_head(&p, in, n, step);
+		captured(&p, &l, got, sizeof(got));
+		ck_assert_uint_eq(p.hcap_n, 1);
+		ck_assert(p.hcap[0].cut);
+		ck_assert_uint_eq(p.hcap[0].len, TS_HTTP_HCAP_BYTES - 1);
+		ck_assert(p.hcap_lost); /* X-A found no room */
+	}
+}
+END_TEST
+
+/* Each message has its own captures; responses are captured the same. */
+START_TEST(test_capture_per_message_on_both_kinds)
+{
+	static const char *const names[] = { "content-type", "x-id" };
+	static const char resp[] = "HTTP/1.1 200 OK\r\n"
+				   "Content-Type: text/plain\r\n"
+				   "X-Id: 1\r\nContent-Length: 2\r\n\r\nhi"
+				   "HTTP/1.1 404 Not Found\r\n"
+				   "content-type: text/html\r\n"
+				   "Content-Length: 0\r\n\r\n";
+	struct ts_capture_list l;
+	struct ts_http_parser p;
+	char got[256];
+	size_t off;
+
+	capture_list(&l, names, 2);
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_capture(&p, &l);
+	off = feed_until(&p, resp, sizeof(resp) - 1, TS_HTTP_EV_HEADERS_DONE);
+	captured(&p, &l, got, sizeof(got));
+	ck_assert_str_eq(got, "content-type=text/plain|x-id=1");
+	feed_until(&p, resp + off, sizeof(resp) - 1 - off,
+		   TS_HTTP_EV_HEADERS_DONE);
+	captured(&p, &l, got, sizeof(got));
+	ck_assert_str_eq(got, "content-type=text/html");
+	ck_assert_uint_eq(p.status, 404);
+
+	/* An empty list captures nothing. */
+	memset(&l, 0, sizeof(l));
+	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_capture(&p, &l);
+	ck_assert_ptr_null(p.capture);
+}
+END_TEST
+
 /* Declared here too until suites.h lists http_parse. */
 Suite *ts_test_http_parse_suite(void);
 
@@ -1554,6 +1738,9 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_chunk_extension_line_bounded);
 	tcase_add_test(tc, test_content_length_body_taken_in_one_call);
 	tcase_add_test(tc, test_skip_body_only_where_the_framing_is_a_count);
+	tcase_add_test(tc, test_capture_lines_in_order_whatever_the_pieces);
+	tcase_add_test(tc, test_capture_bounded_in_lines_and_bytes);
+	tcase_add_test(tc, test_capture_per_message_on_both_kinds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -772,6 +772,24 @@ START_TEST(test_empty_batch_sends_nothing)
 }
 END_TEST
 
+/* Jaeger has no array tags: the text of a JSON list, as a string tag. */
+START_TEST(test_string_array_becomes_a_json_list_tag)
+{
+	struct ts_span s;
+	const struct ts_tv *v;
+	size_t used;
+
+	ts_span_start(&s, TS_KIND_CLIENT, "GET", 3, NULL);
+	ck_assert(ts_span_attr_strarray(&s, "http.response.header.x-a", 24,
+					"one\0t\"wo", 9));
+	v = encode_span(&s);
+	ts_tv_assert_tag_str(v, "http.response.header.x-a",
+			     "[\"one\",\"t\\\"wo\"]");
+	used = (size_t)(ts_jaeger_span(span_bytes, &s) - span_bytes);
+	ck_assert_uint_le(used, ts_jaeger_span_bound(&s));
+}
+END_TEST
+
 Suite *ts_test_jaeger_thrift_suite(void)
 {
 	Suite *s = suite_create("jaeger_thrift");
@@ -783,6 +801,7 @@ Suite *ts_test_jaeger_thrift_suite(void)
 	tcase_add_checked_fixture(pr, ts_tv_pool_setup, ts_tv_pool_teardown);
 	tcase_add_checked_fixture(dg, ts_tv_pool_setup, ts_tv_pool_teardown);
 	tcase_add_test(sp, test_span_ids_are_big_endian_halves_as_i64);
+	tcase_add_test(sp, test_string_array_becomes_a_json_list_tag);
 	tcase_add_test(sp, test_root_span_has_zero_parent_and_no_references);
 	tcase_add_test(sp, test_span_flags_follow_the_sampled_bit);
 	tcase_add_test(sp, test_times_in_microseconds_child_stays_inside_parent);

@@ -919,12 +919,36 @@ START_TEST(test_python_json_accepts_batch_of_nasty_strings)
 }
 END_TEST
 
+START_TEST(test_string_array_is_an_array_value)
+{
+	struct ts_span s;
+	struct jnode *root;
+	const struct jnode *attrs, *vals;
+
+	build_resource("svc");
+	ts_span_start(&s, TS_KIND_SERVER, "op", 2, NULL);
+	ck_assert(ts_span_attr_strarray(&s, "http.request.header.x-a", 23,
+					"a\"1\0\0b\xff", 8));
+	root = encode_one(&s);
+	attrs = j_get(first_span(root), "attributes");
+	vals = j_get(j_get(j_attr(attrs, "http.request.header.x-a"),
+			   "arrayValue"), "values");
+	ck_assert_uint_eq(j_count(vals), 3);
+	assert_str(j_get(vals->child, "stringValue"), "a\"1");
+	assert_str(j_get(vals->child->next, "stringValue"), "");
+	assert_str(j_get(vals->child->next->next, "stringValue"),
+		   "b\xef\xbf\xbd"); /* invalid UTF-8 repaired */
+	j_free(root);
+}
+END_TEST
+
 Suite *ts_test_otlp_json_suite(void)
 {
 	Suite *s = suite_create("otlp_json");
 	TCase *tc = tcase_create("encode");
 
 	tcase_add_test(tc, test_resource_carries_service_name_and_process_attributes);
+	tcase_add_test(tc, test_string_array_is_an_array_value);
 	tcase_add_test(tc, test_scope_is_traceshim_with_version);
 	tcase_add_test(tc, test_ids_are_lowercase_hex_of_the_span_bytes);
 	tcase_add_test(tc, test_parent_span_id_only_on_a_child);

@@ -430,12 +430,47 @@ START_TEST(test_protoc_decodes_the_wire_format)
 }
 END_TEST
 
+/* A string array is AnyValue.array_value (5): an ArrayValue whose values
+ * (1) are AnyValues of string_value (1), in order. */
+START_TEST(test_string_array_is_array_value_of_strings)
+{
+	struct ts_span s;
+	const struct ts_span *p = &s;
+	struct field sp[1], f[80], kv[4], av[4], arr[8], one[4];
+	size_t n, a, c, m;
+	static const char *const want[] = { "x", "", "y\xef\xbf\xbd" };
+
+	ts_span_start(&s, TS_KIND_CLIENT, "GET", 3, NULL);
+	ck_assert(ts_span_attr_strarray(&s, "h", 1, "x\0\0y\xff", 6));
+	encode(&p, 1);
+	ck_assert_uint_eq(request_spans(sp, 1), 1);
+	n = fields(sp[0].p, sp[0].len, f, 80);
+	struct field attr = only(f, n, 9, 2);
+	a = fields(attr.p, attr.len, kv, 4);
+	assert_bytes(only(kv, a, 1, 2), "h", 1);
+	struct field val = only(kv, a, 2, 2);
+	c = fields(val.p, val.len, av, 4);
+	ck_assert_uint_eq(c, 1);
+	struct field array = only(av, c, 5, 2);
+	m = fields(array.p, array.len, arr, 8);
+	ck_assert_uint_eq(m, 3);
+	for (size_t i = 0; i < m; i++) {
+		ck_assert_uint_eq(arr[i].num, 1);
+		ck_assert_uint_eq(arr[i].wt, 2);
+		c = fields(arr[i].p, arr[i].len, one, 4);
+		assert_bytes(only(one, c, 1, 2), want[i], strlen(want[i]));
+	}
+	ts_buf_free(&b);
+}
+END_TEST
+
 Suite *ts_test_otlp_proto_suite(void)
 {
 	Suite *s = suite_create("otlp_proto");
 	TCase *tc = tcase_create("encode");
 
 	tcase_add_test(tc, test_request_holds_resource_scope_and_spans);
+	tcase_add_test(tc, test_string_array_is_array_value_of_strings);
 	tcase_add_test(tc, test_span_fields_and_types);
 	tcase_add_test(tc, test_root_span_omits_what_is_unset);
 	tcase_add_test(tc, test_invalid_utf8_is_repaired_valid_kept);

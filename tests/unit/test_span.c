@@ -424,12 +424,57 @@ START_TEST(end_stamps_a_time_after_the_start)
 }
 END_TEST
 
+/* String arrays: strings back to back, each cut like a string value,
+ * the array bounded by TS_SPAN_VALUE_MAX; one left empty is dropped. */
+START_TEST(string_arrays_keep_their_strings_in_order)
+{
+	struct ts_span *s = new_span();
+	char big[TS_SPAN_VALUE_MAX * 2];
+	const struct ts_attr *a;
+	const char *want[] = { "one", "", "three" };
+	size_t i = 0, n;
+
+	start_root(s, "arr");
+	ck_assert(ts_span_attr_strarray(s, "k", 1, "one\0\0three", 11));
+	a = &s->attrs[0];
+	ck_assert_uint_eq(a->type, TS_ATTR_STRARRAY);
+	ck_assert_uint_eq(a->val_len, 11);
+	TS_ATTR_FOREACH_STR(s, a, v, end) {
+		ck_assert_uint_lt(i, 3);
+		ck_assert_str_eq(v, want[i++]);
+	}
+	ck_assert_uint_eq(i, 3);
+	/* 300 + 300 bytes: the second string does not fit, whole. */
+	memset(big, 'x', sizeof(big));
+	big[299] = '\0';
+	big[599] = '\0';
+	ck_assert(ts_span_attr_strarray(s, "big", 3, big, 600));
+	a = &s->attrs[1];
+	ck_assert_uint_eq(a->val_len, 300);
+	/* One string longer than the limit: cut to it (NUL included). */
+	big[599] = 'x';
+	big[TS_SPAN_VALUE_MAX + 50] = '\0';
+	ck_assert(ts_span_attr_strarray(s, "long", 4, big + 300,
+					TS_SPAN_VALUE_MAX - 249));
+	a = &s->attrs[2];
+	n = strlen(ts_span_str(s, a->val_off));
+	ck_assert_uint_eq(n + 1, a->val_len);
+	ck_assert_uint_le(a->val_len, TS_SPAN_VALUE_MAX);
+	/* Nothing: not stored, counted. */
+	ck_assert(!ts_span_attr_strarray(s, "none", 4, "", 0));
+	ck_assert_uint_eq(s->nattrs, 3);
+	ck_assert_uint_eq(s->dropped_attrs, 1);
+	free(s);
+}
+END_TEST
+
 Suite *ts_test_span_suite(void)
 {
 	Suite *s = suite_create("span");
 	TCase *tc = tcase_create("context");
 
 	tcase_add_test(tc, start_without_parent_begins_a_new_sampled_trace);
+	tcase_add_test(tc, string_arrays_keep_their_strings_in_order);
 	tcase_add_test(tc, two_root_spans_get_different_traces);
 	tcase_add_test(tc, start_with_parent_joins_its_trace);
 	tcase_add_test(tc, invalid_parent_context_is_treated_as_none);

@@ -144,12 +144,30 @@ START_TEST(test_dropped_attributes_and_empty_batch)
 }
 END_TEST
 
+/* Zipkin tags are strings: an array is the text of a JSON list. */
+START_TEST(test_string_array_tag_is_a_json_list)
+{
+	struct ts_span s;
+
+	ts_span_start(&s, TS_KIND_SERVER, "GET", 3, NULL);
+	fixed_ids(&s, false);
+	s.end_unix_ns = s.start_unix_ns + 1000;
+	ck_assert(ts_span_attr_strarray(&s, "http.request.header.x-a", 23,
+					"a\"b\0\0c", 7));
+	ck_assert(strstr(encode(&s),
+			 "\"tags\":{\"http.request.header.x-a\":"
+			 "\"[\\\"a\\\\\\\"b\\\",\\\"\\\",\\\"c\\\"]\","));
+	ts_buf_free(&b);
+}
+END_TEST
+
 Suite *ts_test_zipkin_json_suite(void)
 {
 	Suite *s = suite_create("zipkin_json");
 	TCase *tc = tcase_create("encode");
 
 	tcase_add_test(tc, test_client_span_full_mapping);
+	tcase_add_test(tc, test_string_array_tag_is_a_json_list);
 	tcase_add_test(tc, test_server_span_remote_is_the_peer_only);
 	tcase_add_test(tc, test_internal_kind_omitted_error_without_message_and_ranking);
 	tcase_add_test(tc, test_dropped_attributes_and_empty_batch);
