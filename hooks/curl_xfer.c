@@ -18,6 +18,7 @@
 #include "context.h"
 #include "curl_attr.h"
 #include "curl_xfer.h"
+#include "http_attrs.h"
 #include "propagate_to.h"
 #include "propagate.h"
 
@@ -399,12 +400,10 @@ static void add_captured(const struct ts_curl_api *api,
 			 const struct ts_curl_handle *e, struct ts_curl_xfer *x,
 			 int req)
 {
-	static const char pre_req[] = "http.request.header.";
-	static const char pre_resp[] = "http.response.header.";
 	const struct ts_capture_list *l = &ts_cfg.capture[TS_CAPTURE_CLIENT_REQ];
-	char key[sizeof(pre_resp) + TS_CAPTURE_NAME_MAX], vals[512];
 	const struct curl_slist *it;
 	struct curl_header *h;
+	char vals[512];
 	const char *v;
 	size_t n, len;
 
@@ -424,17 +423,12 @@ static void add_captured(const struct ts_curl_api *api,
 			vals[n + len] = '\0';
 			n += len + 1;
 		}
-		if (!n)
-			continue;
-		memcpy(key, pre_req, sizeof(pre_req) - 1);
-		memcpy(key + sizeof(pre_req) - 1, l->name[i], l->len[i]);
-		ts_span_attr_strarray(&x->span, key,
-				      sizeof(pre_req) - 1 + l->len[i], vals, n);
+		if (n)
+			ts_http_header_attr(&x->span, true, l->name[i],
+					    l->len[i], vals, n);
 	}
 	l = &ts_cfg.capture[TS_CAPTURE_CLIENT_RESP];
-	if (!api->curl_easy_header)
-		return;
-	for (unsigned i = 0; i < l->n; i++) {
+	for (unsigned i = 0; api->curl_easy_header && i < l->n; i++) {
 		size_t amount = 1;
 
 		n = 0;
@@ -450,12 +444,9 @@ static void add_captured(const struct ts_curl_api *api,
 			memcpy(vals + n, h->value, len + 1);
 			n += len + 1;
 		}
-		if (!n)
-			continue;
-		memcpy(key, pre_resp, sizeof(pre_resp) - 1);
-		memcpy(key + sizeof(pre_resp) - 1, l->name[i], l->len[i]);
-		ts_span_attr_strarray(&x->span, key,
-				      sizeof(pre_resp) - 1 + l->len[i], vals, n);
+		if (n)
+			ts_http_header_attr(&x->span, false, l->name[i],
+					    l->len[i], vals, n);
 	}
 }
 

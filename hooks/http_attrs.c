@@ -318,14 +318,24 @@ static void name_server(struct ts_span *s, const char *method, size_t m,
  * http.response.header.<name>: one string array per configured name, its
  * lines' values in the order they came.
  */
-static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
-			const struct ts_capture_list *l, bool request)
+void ts_http_header_attr(struct ts_span *s, bool request, const char *name,
+			 size_t len, const char *vals, size_t n)
 {
 	static const char pre_req[] = "http.request.header.";
 	static const char pre_resp[] = "http.response.header.";
-	const char *pre = request ? pre_req : pre_resp;
-	size_t plen = request ? sizeof(pre_req) - 1 : sizeof(pre_resp) - 1;
 	char key[sizeof(pre_resp) + TS_CAPTURE_NAME_MAX];
+	size_t plen = request ? sizeof(pre_req) - 1 : sizeof(pre_resp) - 1;
+
+	if (len > TS_CAPTURE_NAME_MAX)
+		return;
+	memcpy(key, request ? pre_req : pre_resp, plen);
+	memcpy(key + plen, name, len);
+	ts_span_attr_strarray(s, key, plen + len, vals, n);
+}
+
+static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
+			const struct ts_capture_list *l, bool request)
+{
 	char vals[TS_HTTP_HCAP_BYTES];
 	const char *blob = old + b.off, *end = blob + b.len, *p, *nul;
 	size_t n;
@@ -344,11 +354,9 @@ static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
 			memcpy(vals + n, p + 1, (size_t)(nul - p)); /* with NUL */
 			n += (size_t)(nul - p);
 		}
-		if (!n)
-			continue;
-		memcpy(key, pre, plen);
-		memcpy(key + plen, l->name[i], l->len[i]);
-		ts_span_attr_strarray(s, key, plen + l->len[i], vals, n);
+		if (n)
+			ts_http_header_attr(s, request, l->name[i], l->len[i],
+					    vals, n);
 	}
 }
 

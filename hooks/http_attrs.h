@@ -40,6 +40,14 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 void ts_http_raw_response(struct ts_span *s, const struct ts_http_parser *p);
 
 /*
+ * Add the captured values `vals` (`n` bytes of NUL-terminated strings)
+ * of header `name` (lowercase, `len` bytes) as the string array
+ * http.request.header.<name> (`request`) or http.response.header.<name>.
+ */
+void ts_http_header_attr(struct ts_span *s, bool request, const char *name,
+			 size_t len, const char *vals, size_t n);
+
+/*
  * The request's outcome: response status (0: none came), body sizes, and
  * whether the connection closed before a response.  On a span without a
  * recorded request (its head never completed) the attributes are added

@@ -108,4 +108,30 @@ wait_spans() {
 	return 0
 }
 
+# nginx_conf DIR CONF FIRST_LINES BODY: write CONF, an nginx configuration
+# for a test: in the foreground, its pid, log and temporary files in DIR,
+# no access log; FIRST_LINES are main-context directives (processes),
+# BODY goes inside http { } (upstreams, servers).  Run it with
+# nginx -c CONF -p DIR.
+nginx_conf() {
+	mkdir -p "$1"
+	cat >"$2" <<CONF
+daemon off;
+$3
+user root;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 256; }
+http {
+	access_log off;
+	client_body_temp_path $1/body;
+	proxy_temp_path $1/proxy;
+	fastcgi_temp_path $1/fastcgi;
+	uwsgi_temp_path $1/uwsgi;
+	scgi_temp_path $1/scgi;
+$4
+}
+CONF
+}
+
 SPANLIB="import sys; sys.path.insert(0, '$ROOT/tests/integration'); from spanlib import *"

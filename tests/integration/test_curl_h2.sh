@@ -13,29 +13,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem
 PB=$(free_port)
 start_traced backend "$T/b.log" /usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PB"
 PN=$(free_port)
-mkdir -p "$T/ngx"
-cat >"$T/nginx.conf" <<CONF
-daemon off;
-master_process off;
-user root;
-pid $T/ngx/nginx.pid;
-error_log $T/ngx/error.log warn;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $T/ngx/body;
-	proxy_temp_path $T/ngx/proxy;
-	fastcgi_temp_path $T/ngx/fastcgi;
-	uwsgi_temp_path $T/ngx/uwsgi;
-	scgi_temp_path $T/ngx/scgi;
+nginx_conf "$T/ngx" "$T/nginx.conf" "master_process off;" "
 	server {
 		listen 127.0.0.1:$PN ssl http2;
 		ssl_certificate $T/cert.pem;
 		ssl_certificate_key $T/key.pem;
 		location / { proxy_pass http://127.0.0.1:$PB; }
-	}
-}
-CONF
+	}"
 OTEL_SERVICE_NAME=nginx OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-nginx.jsonl" \
 	OTEL_BSP_SCHEDULE_DELAY=100 LD_PRELOAD="$PRELOAD" "$NGINX" -c "$T/nginx.conf" -p "$T/ngx" \
 	>"$T/nginx.log" 2>&1 &

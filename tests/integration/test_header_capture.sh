@@ -24,21 +24,7 @@ OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS=x-tenant,X-Forwarded-Fo
 OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS=Content-Type \
 	SCHEDULE_DELAY=50 start_traced backend "$T/b.log" python3 "$ROOT/tests/integration/pyserver.py" "$PB"
 PN=$(free_port)
-mkdir -p "$T/ngx"
-cat >"$T/nginx.conf" <<CONF
-daemon off;
-master_process off;
-user root;
-pid $T/ngx/nginx.pid;
-error_log $T/ngx/error.log warn;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $T/ngx/body;
-	proxy_temp_path $T/ngx/proxy;
-	fastcgi_temp_path $T/ngx/fastcgi;
-	uwsgi_temp_path $T/ngx/uwsgi;
-	scgi_temp_path $T/ngx/scgi;
+nginx_conf "$T/ngx" "$T/nginx.conf" "master_process off;" "
 	server {
 		listen 127.0.0.1:$PN;
 		location / {
@@ -47,9 +33,7 @@ http {
 			add_header X-Edge one;
 			add_header X-Edge two;
 		}
-	}
-}
-CONF
+	}"
 start_collector "$T/otlp" ok
 env "$SREQ=X-TENANT,cookie" "$SRESP=x-edge,server,set-cookie" "$CREQ=x-forwarded-for,x-tenant" "$CRESP=content-type" \
 	OTEL_SERVICE_NAME=nginx OTEL_TRACES_EXPORTER=file,otlp TRACESHIM_FILE="$T/spans-nginx.jsonl" \

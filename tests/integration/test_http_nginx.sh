@@ -12,22 +12,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 PB=$(free_port)
 start_traced backend "$T/b.log" python3 "$ROOT/tests/integration/pyserver.py" "$PB"
 PN=$(free_port)
-mkdir -p "$T/ngx"
-cat >"$T/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $T/ngx/nginx.pid;
-error_log $T/ngx/error.log warn;
-events { worker_connections 256; }
-http {
-	access_log off;
-	client_body_temp_path $T/ngx/body;
-	proxy_temp_path $T/ngx/proxy;
-	fastcgi_temp_path $T/ngx/fastcgi;
-	uwsgi_temp_path $T/ngx/uwsgi;
-	scgi_temp_path $T/ngx/scgi;
+nginx_conf "$T/ngx" "$T/nginx.conf" "master_process on;
+worker_processes 2;" "
 	upstream pool {
 		server 127.0.0.1:$PB;
 		keepalive 16;
@@ -38,11 +24,9 @@ http {
 		location /pool/ {
 			proxy_pass http://pool/;
 			proxy_http_version 1.1;
-			proxy_set_header Connection "";
+			proxy_set_header Connection \"\";
 		}
-	}
-}
-CONF
+	}"
 TRACESHIM_LOG_LEVEL=${NGINX_LOG_LEVEL:-warn} OTEL_SERVICE_NAME=nginx OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-nginx.jsonl" \
 	OTEL_BSP_SCHEDULE_DELAY=100 LD_PRELOAD="$PRELOAD" "$NGINX" -c "$T/nginx.conf" -p "$T/ngx" \
 	>"$T/nginx.log" 2>&1 &

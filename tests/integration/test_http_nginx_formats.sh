@@ -14,22 +14,8 @@ for fmt in jaeger b3 b3multi; do
 	PB=$(free_port)
 	start_traced "backend-$fmt" "$T/b-$fmt.log" python3 "$ROOT/tests/integration/pyserver.py" "$PB"
 	PN=$(free_port)
-	mkdir -p "$T/ngx-$fmt"
-	cat >"$T/nginx-$fmt.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-user root;
-pid $T/ngx-$fmt/nginx.pid;
-error_log $T/ngx-$fmt/error.log warn;
-events { worker_connections 256; }
-http {
-	access_log off;
-	client_body_temp_path $T/ngx-$fmt/body;
-	proxy_temp_path $T/ngx-$fmt/proxy;
-	fastcgi_temp_path $T/ngx-$fmt/fastcgi;
-	uwsgi_temp_path $T/ngx-$fmt/uwsgi;
-	scgi_temp_path $T/ngx-$fmt/scgi;
+	nginx_conf "$T/ngx-$fmt" "$T/nginx-$fmt.conf" "master_process on;
+worker_processes 1;" "
 	upstream pool {
 		server 127.0.0.1:$PB;
 		keepalive 8;
@@ -40,11 +26,9 @@ http {
 		location /pool/ {
 			proxy_pass http://pool/;
 			proxy_http_version 1.1;
-			proxy_set_header Connection "";
+			proxy_set_header Connection \"\";
 		}
-	}
-}
-CONF
+	}"
 	OTEL_SERVICE_NAME=nginx OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-nginx-$fmt.jsonl" \
 		OTEL_BSP_SCHEDULE_DELAY=100 LD_PRELOAD="$PRELOAD" "$NGINX" -c "$T/nginx-$fmt.conf" -p "$T/ngx-$fmt" \
 		>"$T/nginx-$fmt.log" 2>&1 &
