@@ -14,8 +14,10 @@
  * queries answer what the program set (the default), and setting the
  * default keeps ours in place; setting anything else (a handler, SIG_IGN)
  * installs exactly that and we step aside, until the program asks for the
- * default again.  A signal the program (or its parent) ignores is left
- * alone, and exec resets our handler like any other.
+ * default again.  The exception is a handler set with SA_RESETHAND, whose
+ * reset the kernel would do behind our back: it is wrapped (on_signal()).
+ * A signal the program (or its parent) ignores is left alone, and exec
+ * resets our handler like any other.
  *
  * Threads: any, signal handlers included (sigaction is async-signal-safe
  * and so is this): no lock; concurrent changes of one signal's action are
@@ -40,8 +42,16 @@ TS_EXPORT sighandler_fn bsd_signal(int sig, sighandler_fn fn);
 
 static const int managed_sigs[] = { SIGTERM, SIGINT };
 
+/* Who stands behind a managed signal. */
+enum {
+	M_APP = 0,    /* the program's own action is installed, untouched */
+	M_DEFAULT,    /* ours, standing in for the default action */
+	M_ONESHOT,    /* ours, wrapping a handler the program gave with
+			 SA_RESETHAND: see on_signal() */
+};
+
 static struct managed {
-	int ours;                /* our handler is installed (atomic) */
+	int mode;                /* M_*, atomic */
 	struct sigaction app;    /* what the program believes is there */
 } managed[TS_ARRAY_SIZE(managed_sigs)];
 
@@ -62,13 +72,24 @@ static bool is_default(const struct sigaction *a)
 					  : a->sa_handler == SIG_DFL;
 }
 
-static void on_fatal(int sig)
+static bool is_ignore(const struct sigaction *a)
 {
+	return !(a->sa_flags & SA_SIGINFO) && a->sa_handler == SIG_IGN;
+}
+
+/* The default action: flush the queue (bounded; a no-op in a vfork
+ * child), put the real default back and deliver the signal again, so the
+ * process ends the way it would have without us. */
+static void die_of(int sig)
+{
+	struct sigaction dfl;
 	sigset_t set;
 
-	ts_exit_flush(); /* bounded; a no-op in a vfork child */
-	/* SA_RESETHAND put the default back: deliver the signal again, so
-	 * the process ends the way it would have without us. */
+	ts_exit_flush();
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	TS_REAL(sigaction)(sig, &dfl, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -76,14 +97,58 @@ static void on_fatal(int sig)
 		(pid_t)syscall(SYS_gettid), sig);
 }
 
-static int install_ours(int sig)
+/*
+ * A program that handles SIGTERM with SA_RESETHAND typically cleans up and
+ * raises the signal again (node does, to restore the terminal), trusting
+ * the kernel to have put the default back: that default would end the
+ * process without a flush.  So such a handler is installed wrapped: the
+ * first delivery does what the kernel's reset would (the program now
+ * reads the default) and calls the program's handler, with the program's
+ * mask and flags; a delivery after that is the default's, ours.  The
+ * exchange makes one delivery, and only one, the program's, as the
+ * kernel's reset does when two threads take the signal at once.
+ */
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	struct managed *m = managed_of(sig);
+	struct sigaction h;
+	int saved = errno;
+
+	if (!m)
+		return;
+	h = m->app;
+	if (__atomic_exchange_n(&m->mode, M_DEFAULT, __ATOMIC_ACQ_REL) !=
+	    M_ONESHOT) {
+		die_of(sig);
+		errno = saved;
+		return;
+	}
+	memset(&m->app, 0, sizeof(m->app));
+	m->app.sa_handler = SIG_DFL;
+	sigemptyset(&m->app.sa_mask);
+	errno = saved;
+	if (h.sa_flags & SA_SIGINFO)
+		h.sa_sigaction(sig, si, uc);
+	else if (!is_default(&h) && !is_ignore(&h))
+		h.sa_handler(sig);
+}
+
+/* Install ours for `sig`: standing in for the default (app NULL), or
+ * wrapping the program's one-shot handler `app`, with its mask and flags
+ * but for the reset, which on_signal() does itself. */
+static int install_ours(int sig, const struct sigaction *app)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fatal;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = on_signal;
+	if (app) {
+		sa.sa_mask = app->sa_mask;
+		sa.sa_flags = (app->sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+	} else {
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	}
 	return TS_REAL(sigaction)(sig, &sa, NULL);
 }
 
@@ -98,9 +163,24 @@ void ts_signals_setup(void)
 		if (TS_REAL(sigaction)(sig, NULL, &cur) != 0 || !is_default(&cur))
 			continue; /* ignored, or the program's own already */
 		managed[i].app = cur;
-		if (install_ours(sig) == 0)
-			__atomic_store_n(&managed[i].ours, 1, __ATOMIC_RELEASE);
+		if (install_ours(sig, NULL) == 0)
+			__atomic_store_n(&managed[i].mode, M_DEFAULT,
+					 __ATOMIC_RELEASE);
 	}
+}
+
+/* What stands behind `act`, the program's new action: ours for the
+ * default and for a one-shot handler (while the shim is active), the
+ * program's own for anything else. */
+static int wants(const struct sigaction *act)
+{
+	if (!ts_is_active())
+		return M_APP;
+	if (is_default(act))
+		return M_DEFAULT;
+	if ((act->sa_flags & SA_RESETHAND) && !is_ignore(act))
+		return M_ONESHOT;
+	return M_APP;
 }
 
 static int hook_sigaction(int sig, const struct sigaction *act,
@@ -108,31 +188,50 @@ static int hook_sigaction(int sig, const struct sigaction *act,
 {
 	struct managed *m = managed_of(sig);
 	struct sigaction old;
-	int saved = errno, r;
+	int saved = errno, mode, r;
 
 	if (!m)
 		return TS_REAL(sigaction)(sig, act, oact);
-	if (!__atomic_load_n(&m->ours, __ATOMIC_ACQUIRE)) {
-		r = TS_REAL(sigaction)(sig, act, oact);
-		/* Back to the default: stand in for it again. */
-		if (r == 0 && act && is_default(act) && ts_is_active()) {
-			saved = errno;
-			m->app = *act;
-			if (install_ours(sig) == 0)
-				__atomic_store_n(&m->ours, 1, __ATOMIC_RELEASE);
-			errno = saved;
-		}
-		return r;
-	}
-	old = m->app;
-	if (act && !is_default(act)) {
-		/* The program's own action from now on, exactly as given. */
-		r = TS_REAL(sigaction)(sig, act, NULL);
+	mode = __atomic_load_n(&m->mode, __ATOMIC_ACQUIRE);
+	if (mode == M_APP) {
+		if (!act || wants(act) == M_APP)
+			return TS_REAL(sigaction)(sig, act, oact);
+		r = TS_REAL(sigaction)(sig, NULL, &old);
 		if (r != 0)
 			return r;
-		__atomic_store_n(&m->ours, 0, __ATOMIC_RELEASE);
-	} else if (act) {
-		m->app = *act; /* still the default: ours stays */
+	} else {
+		old = m->app;
+	}
+	if (act) {
+		int want = wants(act);
+
+		if (want == M_APP) {
+			/* The program's own action from now on, as given. */
+			r = TS_REAL(sigaction)(sig, act, NULL);
+			if (r != 0)
+				return r;
+			__atomic_store_n(&m->mode, M_APP, __ATOMIC_RELEASE);
+		} else {
+			/* Ours stays or comes back.  Stop the handler from
+			 * reading a half-written m->app: mode first. */
+			__atomic_store_n(&m->mode, M_APP, __ATOMIC_RELEASE);
+			m->app = *act;
+			if (install_ours(sig, want == M_ONESHOT ? act : NULL)) {
+				/* Refused: the program's action as given, or
+				 * its call fails as it would without us (and
+				 * nothing changed). */
+				r = TS_REAL(sigaction)(sig, act, NULL);
+				if (r != 0) {
+					m->app = old;
+					__atomic_store_n(&m->mode, mode,
+							 __ATOMIC_RELEASE);
+					return r;
+				}
+			} else {
+				__atomic_store_n(&m->mode, want,
+						 __ATOMIC_RELEASE);
+			}
+		}
 	}
 	if (oact)
 		*oact = old;

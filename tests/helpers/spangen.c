@@ -7,7 +7,7 @@
  * the exit paths before any protocol hook exists.
  *
  *   spangen [-n spans] [-p procs] [-t threads] [-x exit|_exit|_Exit|return]
- *           [-s ms] [-a] [-v n] [-C victim] [-D dir] [-S] [-B n]
+ *           [-s ms] [-a] [-v n] [-C victim] [-D dir] [-S] [-B n] [-R]
  *
  * Each of `procs` forked processes (or the process itself when procs is 0)
  * runs `threads` threads that each make `spans` spans: a server span, then
@@ -32,11 +32,16 @@
  *   -S         put one end of a socketpair on fd 2 (a daemon whose stderr
  *              became a client connection), and at the end print
  *              "stderr-socket-bytes N": what the shim wrote into it.
+ *   -R         handle SIGTERM (sa_handler) and SIGINT (sa_sigaction) with
+ *              SA_RESETHAND, as node does: the handler prints "cleanup"
+ *              and what SIGTERM's action now reads (dfl after the reset),
+ *              then raises the signal again to die of it.
  */
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -155,6 +160,40 @@ static int leave(const char *how, int status)
 	return status; /* "return": from main */
 }
 
+/* -R: clean up, then die of the signal, trusting the kernel's reset. */
+static void on_oneshot(int sig)
+{
+	struct sigaction now;
+
+	sigaction(sig, NULL, &now);
+	if (now.sa_handler == SIG_DFL)
+		(void)!write(1, "cleanup dfl\n", 12);
+	else
+		(void)!write(1, "cleanup handler\n", 16);
+	raise(sig);
+}
+
+static void on_oneshot_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	on_oneshot(sig);
+}
+
+static void oneshot_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_oneshot;
+	sa.sa_flags = SA_RESETHAND | SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_sigaction = on_oneshot_info;
+	sa.sa_flags = SA_RESETHAND | SA_SIGINFO;
+	sigaction(SIGINT, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *how = "return";
@@ -164,7 +203,7 @@ int main(int argc, char **argv)
 	int procs = 0, c, i, vforks = 0;
 	long pause_ms = 0;
 
-	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:D:SB:")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:t:x:s:av:C:D:SB:R")) != -1) {
 		switch (c) {
 		case 'n': nspans = atol(optarg); break;
 		case 'p': procs = atoi(optarg); break;
@@ -176,13 +215,14 @@ int main(int argc, char **argv)
 		case 'D': dir = optarg; break;
 		case 'S': sock_stderr = true; break;
 		case 'B': nbig = atoi(optarg); break;
+		case 'R': oneshot_handlers(); break;
 		case 'a':
 			printf("secure %lu\n", getauxval(AT_SECURE));
 			break;
 		default:
 			fprintf(stderr, "usage: spangen [-n spans] [-p procs] "
 					"[-t threads] [-x exit|_exit|_Exit|return] "
-					"[-s ms] [-a] [-v n] [-C victim] [-D dir] [-S] [-B n]\n");
+					"[-s ms] [-a] [-v n] [-C victim] [-D dir] [-S] [-B n] [-R]\n");
 			return 2;
 		}
 	}

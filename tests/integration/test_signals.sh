@@ -39,6 +39,24 @@ for sig in TERM INT; do
 	note "SIG$sig: all $n spans delivered, died of SIG$sig ($rc) in $ms ms"
 done
 
+# A program whose own handler was set with SA_RESETHAND, cleans up and
+# raises the signal again, trusting the kernel's reset to the default (as
+# node does): the handler runs and reads the default, the spans are
+# delivered, the process dies of the signal.  SIGTERM's handler is an
+# sa_handler, SIGINT's an sa_sigaction.
+for sig in TERM INT; do
+	read -r rc ms < <(kill_after "$sig" 300 env --default-signal=INT OTEL_TRACES_EXPORTER=file \
+		TRACESHIM_FILE="$T/spans-R$sig.jsonl" "$SPANGEN" -R -n 50 -s 5000)
+	want=$((128 + $(kill -l "$sig")))
+	[ "$rc" = "$want" ] || fail "SA_RESETHAND SIG$sig: exit status $rc, want $want"
+	grep -qx "cleanup dfl" "$T/out" || fail "SA_RESETHAND SIG$sig: handler output [$(cat "$T/out")]"
+	made=$(awk '/^pid/ {print $4}' "$T/out")
+	n=$(grep -o '"spanId"' "$T/spans-R$sig.jsonl" 2>/dev/null | wc -l)
+	[ -n "$made" ] && [ "$made" -gt 0 ] && [ "$n" = "$made" ] ||
+		fail "SA_RESETHAND SIG$sig: $n of ${made:-?} spans delivered"
+	note "SA_RESETHAND handler for SIG$sig: ran, read SIG_DFL, re-raised; all $n spans delivered, died of SIG$sig ($rc)"
+done
+
 # A stuck exporter (a FIFO nobody reads): death still within the bound.
 mkfifo "$T/fifo"
 read -r rc ms < <(kill_after TERM 300 env OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/fifo" \
