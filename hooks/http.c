@@ -396,6 +396,18 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 	}
 }
 
+void ts_http_inbound_unseen(struct ts_http_conn *h, int fd, size_t n)
+{
+	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in))
+		return;
+	h->in_mono_ns = ts_clock_mono_ns();
+	if (!ts_http_in_message(&h->in) || !ts_http_skip_body(&h->in, n)) {
+		h->in_lost = true;
+		return;
+	}
+	in_walk(h, fd, "", 0); /* what the skip made due: the message's end */
+}
+
 void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t)
 {
 	if (h->role != TS_CONN_SERVER || !ts_http_eof(&h->out))

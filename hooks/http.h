@@ -103,6 +103,11 @@ void ts_http_conn_release(struct ts_http_conn *h);
 void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 		     int cnt, size_t n);
 
+/* The application took `n` bytes (n > 0) off the connection where the
+ * shim cannot see them (splice into a pipe): body bytes are counted, and
+ * anything else means the stream can no longer be followed. */
+void ts_http_inbound_unseen(struct ts_http_conn *h, int fd, size_t n);
+
 /*
  * Send for the application, inserting or rewriting trace-context header
  * bytes where due.  Returns what the real call returns, counted in the
@@ -115,7 +120,7 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op);
  * close has ended. */
 void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t);
 
-/* sendfile() moved `n` body bytes the shim cannot see. */
+/* sendfile() or splice() moved `n` body bytes the shim cannot see. */
 void ts_http_sendfile(struct ts_http_conn *h, size_t n);
 
 /* Perform `op` with `iov` instead of the application's bytes. */

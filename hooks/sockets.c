@@ -238,6 +238,36 @@ static ssize_t hook_sendmsg(int fd, const struct msghdr *m, int fl)
 	return send_common(&op);
 }
 
+/*
+ * Bytes that leave by a call the shim cannot see into (sendfile, splice):
+ * safe only inside a body, which ts_http_sendfile() checks.  Stamped
+ * before the real call, as send_plain() does.
+ */
+static struct ts_conn *unseen_out_begin(int fd)
+{
+	struct ts_conn *c = traced(fd);
+
+	if (c && !ts_conn_lock_out(c)) {
+		__atomic_store_n(&c->http.out_lost, true, __ATOMIC_RELAXED);
+		put_keep_errno(c);
+		c = NULL;
+	}
+	if (c)
+		c->http.out_mono_ns = ts_clock_mono_ns();
+	return c;
+}
+
+static void unseen_out_end(struct ts_conn *c, ssize_t r)
+{
+	int saved = errno;
+
+	if (r > 0)
+		ts_http_sendfile(&c->http, (size_t)r);
+	ts_conn_unlock_out(c);
+	ts_conn_put(c);
+	errno = saved;
+}
+
 static ssize_t hook_sendfile(int out, int in, off_t *off, size_t n)
 {
 	struct ts_conn *c;
@@ -245,23 +275,90 @@ static ssize_t hook_sendfile(int out, int in, off_t *off, size_t n)
 
 	if (!ts_guard_enter())
 		return TS_REAL(sendfile)(out, in, off, n);
-	c = traced(out);
-	if (c && !ts_conn_lock_out(c)) {
-		__atomic_store_n(&c->http.out_lost, true, __ATOMIC_RELAXED);
-		put_keep_errno(c);
-		c = NULL;
-	}
-	if (c)
-		c->http.out_mono_ns = ts_clock_mono_ns(); /* see send_plain() */
+	c = unseen_out_begin(out);
 	r = TS_REAL(sendfile)(out, in, off, n);
-	if (c) {
-		int saved = errno;
+	if (c)
+		unseen_out_end(c, r);
+	ts_guard_leave();
+	return r;
+}
 
-		if (r > 0)
-			ts_http_sendfile(&c->http, (size_t)r);
-		ts_conn_unlock_out(c);
-		ts_conn_put(c);
+/*
+ * splice(): one end is a pipe.  Bytes spliced out of a pipe into a traced
+ * connection are sendfile's case; bytes spliced from a traced connection
+ * into a pipe are read without being seen: counted when they are body
+ * bytes, else the connection is no longer followed.
+ */
+static ssize_t hook_splice(int in, loff_t *oin, int out, loff_t *oout,
+			   size_t n, unsigned fl)
+{
+	struct ts_conn *ci, *co = NULL;
+	ssize_t r;
+	int saved;
+
+	if (!ts_guard_enter())
+		return TS_REAL(splice)(in, oin, out, oout, n, fl);
+	ci = traced(in);
+	if (!ci)
+		co = unseen_out_begin(out);
+	r = TS_REAL(splice)(in, oin, out, oout, n, fl);
+	if (co)
+		unseen_out_end(co, r);
+	if (ci && r == 0) {
+		inbound_done(ci, in, NULL, 0, 0, 0); /* EOF */
+	} else if (ci) {
+		saved = errno;
+		if (r > 0 && ts_conn_lock_in(ci)) {
+			ts_http_inbound_unseen(&ci->http, in, (size_t)r);
+			ts_conn_unlock_in(ci);
+		} else if (r > 0) {
+			__atomic_store_n(&ci->http.in_lost, true,
+					 __ATOMIC_RELAXED);
+		}
+		ts_conn_put(ci);
 		errno = saved;
+	}
+	ts_guard_leave();
+	return r;
+}
+
+/*
+ * sendmmsg() and recvmmsg() on a stream socket are rare; bytes they move
+ * are not followed, and the connection is passed through from then on
+ * (never a header spliced into the wrong place).
+ */
+static int hook_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int fl)
+{
+	struct ts_conn *c;
+	int r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(sendmmsg)(fd, v, n, fl);
+	c = traced(fd);
+	if (c)
+		__atomic_store_n(&c->http.out_lost, true, __ATOMIC_RELAXED);
+	r = TS_REAL(sendmmsg)(fd, v, n, fl);
+	if (c)
+		put_keep_errno(c);
+	ts_guard_leave();
+	return r;
+}
+
+static int hook_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int fl,
+			 struct timespec *t)
+{
+	struct ts_conn *c;
+	int r;
+
+	if (!ts_guard_enter())
+		return TS_REAL(recvmmsg)(fd, v, n, fl, t);
+	c = traced(fd);
+	r = TS_REAL(recvmmsg)(fd, v, n, fl, t);
+	if (c) {
+		if (r > 0 && !(fl & MSG_PEEK))
+			__atomic_store_n(&c->http.in_lost, true,
+					 __ATOMIC_RELAXED);
+		put_keep_errno(c);
 	}
 	ts_guard_leave();
 	return r;
@@ -507,6 +604,23 @@ TS_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 TS_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t n)
 {
 	return hook_sendfile(out, in, off, n);
+}
+
+TS_EXPORT ssize_t splice(int in, loff_t *oin, int out, loff_t *oout,
+			 size_t n, unsigned int fl)
+{
+	return hook_splice(in, oin, out, oout, n, fl);
+}
+
+TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl)
+{
+	return hook_sendmmsg(fd, v, n, fl);
+}
+
+TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int fl,
+		       struct timespec *t)
+{
+	return hook_recvmmsg(fd, v, n, fl, t);
 }
 
 TS_EXPORT int accept(int fd, __SOCKADDR_ARG a, socklen_t *al)

@@ -98,6 +98,23 @@ static ssize_t fb_sendfile(int out, int in, off_t *off, size_t n)
 	return syscall(SYS_sendfile, out, in, off, n);
 }
 
+static ssize_t fb_splice(int in, loff_t *oin, int out, loff_t *oout,
+			 size_t n, unsigned fl)
+{
+	return syscall(SYS_splice, in, oin, out, oout, n, fl);
+}
+
+static int fb_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int fl)
+{
+	return (int)syscall(SYS_sendmmsg, fd, v, n, fl);
+}
+
+static int fb_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int fl,
+		       struct timespec *t)
+{
+	return (int)syscall(SYS_recvmmsg, fd, v, n, fl, t);
+}
+
 /* The _chk fallbacks skip the buffer check: they only run during bootstrap. */
 static ssize_t fb___read_chk(int fd, void *buf, size_t n, size_t bl)
 {

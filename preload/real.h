@@ -15,6 +15,7 @@
 #ifndef TS_REAL_H
 #define TS_REAL_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -51,6 +52,14 @@
 	  (fd, m, fl))                                                         \
 	X(ssize_t, sendfile, (int out, int in, off_t *off, size_t n),          \
 	  (out, in, off, n))                                                   \
+	X(ssize_t, splice,                                                     \
+	  (int in, loff_t *oin, int out, loff_t *oout, size_t n, unsigned fl), \
+	  (in, oin, out, oout, n, fl))                                         \
+	X(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned n, int fl),      \
+	  (fd, v, n, fl))                                                      \
+	X(int, recvmmsg,                                                       \
+	  (int fd, struct mmsghdr *v, unsigned n, int fl, struct timespec *t), \
+	  (fd, v, n, fl, t))                                                   \
 	X(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t bl),       \
 	  (fd, buf, n, bl))                                                    \
 	X(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t bl, int fl), \

@@ -20,6 +20,11 @@
  *   rawclient nullmsg  PORT   sendmsg/recvmsg with a NULL msghdr and
  *                             writev with zero iovecs on a connected
  *                             socket: prints each result and errno
+ *   rawclient splice   PORT   one keep-alive connection: POST /sha256 whose
+ *                             1 MiB body is spliced from a pipe; GET
+ *                             /bytes/1048576 whose response head is read
+ *                             with recv and its body spliced into a pipe
+ *                             (prints "spliced <n>"); then a plain GET
  *
  * HTTP modes read every response (Content-Length framing) and print the
  * response bodies, one per line; bigpost also prints
@@ -321,12 +326,90 @@ static void mode_nullmsg(int port)
 	close(fd);
 }
 
+/* The bytes of a pipe, all of them, into fd by splice(). */
+static void splice_out(int pipe_r, int fd, size_t n)
+{
+	while (n) {
+		ssize_t w = splice(pipe_r, NULL, fd, NULL, n, SPLICE_F_MORE);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			perror("splice out");
+			exit(1);
+		}
+		n -= (size_t)w;
+	}
+}
+
+static void mode_splice(int port)
+{
+	const size_t body = 1u << 20;
+	static char chunk[65536], head[4096];
+	size_t off = 0, hl = 0, got = 0, len;
+	int fd = dial(port, 0), pp[2];
+	char *cl;
+
+	if (pipe(pp) != 0) {
+		perror("pipe");
+		exit(1);
+	}
+	len = (size_t)snprintf(head, sizeof(head),
+			       "POST /sha256 HTTP/1.1\r\nHost: localhost\r\n"
+			       "Content-Length: %zu\r\n\r\n", body);
+	send_all(fd, head, len);
+	while (off < body) {
+		size_t n = body - off < sizeof(chunk) ? body - off : sizeof(chunk), i;
+
+		for (i = 0; i < n; i++)
+			chunk[i] = body_byte(off + i);
+		if (write(pp[1], chunk, n) != (ssize_t)n) {
+			perror("write pipe");
+			exit(1);
+		}
+		splice_out(pp[0], fd, n);
+		off += n;
+	}
+	read_response(fd);
+
+	send_all(fd, "GET /bytes/1048576 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		 strlen("GET /bytes/1048576 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+	while (hl < 4 || memcmp(head + hl - 4, "\r\n\r\n", 4)) {
+		if (hl + 1 >= sizeof(head) || recv(fd, head + hl, 1, 0) != 1) {
+			fprintf(stderr, "response head cut short\n");
+			exit(1);
+		}
+		hl++;
+	}
+	head[hl] = '\0';
+	cl = strcasestr(head, "content-length:");
+	len = cl ? (size_t)strtoul(cl + 15, NULL, 10) : 0;
+	while (got < len) {
+		size_t want = len - got < sizeof(chunk) ? len - got : sizeof(chunk);
+		ssize_t r = splice(fd, NULL, pp[1], NULL, want, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || read(pp[0], chunk, (size_t)r) != r) {
+			perror("splice in");
+			exit(1);
+		}
+		got += (size_t)r;
+	}
+	printf("spliced %zu\n", got);
+
+	send_all(fd, "GET /after-splice HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		 strlen("GET /after-splice HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+	read_response(fd);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	int port;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup PORT [FILE]\n"
+		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
 				"       rawclient inherit FD\n");
 		return 2;
 	}
@@ -347,6 +430,8 @@ int main(int argc, char **argv)
 		mode_inherit(port);
 	else if (!strcmp(argv[1], "nullmsg"))
 		mode_nullmsg(port);
+	else if (!strcmp(argv[1], "splice"))
+		mode_splice(port);
 	else
 		return 2;
 	return 0;

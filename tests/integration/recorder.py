@@ -4,7 +4,9 @@
 usage: recorder.py PORT DIR http|echo
 
 http: answers each request (Content-Length framing) with 200 and a body:
-      for POST /sha256 the hex SHA-256 of the request body, else "ok".
+      for POST /sha256 the hex SHA-256 of the request body, for GET
+      /bytes/N N bytes of responses (a lure for a parser that lost its
+      place), else "ok".
 echo: sends every byte back, until the client shuts down its side.
 Connection N's received bytes are appended to DIR/conn-N.bin.  Prints
 "ready" when listening.
@@ -44,7 +46,14 @@ def serve(c, n):
                 if len(rest) < n_body:
                     break
                 body, buf = rest[:n_body], rest[n_body:]
-                out = hashlib.sha256(body).hexdigest().encode() if head.startswith(b"POST /sha256") else b"ok"
+                if head.startswith(b"POST /sha256"):
+                    out = hashlib.sha256(body).hexdigest().encode()
+                elif head.startswith(b"GET /bytes/"):
+                    lure = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    size = int(head.split(b" ")[1].split(b"/")[2])
+                    out = (lure * (size // len(lure) + 1))[:size]
+                else:
+                    out = b"ok"
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(out), out))
 
 

@@ -151,3 +151,35 @@ i = one(ss, service="inherit", kind="client")
 assert i["attrs"]["url.full"] == "http://localhost/inherited" and TP.findall(conns[b"/inherited"]) == [(i["trace"].encode(), i["span"].encode())]
 print("  inherited connected socket: classified lazily, traced")
 PY
+
+# --- splice: a body spliced out of a pipe, a response body spliced into one
+stop_all
+rec http rec-splice
+SVC=splice traced "$RAW" splice "$RPORT" >"$T/out-splice"
+sleep 0.3
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+import glob, hashlib, re
+T = sys.argv[1]
+ss = sorted([s for s in spans(T + "/spans-splice.jsonl") if s["kind"] == "client"], key=lambda s: s["start"])
+TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
+conns = [open(p, "rb").read() for p in glob.glob(T + "/rec-splice/conn-*.bin")]
+assert len(conns) == 1, len(conns)
+pat = b"GET / HTTP/1.1\r\ntraceparent: x\r\n\r\n"
+body = (pat * ((1 << 20) // len(pat) + 1))[: 1 << 20]
+want = (b"POST /sha256 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n" + body +
+        b"GET /bytes/1048576 HTTP/1.1\r\nHost: localhost\r\n\r\n" +
+        b"GET /after-splice HTTP/1.1\r\nHost: localhost\r\n\r\n")
+found = TP.findall(conns[0])
+assert TP.sub(b"", conns[0]) == want, "spliced stream: bytes differ"
+assert len(ss) == 3 and [(c["trace"].encode(), c["span"].encode()) for c in ss] == found, (len(ss), found)
+out = open(T + "/out-splice").read().split("\n")
+assert out[0] == hashlib.sha256(body).hexdigest() and out[1] == "spliced 1048576" and out[2] == "ok", out
+a = [c["attrs"] for c in ss]
+assert a[0]["http.request.body.size"] == 1 << 20 and a[0]["http.response.status_code"] == 200, a[0]
+assert a[1]["http.response.body.size"] == 1 << 20 and a[1]["http.response.status_code"] == 200, a[1]
+assert a[2]["url.full"].endswith("/after-splice") and a[2]["http.response.body.size"] == 2, a[2]
+print("  1 MiB body spliced from a pipe, 1 MiB response body spliced into one, then a plain request on the"
+      " same connection: 3 client spans, 3 traceparents, every other byte the application's, sizes counted")
+PY
