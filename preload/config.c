@@ -161,7 +161,6 @@ static int exporter_bit(const char *name, size_t len)
 		{ "zipkin", TS_EXPORTER_ZIPKIN },
 		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "console", TS_EXPORTER_CONSOLE },
-		{ "jaeger", TS_EXPORTER_JAEGER },
 		{ "logging", TS_EXPORTER_CONSOLE }, /* deprecated alias */
 		{ "none", 0 },
 	};
