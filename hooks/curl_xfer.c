@@ -345,7 +345,9 @@ static void add_peer(struct ts_curl_xfer *x, const char *ip, long port)
 {
 	if (ip && *ip)
 		ts_span_add_str(&x->span, "network.peer.address", ip, strlen(ip));
-	if (port > 0)
+	/* Over a Unix socket (CURLOPT_UNIX_SOCKET_PATH) libcurl reports the
+	 * path and the URL's port, which no connection had. */
+	if (port > 0 && !(ip && ip[0] == '/'))
 		ts_span_add_int(&x->span, "network.peer.port", port);
 }
 

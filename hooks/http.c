@@ -141,6 +141,25 @@ static uint16_t sa_port(const struct sockaddr_storage *ss)
 }
 
 /* Peer and local addresses, looked up once per connection, when needed. */
+/*
+ * A Unix socket's peer is named by its path (the server's, seen from a
+ * client; a client's is usually unnamed).  Abstract names and paths too
+ * long for peer_addr are left out rather than cut.
+ */
+static void unix_peer(struct ts_http_conn *h, const struct sockaddr_un *u,
+		      socklen_t len)
+{
+	size_t off = offsetof(struct sockaddr_un, sun_path), n;
+
+	if (len <= off || u->sun_path[0] == '\0')
+		return;
+	n = strnlen(u->sun_path, len - off);
+	if (n < sizeof(h->peer_addr)) {
+		memcpy(h->peer_addr, u->sun_path, n);
+		h->peer_addr[n] = '\0';
+	}
+}
+
 void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 {
 	struct sockaddr_storage ss;
@@ -159,6 +178,8 @@ void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 			inet_ntop(AF_INET6,
 				  &((struct sockaddr_in6 *)&ss)->sin6_addr,
 				  h->peer_addr, sizeof(h->peer_addr));
+		else if (ss.ss_family == AF_UNIX)
+			unix_peer(h, (struct sockaddr_un *)&ss, len);
 	}
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)

@@ -2,6 +2,7 @@
 """A plain HTTP/1.1 test server (no tracing code): the "legacy" service.
 
 usage: pyserver.py PORT [--forking] [--name NAME] [--tls CERT KEY]
+       pyserver.py --unix PATH      (threaded, on a Unix stream socket)
 
 GET /headers          -> 200, JSON of the request headers it received
 GET /status/<code>    -> that status, small body
@@ -103,7 +104,23 @@ class Forking(socketserver.ForkingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
+class ThreadedUnix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    request_queue_size = 64
+
+
+class UnixHandler(Handler):
+    disable_nagle_algorithm = False  # TCP_NODELAY: not a TCP socket
+
+    def address_string(self):  # a Unix peer has no host
+        return "unix"
+
+
 def main():
+    if sys.argv[1] == "--unix":
+        srv = ThreadedUnix(sys.argv[2], UnixHandler)
+        print("ready", flush=True)
+        srv.serve_forever()
     port = int(sys.argv[1])
     cls = Forking if "--forking" in sys.argv else Threaded
     srv = cls(("127.0.0.1", port), Handler)
