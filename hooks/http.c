@@ -269,6 +269,12 @@ void ts_http_server_out(struct ts_http_conn *h, int ev)
 {
 	struct ts_http_req *r = q_front(h);
 
+	/* After the response that ended it (MSG_END came first): a tunnel
+	 * or another protocol from now on, both ways, so what the client
+	 * sends next is not a request.  The inbound lock is not ours: the
+	 * flag is atomic. */
+	if (ev == TS_HTTP_EV_UPGRADE)
+		__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
 	if (!r)
 		return;
 	switch (ev) {
@@ -339,6 +345,10 @@ static void client_in(struct ts_http_conn *h, int ev)
 {
 	struct ts_http_req *r = q_front(h), *next;
 
+	/* After the response that ended it: what we send next goes through
+	 * the tunnel (or is the new protocol), never parsed, never edited. */
+	if (ev == TS_HTTP_EV_UPGRADE)
+		__atomic_store_n(&h->out_lost, true, __ATOMIC_RELAXED);
 	if (!r)
 		return;
 	switch (ev) {

@@ -271,10 +271,10 @@ static void add_url_full(struct ts_span *s, const char *old,
 	const char *t = old + r->target.off, *host = old + r->host.off;
 	size_t n = 0, tl = r->target.len, hl = r->host.len;
 
-	if (tl && t[0] != '/' && memchr(t, ':', tl)) {
+	if (tl && t[0] != '/' && memmem(t, tl, "://", 3)) {
 		memcpy(url, t, tl); /* absolute form (to a proxy) */
 		n = tl;
-	} else if (tl) {
+	} else if (tl && t[0] == '/') {
 		if (!hl) { /* HTTP/1.0 without Host: the peer we talk to */
 			host = old + r->peer.off;
 			hl = r->peer.len;
@@ -366,7 +366,7 @@ void ts_http_expand(struct ts_span *s)
 	const char *path, *q, *method;
 	size_t plen, qlen, m;
 	struct raw r;
-	bool server;
+	bool server, origin;
 
 	memcpy(old, s->arena, s->arena_used);
 	memcpy(&r, old + s->defer_off, sizeof(r));
@@ -384,14 +384,18 @@ void ts_http_expand(struct ts_span *s)
 	method = old + r.method.off;
 	m = r.method.len;
 	target_parts(old + r.target.off, r.target.len, &path, &plen, &q, &qlen);
-	if (server)
+	/* A CONNECT's authority or OPTIONS' "*" is no path: the method
+	 * alone names the span (clients are named so anyway). */
+	origin = plen && path[0] == '/';
+	if (server && origin)
 		name_server(s, method, m, path, plen);
 	else
-		ts_span_set_name(s, method, m); /* clients: the method alone */
+		ts_span_set_name(s, method, m);
 	ADD_RAW(s, "http.request.method", old, r.method);
 	if (server) {
-		ts_span_add_str(s, "url.path", path, plen);
-		if (q) {
+		if (origin)
+			ts_span_add_str(s, "url.path", path, plen);
+		if (q && origin) {
 			qlen = ts_redact_query(q, qlen, query, sizeof(query));
 			ts_span_add_str(s, "url.query", query, qlen);
 		}

@@ -99,8 +99,9 @@ traced() {
 # wait_spans N [NAME]: wait until the span files (or only spans-NAME.jsonl)
 # hold at least N spans (max 10 s).
 wait_spans() {
-	local files=("$T"/spans-*.jsonl)
+	local files
 	for _ in $(seq 100); do
+		files=("$T"/spans-*.jsonl) # again each time: files appear late
 		[ -n "${2:-}" ] && files=("$T/spans-$2.jsonl")
 		[ "$(cat "${files[@]}" 2>/dev/null | grep -o '"spanId"' | wc -l)" -ge "$1" ] && return 0
 		sleep 0.1
