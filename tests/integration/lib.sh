@@ -109,6 +109,26 @@ wait_spans() {
 	return 0
 }
 
+# proxy_rounds BASE: the reverse-proxy scenario's clients: for each upstream
+# mode (fresh, pool), 2 rounds of 8 concurrent traced curls of
+# BASE/<mode>/headers?m=<mode>&r=<round>&i=<i>, service
+# curl-<mode>-<round>-<i>, body in $T/out-<mode>-<round>-<i>.json; checked
+# by spanlib's proxy_chains().
+proxy_rounds() {
+	local mode round i pids
+	for mode in fresh pool; do
+		for round in 1 2; do
+			pids=()
+			for i in $(seq 8); do
+				SVC=curl-$mode-$round-$i traced curl -sS -o "$T/out-$mode-$round-$i.json" \
+					"$1/$mode/headers?m=$mode&r=$round&i=$i" &
+				pids+=("$!")
+			done
+			wait "${pids[@]}"
+		done
+	done
+}
+
 # nginx_conf DIR CONF FIRST_LINES BODY: write CONF, an nginx configuration
 # for a test: in the foreground, its pid, log and temporary files in DIR,
 # no access log; FIRST_LINES are main-context directives (processes),

@@ -68,3 +68,37 @@ def child_of(c, p):
 def inside(inner, outer, slack_ns=0):
     assert outer["start"] - slack_ns <= inner["start"] and inner["end"] <= outer["end"] + slack_ns, \
         f"{inner['name']} [{inner['start']},{inner['end']}] not inside {outer['name']} [{outer['start']},{outer['end']}]"
+
+
+def proxy_chains(ss, T, proxy, mode):
+    """lib.sh proxy_rounds' 16 requests in `mode`: each is one trace of
+    exactly curl client -> `proxy` server -> `proxy` client -> backend
+    server, the backend saw the query and got the proxy client's
+    traceparent.  Returns the backend server spans."""
+    backends = []
+    for rnd in (1, 2):
+        for i in range(1, 9):
+            q = "m=%s&r=%d&i=%d" % (mode, rnd, i)
+            c = one(ss, service="curl-%s-%d-%d" % (mode, rnd, i), kind="client")
+            trace = [s for s in ss if s["trace"] == c["trace"]]
+            assert len(trace) == 4, (q, [(s["service"], s["kind"]) for s in trace])
+            ps = one(trace, service=proxy, kind="server")
+            pc = one(trace, service=proxy, kind="client")
+            b = one(trace, service="backend", kind="server")
+            child_of(ps, c)
+            child_of(pc, ps)
+            child_of(b, pc)
+            assert ps["attrs"]["url.query"] == q and b["attrs"]["url.query"] == q, (q, ps["attrs"], b["attrs"])
+            with open(T + "/out-%s-%d-%d.json" % (mode, rnd, i)) as f:
+                got = [v for k, v in json.load(f) if k.lower() == "traceparent"]
+            assert got == ["00-%s-%s-01" % (pc["trace"], pc["span"])], (q, got)
+            backends.append(b)
+    return backends
+
+
+def linked_within_traces(ss):
+    """No span has a parent from another trace, and none is orphaned."""
+    by_id = {s["span"]: s for s in ss}
+    for s in ss:
+        if s["parent"]:
+            assert s["parent"] in by_id and by_id[s["parent"]]["trace"] == s["trace"], s

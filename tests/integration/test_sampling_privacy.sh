@@ -104,7 +104,7 @@ secret_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PO" OTEL_EXPORTER_ZIP
 	OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS=authorization,Cookie,X-Marker
 	OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS=content-type)
 env "${secret_env[@]}" OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=server TRACESHIM_FILE="$T/priv-server.jsonl" \
-	LD_PRELOAD="$PRELOAD" python3 "$ROOT/tests/integration/pyserver.py" "$PORT" >"$T/ps.log" 2>&1 &
+	LD_PRELOAD="$PRELOAD" /usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PORT" >"$T/ps.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do grep -q ready "$T/ps.log" && break; sleep 0.05; done
 # The caller: urllib (the socket layer) and curl (libcurl), both with user
@@ -118,7 +118,7 @@ env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_E
 env "${secret_env[@]}" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PJ" OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
 	OTEL_TRACES_EXPORTER=otlp,zipkin,jaeger,file OTEL_SERVICE_NAME=caller2 TRACESHIM_FILE="$T/priv-caller.jsonl" \
 	LD_PRELOAD="$PRELOAD" URL="http://127.0.0.1:$PORT/headers?AWSAccessKeyId=AKIAEXAMPLE&Signature=zzsig&x=1" \
-	AUTH='Basic dG9rM24=' COOKIE='session=c00kie' python3 -c "
+	AUTH='Basic dG9rM24=' COOKIE='session=c00kie' /usr/bin/python3 -c "
 import os, urllib.request as u
 # the secrets come from the environment: a program's own source text
 # (python -c) is an argument no redaction can read
