@@ -140,7 +140,6 @@ static uint16_t sa_port(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* Peer and local addresses, looked up once per connection, when needed. */
 /*
  * A Unix socket's peer is named by its path (the server's, seen from a
  * client; a client's is usually unnamed).  Abstract names and paths too
@@ -160,6 +159,7 @@ static void unix_peer(struct ts_http_conn *h, const struct sockaddr_un *u,
 	}
 }
 
+/* Peer and local addresses, looked up once per connection, when needed. */
 void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 {
 	struct sockaddr_storage ss;
