@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "../preload/log.h"
 #include "conn.h"
@@ -26,6 +27,10 @@ static uint32_t *fdmap;                   /* fd -> FD_* or index */
 static struct ts_conn *chunks[MAX_CHUNKS]; /* mapped on demand */
 static uint32_t next_index;               /* objects ever carved */
 static uint64_t free_head;                /* tag << 32 | (index + 1) */
+
+#define INHERITED 16u                     /* inherited sockets remembered */
+static uint32_t inherited[INHERITED];     /* index + 1 (0: none), a ring */
+static uint32_t inherited_next;
 
 int ts_conn_init(void)
 {
@@ -174,6 +179,8 @@ static void fdmap_set(int fd, uint32_t v)
 static void conn_setup(struct ts_conn *c, enum ts_conn_kind kind)
 {
 	c->in_busy = c->out_busy = 0;
+	__atomic_store_n(&c->ino, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->dev, 0, __ATOMIC_RELAXED);
 	ts_http_conn_reset(&c->http, kind == TS_CONN_SERVER,
 			   kind == TS_CONN_CLIENT);
 	/* One reference for the descriptor, one for the caller. */
@@ -202,7 +209,6 @@ struct ts_conn *ts_conn_create(int fd, enum ts_conn_kind kind)
 	return c;
 }
 
-/* A stream socket of a family we parse: TCP/IPv4, TCP/IPv6, Unix. */
 /*
  * A stream socket of a family we parse: TCP/IPv4, TCP/IPv6, Unix.  The
  * application's errno is kept: a pipe or file answers ENOTSOCK here, and
@@ -224,6 +230,61 @@ static bool fd_is_stream_socket(int fd)
 out:
 	errno = saved;
 	return yes;
+}
+
+/*
+ * An inherited socket often comes on several descriptors at once: inetd,
+ * tcpserver and socat give a service its connection as both stdin and
+ * stdout.  Those are one connection, the request read on one and the
+ * response written on the other, so they share one object, as dup'd
+ * descriptors do; sockets are told apart by their inode.  The last few
+ * inherited sockets are remembered; a reused object has no inode.
+ */
+static struct ts_conn *inherited_find(uint64_t dev, uint64_t ino)
+{
+	struct ts_conn *c;
+	uint32_t i, v;
+
+	for (i = 0; i < INHERITED; i++) {
+		v = __atomic_load_n(&inherited[i], __ATOMIC_ACQUIRE);
+		if (!v || !__atomic_load_n(&chunks[(v - 1) / CHUNK_CONNS],
+					   __ATOMIC_ACQUIRE))
+			continue;
+		c = conn_at(v - 1);
+		if (!ref_get(c))
+			continue;
+		if (__atomic_load_n(&c->ino, __ATOMIC_ACQUIRE) == ino &&
+		    __atomic_load_n(&c->dev, __ATOMIC_ACQUIRE) == dev)
+			return c;
+		ts_conn_put(c);
+	}
+	return NULL;
+}
+
+static struct ts_conn *inherited_conn(int fd)
+{
+	struct stat st;
+	struct ts_conn *c;
+	uint32_t idx;
+
+	if (fstat(fd, &st) != 0 || st.st_ino == 0)
+		return ts_conn_create(fd, TS_CONN_UNKNOWN);
+	c = inherited_find((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	if (c) {
+		/* The caller's reference is taken; this one is the fd's. */
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+		fdmap_set(fd, conn_index(c) + FD_FIRST);
+		return c;
+	}
+	c = ts_conn_create(fd, TS_CONN_UNKNOWN);
+	if (!c)
+		return NULL;
+	__atomic_store_n(&c->dev, (uint64_t)st.st_dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ino, (uint64_t)st.st_ino, __ATOMIC_RELEASE);
+	idx = __atomic_fetch_add(&inherited_next, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&inherited[idx % INHERITED], conn_index(c) + 1,
+			 __ATOMIC_RELEASE);
+	return c;
 }
 
 struct ts_conn *ts_conn_get(int fd)
@@ -254,7 +315,7 @@ struct ts_conn *ts_conn_get(int fd)
 					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		return NULL;
 	}
-	return ts_conn_create(fd, TS_CONN_UNKNOWN);
+	return inherited_conn(fd);
 }
 
 void ts_conn_forget(int fd)

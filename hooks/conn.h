@@ -40,6 +40,8 @@ struct ts_conn {
 	uint32_t next_free;     /* free-list link (index + 1) */
 	uint8_t in_busy;        /* try-lock of the inbound direction */
 	uint8_t out_busy;       /* try-lock of the outbound direction */
+	uint64_t dev, ino;      /* the socket, for an inherited one (atomic);
+				   0 otherwise */
 	struct ts_http_conn http; /* HTTP tracing state (http.h) */
 };
 
