@@ -90,26 +90,6 @@ static unsigned uint_field(const struct ts_config *c, const struct uint_var *v)
  * bytes written there end up NUL-terminated in `err`.  Returns the
  * function's result.
  */
-static int load_captured(struct ts_config *c, char *err, size_t size)
-{
-	struct ts_capture cap;
-	int w;
-
-	ts_capture_begin(&cap);
-	w = ts_config_load(c);
-	ts_capture_end(&cap, err, size);
-	return w;
-}
-
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Every line is a warning; `name` is named by exactly `times` of them. */
 static void assert_warning_lines(const char *err, unsigned lines,
 				 const char *name, unsigned times)
@@ -117,8 +97,8 @@ static void assert_warning_lines(const char *err, unsigned lines,
 	const char *line = err;
 	unsigned seen = 0;
 
-	ck_assert_msg(count_lines(err) == lines, "want %u lines, got: [%s]",
-		      lines, err);
+	ck_assert_msg(ts_capture_count_lines(err) == lines,
+		      "want %u lines, got: [%s]", lines, err);
 	ck_assert_msg(!*err || err[strlen(err) - 1] == '\n',
 		      "unterminated line: [%s]", err);
 	while (*line) {
@@ -147,7 +127,7 @@ static void assert_rejected(const char *name, const char *value)
 
 	clear_env();
 	set_env(name, value);
-	w = load_captured(&c, err, sizeof(err));
+	w = ts_capture_config_load(&c, err, sizeof(err));
 	ck_assert_msg(w == 1, "%s=\"%s\": %d warnings counted", name, value, w);
 	assert_warning_lines(err, 1, name, 1);
 	ts_config_defaults(&def);
@@ -164,7 +144,7 @@ static void assert_ignored_silently(const char *name, const char *value)
 
 	clear_env();
 	set_env(name, value);
-	w = load_captured(&c, err, sizeof(err));
+	w = ts_capture_config_load(&c, err, sizeof(err));
 	ck_assert_msg(w == 0, "%s=\"%s\": %d warnings counted", name, value, w);
 	ck_assert_msg(err[0] == '\0', "%s=\"%s\" printed [%s]", name, value,
 		      err);
@@ -182,7 +162,7 @@ static void load_accepted(struct ts_config *c, const char *name,
 
 	clear_env();
 	set_env(name, value);
-	w = load_captured(c, err, sizeof(err));
+	w = ts_capture_config_load(c, err, sizeof(err));
 	ck_assert_msg(w == 0, "%s=\"%s\": %d warnings", name, value, w);
 	ck_assert_msg(err[0] == '\0', "%s=\"%s\" printed [%s]", name, value,
 		      err);
@@ -195,7 +175,7 @@ START_TEST(test_unset_environment_gives_spec_defaults_silently)
 
 	clear_env();
 	memset(&c, 0xa5, sizeof(c)); /* every field must be written */
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert(!c.sdk_disabled);
 	ck_assert_uint_eq(c.exporters, TS_EXPORTER_OTLP);
@@ -334,7 +314,7 @@ START_TEST(test_traces_exporter_unknown_among_known_one_warning)
 	for (size_t i = 0; i < TS_ARRAY_SIZE(cases); i++) {
 		clear_env();
 		set_env("OTEL_TRACES_EXPORTER", cases[i].value);
-		w = load_captured(&c, err, sizeof(err));
+		w = ts_capture_config_load(&c, err, sizeof(err));
 		ck_assert_msg(w == 1, "\"%s\": %d warnings", cases[i].value, w);
 		assert_warning_lines(err, 1, "OTEL_TRACES_EXPORTER", 1);
 		/* The known entries are still honoured. */
@@ -362,7 +342,7 @@ static void load_uint_accepted(struct ts_config *c, const char *name,
 	if (!strcmp(name, "OTEL_BSP_MAX_QUEUE_SIZE"))
 		set_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1");
 	set_env(name, value);
-	w = load_captured(c, err, sizeof(err));
+	w = ts_capture_config_load(c, err, sizeof(err));
 	ck_assert_msg(w == 0, "%s=\"%s\": %d warnings", name, value, w);
 	ck_assert_msg(err[0] == '\0', "%s=\"%s\" printed [%s]", name, value,
 		      err);
@@ -439,7 +419,7 @@ START_TEST(test_uint_warning_names_value_and_default)
 
 	clear_env();
 	set_env("OTEL_BSP_SCHEDULE_DELAY", "10ms");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	assert_warning_lines(err, 1, "OTEL_BSP_SCHEDULE_DELAY", 1);
 	ck_assert_msg(strstr(err, "10ms") && strstr(err, "5000"),
 		      "value or default missing: [%s]", err);
@@ -455,7 +435,7 @@ START_TEST(test_batch_larger_than_queue_is_clamped_with_warning)
 	clear_env();
 	set_env("OTEL_BSP_MAX_QUEUE_SIZE", "100");
 	set_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	assert_warning_lines(err, 1, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1);
 	ck_assert_uint_eq(c.max_queue_size, 100);
 	ck_assert_uint_eq(c.max_export_batch, 100);
@@ -463,7 +443,7 @@ START_TEST(test_batch_larger_than_queue_is_clamped_with_warning)
 	/* Against the default queue size too. */
 	clear_env();
 	set_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	assert_warning_lines(err, 1, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1);
 	ck_assert_uint_eq(c.max_queue_size, 2048);
 	ck_assert_uint_eq(c.max_export_batch, 2048);
@@ -471,7 +451,7 @@ START_TEST(test_batch_larger_than_queue_is_clamped_with_warning)
 	/* A queue smaller than the default batch clamps the default. */
 	clear_env();
 	set_env("OTEL_BSP_MAX_QUEUE_SIZE", "10");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	assert_warning_lines(err, 1, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1);
 	ck_assert_uint_eq(c.max_export_batch, 10);
 }
@@ -485,7 +465,7 @@ START_TEST(test_batch_equal_to_queue_is_accepted)
 	clear_env();
 	set_env("OTEL_BSP_MAX_QUEUE_SIZE", "4096");
 	set_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_eq(c.max_queue_size, 4096);
 	ck_assert_uint_eq(c.max_export_batch, 4096);
@@ -534,7 +514,7 @@ static void load_two_invalid_at(const char *level, struct ts_config *c,
 	set_env("TRACESHIM_LOG_LEVEL", level);
 	set_env("OTEL_BSP_MAX_QUEUE_SIZE", "abc");
 	set_env("OTEL_SDK_DISABLED", "maybe");
-	load_captured(c, err, size);
+	ts_capture_config_load(c, err, size);
 }
 
 START_TEST(test_log_level_none_and_error_silence_warnings)
@@ -638,7 +618,7 @@ START_TEST(test_all_variables_valid_together_are_honoured_silently)
 	set_env("OTEL_SERVICE_NAME", "svc");
 	set_env("OTEL_RESOURCE_ATTRIBUTES", "a=b");
 	set_env("TRACESHIM_FILE", "/tmp/t.jsonl");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert(c.sdk_disabled);
 	ck_assert_uint_eq(c.exporters, TS_EXPORTER_FILE | TS_EXPORTER_CONSOLE);
@@ -672,7 +652,7 @@ START_TEST(test_each_invalid_variable_counted_and_named_once)
 	clear_env();
 	for (size_t i = 0; i < n; i++)
 		set_env(bad[i][0], bad[i][1]);
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), (int)n);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), (int)n);
 	/* No name is part of another, so each must be on exactly one line. */
 	for (size_t i = 0; i < n; i++)
 		assert_warning_lines(err, n, bad[i][0], 1);
@@ -733,7 +713,7 @@ START_TEST(test_propagators_unknown_warned_once_others_kept)
 
 	clear_env();
 	set_env("OTEL_PROPAGATORS", "b3,xray,bogus,jaeger");
-	w = load_captured(&c, err, sizeof(err));
+	w = ts_capture_config_load(&c, err, sizeof(err));
 	ck_assert_int_eq(w, 1);
 	assert_warning_lines(err, 1, "OTEL_PROPAGATORS", 1);
 	ck_assert_ptr_nonnull(strstr(err, "\"xray\""));
@@ -819,7 +799,7 @@ START_TEST(test_capture_lists_refuse_secrets_with_one_warning)
 	for (size_t i = 0; i < TS_ARRAY_SIZE(cases); i++) {
 		clear_env();
 		set_env(CAP_VAR("SERVER_CAPTURE_REQUEST"), cases[i].value);
-		w = load_captured(&c, err, sizeof(err));
+		w = ts_capture_config_load(&c, err, sizeof(err));
 		ck_assert_msg(w == 1, "\"%s\": %d warnings", cases[i].value, w);
 		assert_warning_lines(err, 1, CAP_VAR("SERVER_CAPTURE_REQUEST"), 1);
 		ck_assert_msg(strstr(err, cases[i].named) &&

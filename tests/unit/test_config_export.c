@@ -29,17 +29,11 @@ static char err[4096];
 
 static int load(const char *const *kv)
 {
-	struct ts_capture cap;
-	int w;
-
 	for (size_t i = 0; i < TS_ARRAY_SIZE(vars); i++)
 		unsetenv(vars[i]);
 	for (; kv && kv[0]; kv += 2)
 		setenv(kv[0], kv[1], 1);
-	ts_capture_begin(&cap);
-	w = ts_config_load(&c);
-	ts_capture_end(&cap, err, sizeof(err));
-	return w;
+	return ts_capture_config_load(&c, err, sizeof(err));
 }
 
 START_TEST(test_defaults_follow_the_specification)

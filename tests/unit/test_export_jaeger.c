@@ -52,29 +52,18 @@ static void clear_env(void)
 		unsetenv(vars[i]);
 }
 
-static int load(struct ts_config *c, char *err, size_t size)
-{
-	struct ts_capture cap;
-	int w;
-
-	ts_capture_begin(&cap);
-	w = ts_config_load(c);
-	ts_capture_end(&cap, err, size);
-	return w;
-}
-
 START_TEST(test_config_defaults_localhost_6831)
 {
 	struct ts_config c;
 	char err[1024];
 
 	clear_env();
-	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_str_eq(c.jaeger_host, "localhost");
 	ck_assert_uint_eq(c.jaeger_port, 6831);
 	setenv("OTEL_TRACES_EXPORTER", "jaeger", 1);
-	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.exporters, TS_EXPORTER_JAEGER);
 }
 END_TEST
@@ -102,8 +91,8 @@ START_TEST(test_config_accepts_names_and_addresses)
 		clear_env();
 		setenv("OTEL_EXPORTER_JAEGER_AGENT_HOST", ok[i].value, 1);
 		setenv("OTEL_EXPORTER_JAEGER_AGENT_PORT", "16831", 1);
-		ck_assert_msg(load(&c, err, sizeof(err)) == 0, "%s: [%s]",
-			      ok[i].value, err);
+		ck_assert_msg(ts_capture_config_load(&c, err, sizeof(err)) == 0,
+			      "%s: [%s]", ok[i].value, err);
 		ck_assert_str_eq(err, "");
 		ck_assert_str_eq(c.jaeger_host, ok[i].want);
 		ck_assert_uint_eq(c.jaeger_port, 16831);
@@ -126,8 +115,8 @@ START_TEST(test_config_rejects_nonsense_with_one_warning)
 	for (size_t i = 0; i < TS_ARRAY_SIZE(bad_hosts); i++) {
 		clear_env();
 		setenv("OTEL_EXPORTER_JAEGER_AGENT_HOST", bad_hosts[i], 1);
-		ck_assert_msg(load(&c, err, sizeof(err)) == 1, "%s: [%s]",
-			      bad_hosts[i], err);
+		ck_assert_msg(ts_capture_config_load(&c, err, sizeof(err)) == 1,
+			      "%s: [%s]", bad_hosts[i], err);
 		ck_assert_msg(!strncmp(err, "traceshim: warning: "
 					    "OTEL_EXPORTER_JAEGER_AGENT_HOST=",
 				       52) &&
@@ -139,12 +128,12 @@ START_TEST(test_config_rejects_nonsense_with_one_warning)
 	long_host[sizeof(long_host) - 1] = '\0';
 	clear_env();
 	setenv("OTEL_EXPORTER_JAEGER_AGENT_HOST", long_host, 1);
-	ck_assert_int_eq(load(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	ck_assert_str_eq(c.jaeger_host, "localhost");
 	for (size_t i = 0; i < TS_ARRAY_SIZE(bad_ports); i++) {
 		clear_env();
 		setenv("OTEL_EXPORTER_JAEGER_AGENT_PORT", bad_ports[i], 1);
-		ck_assert_int_eq(load(&c, err, sizeof(err)), 1);
+		ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 		ck_assert_msg(strstr(err, "OTEL_EXPORTER_JAEGER_AGENT_PORT") &&
 				      strstr(err, "using 6831"),
 			      "[%s]", err);
@@ -162,11 +151,11 @@ START_TEST(test_config_collector_variables_are_named_unsupported)
 	clear_env();
 	setenv("OTEL_EXPORTER_JAEGER_ENDPOINT", "http://collector:14268/api/traces", 1);
 	setenv("OTEL_EXPORTER_JAEGER_PROTOCOL", "http/thrift.binary", 1);
-	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	/* Selected: one warning each, the agent is used. */
 	setenv("OTEL_TRACES_EXPORTER", "jaeger", 1);
-	ck_assert_int_eq(load(&c, err, sizeof(err)), 2);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 2);
 	ck_assert_msg(strstr(err, "OTEL_EXPORTER_JAEGER_PROTOCOL=\"http/thrift.binary\" is not supported; using udp/thrift.compact to the agent at localhost:6831\n") &&
 			      strstr(err, "OTEL_EXPORTER_JAEGER_ENDPOINT=\"http://collector:14268/api/traces\": collector endpoints are not supported"),
 		      "[%s]", err);
@@ -174,7 +163,7 @@ START_TEST(test_config_collector_variables_are_named_unsupported)
 	/* The one protocol we speak is accepted silently. */
 	unsetenv("OTEL_EXPORTER_JAEGER_ENDPOINT");
 	setenv("OTEL_EXPORTER_JAEGER_PROTOCOL", "udp/thrift.compact", 1);
-	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 }
 END_TEST

@@ -26,21 +26,12 @@
 
 static int configure_captured(const char *spec, char *err, size_t size)
 {
-	struct ts_capture cap;
-	int w;
-
-	ts_capture_begin(&cap);
-	w = ts_propagate_to_configure(spec);
-	ts_capture_end(&cap, err, size);
-	return w;
+	return ts_capture_spec(ts_propagate_to_configure, spec, err, size);
 }
 
 static void configure_ok(const char *spec)
 {
-	char err[4096];
-
-	ck_assert_int_eq(configure_captured(spec, err, sizeof(err)), 0);
-	ck_assert_msg(err[0] == '\0', "\"%s\" printed [%s]", spec, err);
+	ts_capture_spec_ok(ts_propagate_to_configure, spec);
 }
 
 /* The predicate on `host`, read from right before a guard page. */
@@ -70,15 +61,6 @@ static bool allowed_peer(const char *host, const char *peer, uint16_t port)
 
 #define YES(h, port) ck_assert_msg(allowed(h, port), "%s:%u refused", h, port)
 #define NO(h, port) ck_assert_msg(!allowed(h, port), "%s:%u allowed", h, port)
-
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
 
 START_TEST(unset_or_blank_allows_every_host)
 {
@@ -255,7 +237,7 @@ START_TEST(invalid_entries_warn_once_each_and_are_ignored)
 		int w = configure_captured(bad[i], err, sizeof(err));
 
 		ck_assert_msg(w == 1, "\"%s\": %d", bad[i], w);
-		ck_assert_msg(count_lines(err) == 1 &&
+		ck_assert_msg(ts_capture_count_lines(err) == 1 &&
 				      strstr(err, "TRACESHIM_PROPAGATE_TO") &&
 				      !strncmp(err, "traceshim: warning: ", 20),
 			      "\"%s\": [%s]", bad[i], err);
@@ -274,7 +256,7 @@ START_TEST(valid_entries_survive_invalid_neighbours)
 	ck_assert_int_eq(configure_captured("bad entry, api.example.com, 10.0.0.0/99, 10.0.0.0/8",
 					    err, sizeof(err)),
 			 2);
-	ck_assert_uint_eq(count_lines(err), 2);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 2);
 	ck_assert_ptr_nonnull(strstr(err, "\"bad entry\""));
 	ck_assert_ptr_nonnull(strstr(err, "\"10.0.0.0/99\""));
 	ck_assert_ptr_null(strstr(err, "no request"));
@@ -292,7 +274,7 @@ START_TEST(more_than_the_maximum_of_entries_warns_once)
 	for (int i = 0; i < TS_PROPAGATE_TO_MAX + 6; i++)
 		o += (size_t)snprintf(spec + o, sizeof(spec) - o, "h%d.test,", i);
 	ck_assert_int_eq(configure_captured(spec, err, sizeof(err)), 6);
-	ck_assert_uint_eq(count_lines(err), 1);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 1);
 	snprintf(host, sizeof(host), "h%d.test", TS_PROPAGATE_TO_MAX - 1);
 	YES(host, 80);
 	snprintf(host, sizeof(host), "h%d.test", TS_PROPAGATE_TO_MAX);

@@ -68,22 +68,7 @@ static void assert_url(const char *in, const char *want)
 
 static int configure_captured(const char *spec, char *err, size_t size)
 {
-	struct ts_capture cap;
-	int w;
-
-	ts_capture_begin(&cap);
-	w = ts_redact_configure(spec);
-	ts_capture_end(&cap, err, size);
-	return w;
-}
-
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	return ts_capture_spec(ts_redact_configure, spec, err, size);
 }
 
 /* ---- queries ----------------------------------------------------------- */
@@ -399,7 +384,7 @@ START_TEST(invalid_extra_names_warn_once_each)
 	for (size_t i = 0; i < TS_ARRAY_SIZE(bad); i++) {
 		w = configure_captured(bad[i], err, sizeof(err));
 		ck_assert_msg(w == 1, "\"%s\": %d", bad[i], w);
-		ck_assert_msg(count_lines(err) == 1 &&
+		ck_assert_msg(ts_capture_count_lines(err) == 1 &&
 				      strstr(err, "TRACESHIM_REDACT_QUERY_PARAMS") &&
 				      !strncmp(err, "traceshim: warning: ", 20),
 			      "[%s]", err);
@@ -412,7 +397,7 @@ START_TEST(invalid_extra_names_warn_once_each)
 	/* Valid ones around invalid ones are kept. */
 	snprintf(spec, sizeof(spec), "good1,a b,good2,a=b");
 	ck_assert_int_eq(configure_captured(spec, err, sizeof(err)), 2);
-	ck_assert_uint_eq(count_lines(err), 2);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 2);
 	assert_query("good1=x&good2=y", "good1=REDACTED&good2=REDACTED");
 }
 END_TEST
@@ -425,7 +410,7 @@ START_TEST(more_than_the_maximum_of_extra_names_warns)
 	for (int i = 0; i < TS_REDACT_MAX_EXTRA + 3; i++)
 		o += (size_t)snprintf(spec + o, sizeof(spec) - o, "n%d,", i);
 	ck_assert_int_eq(configure_captured(spec, err, sizeof(err)), 3);
-	ck_assert_uint_eq(count_lines(err), 3);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 3);
 	assert_query("n0=1&n31=2&n32=3", "n0=REDACTED&n31=REDACTED&n32=3");
 }
 END_TEST

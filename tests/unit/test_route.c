@@ -56,30 +56,12 @@ static void assert_route(const char *path, const char *want)
 
 static int configure_captured(const char *spec, char *err, size_t size)
 {
-	struct ts_capture cap;
-	int w;
-
-	ts_capture_begin(&cap);
-	w = ts_route_configure(spec);
-	ts_capture_end(&cap, err, size);
-	return w;
+	return ts_capture_spec(ts_route_configure, spec, err, size);
 }
 
 static void configure_ok(const char *spec)
 {
-	char err[4096];
-
-	ck_assert_int_eq(configure_captured(spec, err, sizeof(err)), 0);
-	ck_assert_msg(err[0] == '\0', "\"%s\" printed [%s]", spec, err);
-}
-
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	ts_capture_spec_ok(ts_route_configure, spec);
 }
 
 /* ---- the heuristic ------------------------------------------------------- */
@@ -455,7 +437,7 @@ START_TEST(invalid_templates_warn_once_each_and_are_ignored)
 	for (size_t i = 0; i < TS_ARRAY_SIZE(bad); i++) {
 		w = configure_captured(bad[i], err, sizeof(err));
 		ck_assert_msg(w == 1, "\"%s\": %d", bad[i], w);
-		ck_assert_msg(count_lines(err) == 1 &&
+		ck_assert_msg(ts_capture_count_lines(err) == 1 &&
 				      strstr(err, "TRACESHIM_ROUTES") &&
 				      !strncmp(err, "traceshim: warning: ", 20),
 			      "\"%s\": [%s]", bad[i], err);
@@ -466,7 +448,7 @@ START_TEST(invalid_templates_warn_once_each_and_are_ignored)
 		 bad[1], bad[4]);
 	w = configure_captured(spec, err, sizeof(err));
 	ck_assert_int_eq(w, 3);
-	ck_assert_uint_eq(count_lines(err), 3);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 3);
 	ck_assert_ptr_nonnull(strstr(err, "\"users/{id}\""));
 	ck_assert_ptr_nonnull(strstr(err, "\"/static/*/more\""));
 	assert_route("/orders/5", "/orders/{o}");
@@ -494,7 +476,8 @@ START_TEST(too_long_and_too_many_templates)
 		o += (size_t)sprintf(spec + o, "/t%d/{x},", i);
 	w = configure_captured(spec, err, sizeof(err));
 	ck_assert_int_eq(w, 70 - TS_ROUTE_MAX_TEMPLATES);
-	ck_assert_uint_eq(count_lines(err), 1); /* one line for the excess */
+	/* one line for the excess */
+	ck_assert_uint_eq(ts_capture_count_lines(err), 1);
 	assert_route("/t0/1", "/t0/{x}");
 	assert_route("/t63/1", "/t63/{x}");
 	assert_route("/t64/1", "/t64/{id}");

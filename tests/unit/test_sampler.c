@@ -44,22 +44,14 @@ static int configure_captured(struct ts_sampler *s, const char *name,
 	return w;
 }
 
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Exactly one warning line, naming `var` and quoting `value`. */
 static void assert_one_warning(const char *err, const char *var,
 			       const char *value)
 {
 	char quoted[256];
 
-	ck_assert_msg(count_lines(err) == 1, "want one line: [%s]", err);
+	ck_assert_msg(ts_capture_count_lines(err) == 1, "want one line: [%s]",
+		      err);
 	ck_assert_msg(!strncmp(err, WARN_PREFIX, strlen(WARN_PREFIX)),
 		      "not a warning: [%s]", err);
 	ck_assert_msg(strstr(err, var), "%s not named: [%s]", var, err);
@@ -174,7 +166,7 @@ START_TEST(control_bytes_in_a_bad_value_stay_on_one_line)
 	ck_assert_int_eq(configure_captured(&s, "bad\nline\x1b[31m", NULL,
 					    err, sizeof(err)),
 			 1);
-	ck_assert_uint_eq(count_lines(err), 1);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 1);
 	ck_assert_ptr_null(strchr(err, '\x1b'));
 }
 END_TEST
@@ -624,17 +616,6 @@ END_TEST
 
 /* ---- through ts_config_load() --------------------------------------------- */
 
-static int load_captured(struct ts_config *c, char *err, size_t size)
-{
-	struct ts_capture cap;
-	int w;
-
-	ts_capture_begin(&cap);
-	w = ts_config_load(c);
-	ts_capture_end(&cap, err, size);
-	return w;
-}
-
 START_TEST(config_load_fills_the_sampler_from_the_environment)
 {
 	struct ts_config c;
@@ -642,20 +623,20 @@ START_TEST(config_load_fills_the_sampler_from_the_environment)
 
 	unsetenv("OTEL_TRACES_SAMPLER");
 	unsetenv("OTEL_TRACES_SAMPLER_ARG");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_eq(c.sampler.kind, TS_SAMPLER_PARENTBASED_ALWAYS_ON);
 
 	setenv("OTEL_TRACES_SAMPLER", "traceidratio", 1);
 	setenv("OTEL_TRACES_SAMPLER_ARG", "0.25", 1);
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_eq(c.sampler.kind, TS_SAMPLER_TRACEIDRATIO);
 	ck_assert(c.sampler.ratio == 0.25);
 
 	/* The argument without a sampler is not used. */
 	unsetenv("OTEL_TRACES_SAMPLER");
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.sampler.kind, TS_SAMPLER_PARENTBASED_ALWAYS_ON);
 	ck_assert(c.sampler.ratio == 1.0);
 }
@@ -668,20 +649,20 @@ START_TEST(config_load_warns_once_per_bad_sampler_value)
 
 	setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio", 1);
 	setenv("OTEL_TRACES_SAMPLER_ARG", "1.5", 1);
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	assert_one_warning(err, "OTEL_TRACES_SAMPLER_ARG", "1.5");
 	ck_assert_uint_eq(c.sampler.kind, TS_SAMPLER_PARENTBASED_TRACEIDRATIO);
 	ck_assert(c.sampler.ratio == 1.0);
 
 	setenv("OTEL_TRACES_SAMPLER", "bogus", 1);
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	assert_one_warning(err, "OTEL_TRACES_SAMPLER", "bogus");
 	ts_config_defaults(&def);
 	ck_assert(!memcmp(&c.sampler, &def.sampler, sizeof(c.sampler)));
 
 	/* Silenced by the log level, still the default. */
 	setenv("TRACESHIM_LOG_LEVEL", "error", 1);
-	ck_assert_int_eq(load_captured(&c, err, sizeof(err)), 1);
+	ck_assert_int_eq(ts_capture_config_load(&c, err, sizeof(err)), 1);
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_eq(c.sampler.kind, TS_SAMPLER_PARENTBASED_ALWAYS_ON);
 }

@@ -40,29 +40,14 @@ static struct ts_span *new_span(void)
 	return s;
 }
 
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Load ts_cfg with only the given variables set; returns the warnings. */
 static int load_with(const char *const *kv, size_t n, char *err, size_t size)
 {
-	struct ts_capture cap;
-	int w;
-
 	for (size_t i = 0; i < TS_ARRAY_SIZE(limit_vars); i++)
 		unsetenv(limit_vars[i]);
 	for (size_t i = 0; i + 1 < n; i += 2)
 		ck_assert_int_eq(setenv(kv[i], kv[i + 1], 1), 0);
-	ts_capture_begin(&cap);
-	w = ts_config_load(&ts_cfg);
-	ts_capture_end(&cap, err, size);
-	return w;
+	return ts_capture_config_load(&ts_cfg, err, size);
 }
 
 static void load_ok(const char *name, const char *value)
@@ -339,7 +324,7 @@ START_TEST(invalid_limits_warn_once_each_and_count_as_unset)
 			const char *kv[] = { limit_vars[v], bad[i] };
 
 			ck_assert_int_eq(load_with(kv, 2, err, sizeof(err)), 1);
-			ck_assert_msg(count_lines(err) == 1 &&
+			ck_assert_msg(ts_capture_count_lines(err) == 1 &&
 					      strstr(err, limit_vars[v]) &&
 					      !strncmp(err, "traceshim: warning: ", 20),
 				      "%s=%s: [%s]", limit_vars[v], bad[i], err);
