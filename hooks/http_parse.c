@@ -55,6 +55,9 @@
  * memset: async-signal-safe.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "../preload/config.h"
 #include "http_parse.h"
@@ -260,24 +263,36 @@ void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
 /*
  * Letters of `name` (any case) equal the lowercase `lit` of the same
  * length.  Header names are tchars, and the only tchars that OR 0x20
- * turns into a lowercase letter or '-' are the letters themselves.
+ * turns into a lowercase letter, a digit or '-' are the letters
+ * themselves; `lit` holds nothing else, so OR 0x20 leaves it as it is.
+ * Compared a word at a time (the last word overlapping the one before
+ * it); `len` is a constant wherever this is inlined.
  */
-static bool name_is(const unsigned char *name, const char *lit, size_t len)
+static inline uint64_t load_n(const void *s, size_t n)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((name[i] | 0x20) != (unsigned char)lit[i])
+	uint64_t x = 0;
+
+	memcpy(&x, s, n);
+	return x;
+}
+
+static inline __attribute__((always_inline)) bool
+name_is(const unsigned char *name, const char *lit,
+			   size_t len)
+{
+	size_t i, w = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
+	uint64_t fold = load_n("\x20\x20\x20\x20\x20\x20\x20\x20", w);
+
+	for (i = 0; i + w <= len; i += w)
+		if ((load_n(name + i, w) | fold) != load_n(lit + i, w))
 			return false;
-	return true;
+	return i == len || (load_n(name + len - w, w) | fold) ==
+				   load_n(lit + len - w, w);
 }
 
 /* The header a field name (any case, tchars) is, by length first. */
 static uint8_t known_header(const unsigned char *n, size_t len)
 {
-	/* uberctx-<key>, with a key that fits p->name. */
-	if (len > 8 && (n[0] | 0x20) == 'u' && name_is(n, "uberctx-", 8))
-		return len <= sizeof(((struct ts_http_parser *)0)->name)
-			       ? TS_HDR_UBERCTX
-			       : TS_HDR_OTHER;
 	switch (len) {
 	case 2:
 		return name_is(n, "b3", 2) ? TS_HDR_B3 : TS_HDR_OTHER;
@@ -288,37 +303,55 @@ static uint8_t known_header(const unsigned char *n, size_t len)
 			return TS_HDR_UPGRADE;
 		return name_is(n, "baggage", 7) ? TS_HDR_BAGGAGE : TS_HDR_OTHER;
 	case 10:
-		if (name_is(n, "connection", 10))
-			return TS_HDR_CONNECTION;
-		if (name_is(n, "user-agent", 10))
-			return TS_HDR_USER_AGENT;
-		if (name_is(n, "x-b3-flags", 10))
-			return TS_HDR_B3_FLAGS;
-		return name_is(n, "tracestate", 10) ? TS_HDR_TRACESTATE
-						    : TS_HDR_OTHER;
+		switch (n[0] | 0x20) {
+		case 'c':
+			if (name_is(n, "connection", 10))
+				return TS_HDR_CONNECTION;
+			break;
+		case 'u':
+			if (name_is(n, "user-agent", 10))
+				return TS_HDR_USER_AGENT;
+			break;
+		case 'x':
+			if (name_is(n, "x-b3-flags", 10))
+				return TS_HDR_B3_FLAGS;
+			break;
+		case 't':
+			if (name_is(n, "tracestate", 10))
+				return TS_HDR_TRACESTATE;
+			break;
+		}
+		break;
 	case 11:
 		if (name_is(n, "x-b3-spanid", 11))
 			return TS_HDR_B3_SPANID;
-		return name_is(n, "traceparent", 11) ? TS_HDR_TRACEPARENT
-						     : TS_HDR_OTHER;
+		if (name_is(n, "traceparent", 11))
+			return TS_HDR_TRACEPARENT;
+		break;
 	case 12:
 		if (name_is(n, "x-b3-traceid", 12))
 			return TS_HDR_B3_TRACEID;
-		return name_is(n, "x-b3-sampled", 12) ? TS_HDR_B3_SAMPLED
-						      : TS_HDR_OTHER;
+		if (name_is(n, "x-b3-sampled", 12))
+			return TS_HDR_B3_SAMPLED;
+		break;
 	case 13:
-		return name_is(n, "uber-trace-id", 13) ? TS_HDR_UBER
-						       : TS_HDR_OTHER;
+		if (name_is(n, "uber-trace-id", 13))
+			return TS_HDR_UBER;
+		break;
 	case 14:
-		return name_is(n, "content-length", 14) ? TS_HDR_CONTENT_LENGTH
-							: TS_HDR_OTHER;
+		if (name_is(n, "content-length", 14))
+			return TS_HDR_CONTENT_LENGTH;
+		break;
 	case 17:
-		return name_is(n, "transfer-encoding", 17)
-			       ? TS_HDR_TRANSFER_ENCODING
-			       : TS_HDR_OTHER;
-	default:
-		return TS_HDR_OTHER;
+		if (name_is(n, "transfer-encoding", 17))
+			return TS_HDR_TRANSFER_ENCODING;
+		break;
 	}
+	/* uberctx-<key>, with a key that fits p->name. */
+	if (len > 8 && len <= sizeof(((struct ts_http_parser *)0)->name) &&
+	    name_is(n, "uberctx-", 8))
+		return TS_HDR_UBERCTX;
+	return TS_HDR_OTHER;
 }
 
 /* Whether a HEADER_VALUE event is due for the current header. */
@@ -439,6 +472,15 @@ static void capture_end(struct ts_http_parser *p)
 
 /* ---- header capture (ts_http_parser_capture) ---- */
 
+/* `n` lowercased is `lit` (any lowercase tchars: '_' and '^' too). */
+static bool lower_is(const unsigned char *n, const char *lit, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (lower(n[i]) != lit[i])
+			return false;
+	return true;
+}
+
 /*
  * A field name (any case, tchars) of the capture list starts a line:
  * its value is copied too, if hcap[] and hcap_buf have room (at least
@@ -452,7 +494,7 @@ static void hcap_begin(struct ts_http_parser *p, const unsigned char *n,
 	uint8_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (l->len[i] == len && name_is(n, l->name[i], len))
+		if (l->len[i] == len && lower_is(n, l->name[i], len))
 			break;
 	if (i == l->n)
 		return;
@@ -1194,6 +1236,89 @@ static size_t run_vchar(const unsigned char *s, size_t n)
 	return i + run_len(s + i, n - i, C_VCHAR);
 }
 
+/* run_vchar(), sixteen bytes at a time: where the target's bytes end. */
+static size_t vchar_end(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x),
+					   _mm_cmpeq_epi8(_mm_max_epu8(x, del), x));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+
+		if (m)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+#endif
+	return i + run_vchar(s + i, n - i);
+}
+
+/*
+ * run_len(s, n, C_TCHAR), sixteen bytes at a time over the letters,
+ * digits and '-' that header names are made of; the first other byte is
+ * looked up in the table (the rarer tchars continue bytewise).
+ */
+static size_t tchar_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i b20 = _mm_set1_epi8(0x20), a = _mm_set1_epi8('a');
+	const __m128i c25 = _mm_set1_epi8(25), c9 = _mm_set1_epi8(9);
+	const __m128i zero = _mm_set1_epi8('0'), dash = _mm_set1_epi8('-');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i l = _mm_sub_epi8(_mm_or_si128(x, b20), a);
+		__m128i d = _mm_sub_epi8(x, zero);
+		__m128i ok = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, c25), l),
+				     _mm_cmpeq_epi8(_mm_min_epu8(d, c9), d)),
+			_mm_cmpeq_epi8(x, dash));
+		unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+
+		if (m) {
+			i += (unsigned)__builtin_ctz(m);
+			if (!is_tchar(s[i]))
+				return i;
+			break;
+		}
+	}
+#endif
+	return i + run_len(s + i, n - i, C_TCHAR);
+}
+
+/*
+ * Where the field-value bytes from s[0] end (the first byte that is a
+ * control other than HT, or DEL: at the end of a line, its CR), or n:
+ * run_field(), sixteen bytes at a time.
+ */
+static size_t field_end(const unsigned char *s, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i c1f = _mm_set1_epi8(0x1f), ht = _mm_set1_epi8('\t');
+	const __m128i del = _mm_set1_epi8(0x7f);
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
+		__m128i bad = _mm_or_si128(
+			_mm_andnot_si128(_mm_cmpeq_epi8(x, ht), ctl),
+			_mm_cmpeq_epi8(x, del));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+
+		if (m)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+	return i + run_field(s + i, n - i);
+#else
+	return run_field(s, n);
+#endif
+}
+
 #undef HAS_ZERO
 #undef HAS_LESS
 
@@ -1238,8 +1363,9 @@ static size_t version_run(struct ts_http_parser *p, const unsigned char *s,
 /*
  * The usual framing values in one go: Content-Length of up to 18 digits
  * (no overflow possible), or a Connection / Transfer-Encoding list of one
- * plain token.  Leaves exactly the state cl_byte() / list_byte() would
- * after the same bytes; false (nothing changed) for anything else.
+ * plain token.  Leaves the results cl_byte() / list_byte() and then
+ * value_end() would after the same bytes; false (nothing changed) for
+ * anything else.
  */
 static bool plain_framing_value(struct ts_http_parser *p,
 				const unsigned char *v, size_t len)
@@ -1264,14 +1390,17 @@ static bool plain_framing_value(struct ts_http_parser *p,
 	}
 	if (run_len(v, len, C_TCHAR) != len)
 		return false;
-	p->sub = L_TOKEN;
-	if (len <= sizeof(p->name)) {
-		for (j = 0; j < len; j++)
-			p->name[j] = lower(v[j]);
-		p->field_len = (uint16_t)len;
-	} else {
-		p->field_len = TOKEN_NONE;
-	}
+	/* One token: what list_element() makes of it at the value's end,
+	 * now (the list is then done; value_end() has nothing left). */
+	if (p->header == TS_HDR_TRANSFER_ENCODING)
+		p->chunked = len == 7 && name_is(v, "chunked", 7);
+	else if (len == 5 && name_is(v, "close", 5))
+		p->conn_close = true;
+	else if (len == 7 && name_is(v, "upgrade", 7))
+		p->conn_upgrade = true;
+	else if (len == 10 && name_is(v, "keep-alive", 10))
+		p->flags |= F_KEEPALIVE;
+	p->sub = L_PRE;
 	return true;
 }
 
@@ -1288,21 +1417,31 @@ static bool plain_framing_value(struct ts_http_parser *p,
 static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 		       size_t end)
 {
-	const unsigned char *nl = memchr(s, '\n', end);
 	size_t n, k, v, v0, j;
 	bool hcap;
 
-	if (!nl || nl == s || nl[-1] != '\r')
+	k = tchar_run(s, end);
+	if (!k || k == end || s[k] != ':')
 		return 0;
-	n = (size_t)(nl - s) + 1; /* the line with its CRLF */
-	k = run_len(s, n, C_TCHAR);
-	if (!k || s[k] != ':')
-		return 0;
-	for (v = k + 1; is_ows(s[v]); v++)
-		;
-	if (run_field(s + v, n - 2 - v) != n - 2 - v)
-		return 0; /* a byte a value may not hold: refused bytewise */
+	v = k + 1;
+	if (v < end && s[v] == ' ')
+		v++; /* the usual one */
+	while (v < end && is_ows(s[v]))
+		v++;
+	/* The first byte a value may not hold must be the line's CR. */
+	n = v + field_end(s + v, end - v) + 2; /* the line with its CRLF */
+	if (n > end || s[n - 2] != '\r' || s[n - 1] != '\n')
+		return 0; /* not whole, or refused bytewise */
 	p->header = known_header(s, k);
+	if (p->header == TS_HDR_OTHER && !p->capture) {
+		/* header_begin() and value_end() of a line nobody reads */
+		p->sub = 0;
+		p->field_len = 0;
+		p->seen |= 1u << TS_HDR_OTHER;
+		p->state = S_LINE_START;
+		p->header_bytes += n;
+		return n;
+	}
 	if (p->capture)
 		hcap_begin(p, s, k);
 	if (p->header == TS_HDR_UBERCTX) { /* its key is taken from p->name */
@@ -1383,6 +1522,96 @@ static size_t status_run(struct ts_http_parser *p, const unsigned char *s,
 }
 
 /*
+ * Whole plain field lines, one after another, then the empty line: when
+ * it is whole, no HEADERS_END is due before it and the head's framing
+ * holds, the head is done (the caller sees the state and reports
+ * HEADERS_DONE).  Stops at anything else, which the byte-at-a-time path
+ * takes.  `end` keeps it all within max_header_bytes.
+ */
+static size_t lines_run(struct ts_http_parser *p, const unsigned char *s,
+			size_t end)
+{
+	size_t k = 0, j;
+
+	while (k < end && s[k] != '\r' && p->state == S_LINE_START &&
+	       (j = line_run(p, s + k, end - k)) != 0)
+		k += j;
+	if (!p->edit_events && p->state == S_LINE_START && k + 2 <= end &&
+	    s[k] == '\r' && s[k + 1] == '\n' && body_state(p) != S_DEAD) {
+		p->header_bytes += 2;
+		head_done(p);
+		k += 2;
+	}
+	return k;
+}
+
+/*
+ * A whole plain request line "method SP target SP HTTP/1.x CRLF" from its
+ * first byte: the state the byte-at-a-time path leaves after its LF, or 0
+ * (nothing changed) for anything else, which that path then takes.
+ */
+static size_t request_line_run(struct ts_http_parser *p,
+			       const unsigned char *s, size_t end)
+{
+	size_t m = tchar_run(s, end), t, v;
+
+	if (!m || m > TS_HTTP_METHOD_MAX || m + 1 >= end || s[m] != ' ')
+		return 0;
+	t = m + 1;
+	v = t + vchar_end(s + t, end - t);
+	if (v == t || v + 11 > end || s[v] != ' ' ||
+	    memcmp(s + v + 1, "HTTP/1.", 7) ||
+	    (s[v + 8] != '0' && s[v + 8] != '1') || s[v + 9] != '\r' ||
+	    s[v + 10] != '\n')
+		return 0;
+	memcpy(p->method, s, m);
+	p->method[m] = '\0';
+	p->field_len = (uint16_t)m;
+	p->target_s.cut = v - t > TS_HTTP_TARGET_MAX;
+	p->target_s.len = (uint16_t)(p->target_s.cut ? TS_HTTP_TARGET_MAX
+						     : v - t);
+	memcpy(p->target, s + t, p->target_s.len);
+	p->target[p->target_s.len] = '\0';
+	p->version_minor = (uint8_t)(s[v + 8] - '0');
+	p->sub = 0;
+	p->header = TS_HDR_OTHER;
+	p->state = S_LINE_START;
+	p->header_bytes += v + 11;
+	return v + 11;
+}
+
+/*
+ * A whole plain status line "HTTP/1.x SP 3DIGIT [SP reason] CRLF" from
+ * its first byte, as request_line_run().
+ */
+static size_t status_line_run(struct ts_http_parser *p,
+			      const unsigned char *s, size_t end)
+{
+	size_t r;
+
+	if (p->sub || end < 14 || memcmp(s, "HTTP/1.", 7) ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' || s[9] < '1' ||
+	    s[9] > '9' || !is_digit(s[10]) || !is_digit(s[11]))
+		return 0;
+	if (s[12] == ' ')
+		r = 13 + field_end(s + 13, end - 13);
+	else if (s[12] == '\r')
+		r = 12;
+	else
+		return 0;
+	if (r + 2 > end || s[r] != '\r' || s[r + 1] != '\n')
+		return 0;
+	p->version_minor = (uint8_t)(s[7] - '0');
+	p->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 +
+			       (s[11] - '0'));
+	p->sub = 3;
+	p->header = TS_HDR_OTHER;
+	p->state = S_LINE_START;
+	p->header_bytes += r + 2;
+	return r + 2;
+}
+
+/*
  * Most bytes of a head are method, target, reason phrase, field names and
  * field values: take a whole run of them at once, with exactly the effect
  * the byte-at-a-time path would have.  The run stops at the first byte
@@ -1400,6 +1629,8 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 
 	switch (p->state) {
 	case S_METHOD:
+		if (!p->field_len && (k = request_line_run(p, s, end)) != 0)
+			return k + lines_run(p, s + k, end - k);
 		k = run_len(s, end, C_TCHAR);
 		if (k > (size_t)TS_HTTP_METHOD_MAX - p->field_len)
 			k = (size_t)TS_HTTP_METHOD_MAX - p->field_len;
@@ -1421,6 +1652,8 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		k = version_run(p, s, end, '\r');
 		break;
 	case S_RESP_VERSION:
+		if ((k = status_line_run(p, s, end)) != 0)
+			return k + lines_run(p, s + k, end - k);
 		k = version_run(p, s, end, ' ');
 		break;
 	case S_STATUS:
@@ -1430,9 +1663,7 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		k = run_field(s, end);
 		break;
 	case S_LINE_START:
-		if (s[0] == '\r')
-			return 0; /* the empty line: HEADERS_END is due */
-		return line_run(p, s, end); /* counts header_bytes itself */
+		return lines_run(p, s, end); /* counts header_bytes itself */
 	case S_NAME:
 		k = run_len(s, end, C_TCHAR);
 		if (p->field_len + k <= sizeof(p->name)) {
@@ -1527,6 +1758,10 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 			r = STEP_FAIL;
 		} else if (head && (k = head_run(p, s + i, len - i)) != 0) {
 			i += k;
+			if (p->state > S_HEAD_LF) { /* it took the empty line */
+				*ev = TS_HTTP_EV_HEADERS_DONE;
+				return i;
+			}
 			continue;
 		} else if (head) {
 			r = head_byte(p, s[i], ev);
