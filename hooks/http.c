@@ -221,10 +221,9 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	remote = ts_prop_extract(&h->in, &ts_cfg.prop, &in);
 	ts_http_fill_addr(h, fd);
 	/* Named by the reporter, from what ts_http_raw_request() records. */
-	ts_span_start(&r->span, TS_KIND_SERVER, NULL, 0,
-		      remote ? &in.ctx : NULL);
-	r->span.start_unix_ns = r->start_unix_ns;
-	r->span.start_mono_ns = r->start_mono_ns;
+	ts_span_start_at(&r->span, TS_KIND_SERVER, NULL, 0,
+			 remote ? &in.ctx : NULL, r->start_mono_ns,
+			 r->start_unix_ns);
 	if (in.ts_len)
 		ts_span_set_tracestate(&r->span, in.ts, in.ts_len);
 	/* Not sampled: nothing is recorded, the context is still served. */
@@ -329,14 +328,13 @@ void ts_http_client_decide(struct ts_http_conn *h, const struct ts_http_decision
 	if (!r || r->decided || r->head_done)
 		return;
 	r->decided = true;
-	ts_span_start(&r->span, TS_KIND_CLIENT, "HTTP", 4, NULL);
+	ts_span_begin(&r->span, TS_KIND_CLIENT, "HTTP", 4, r->start_mono_ns,
+		      r->start_unix_ns);
 	memcpy(r->span.trace_id, d->self.trace_id, 16);
 	memcpy(r->span.span_id, d->self.span_id, 8);
 	memcpy(r->span.parent_id, d->parent_id, 8);
 	r->span.flags = d->self.flags;
 	r->span.parent_remote = d->parent_remote;
-	r->span.start_unix_ns = r->start_unix_ns;
-	r->span.start_mono_ns = r->start_mono_ns;
 	r->traced = true;
 }
 

@@ -10,14 +10,25 @@
 #include "sampler.h"
 #include "span.h"
 
-void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
-		   const char *name, size_t name_len,
-		   const struct ts_span_ctx *parent)
+void ts_span_begin(struct ts_span *s, enum ts_span_kind kind,
+		   const char *name, size_t name_len, uint64_t mono_ns,
+		   uint64_t unix_ns)
 {
 	/* Only the header is cleared: attribute descriptors past nattrs and
 	 * the arena are written before they are read. */
 	memset(s, 0, offsetof(struct ts_span, attrs));
 	s->kind = (uint8_t)kind;
+	s->start_mono_ns = mono_ns;
+	s->start_unix_ns = unix_ns;
+	ts_span_set_name(s, name, name_len);
+}
+
+void ts_span_start_at(struct ts_span *s, enum ts_span_kind kind,
+		      const char *name, size_t name_len,
+		      const struct ts_span_ctx *parent, uint64_t mono_ns,
+		      uint64_t unix_ns)
+{
+	ts_span_begin(s, kind, name, name_len, mono_ns, unix_ns);
 	if (parent && ts_span_ctx_is_valid(parent)) {
 		memcpy(s->trace_id, parent->trace_id, 16);
 		memcpy(s->parent_id, parent->span_id, 8);
@@ -29,9 +40,16 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 	}
 	s->flags = ts_span_decide_flags(parent, s->trace_id);
 	ts_ids_span(s->span_id);
-	s->start_mono_ns = ts_clock_mono_ns();
-	s->start_unix_ns = ts_clock_unix_of(s->start_mono_ns);
-	ts_span_set_name(s, name, name_len);
+}
+
+void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
+		   const char *name, size_t name_len,
+		   const struct ts_span_ctx *parent)
+{
+	uint64_t mono = ts_clock_mono_ns();
+
+	ts_span_start_at(s, kind, name, name_len, parent, mono,
+			 ts_clock_unix_of(mono));
 }
 
 uint8_t ts_span_decide_flags(const struct ts_span_ctx *parent,

@@ -127,6 +127,20 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 		   const char *name, size_t name_len,
 		   const struct ts_span_ctx *parent);
 
+/* The same, started at a time already read (both clocks). */
+void ts_span_start_at(struct ts_span *s, enum ts_span_kind kind,
+		      const char *name, size_t name_len,
+		      const struct ts_span_ctx *parent, uint64_t mono_ns,
+		      uint64_t unix_ns);
+
+/*
+ * Only clear the record and set kind, name and start: for a caller that
+ * has the span's ids and flags already decided and copies them in.
+ */
+void ts_span_begin(struct ts_span *s, enum ts_span_kind kind,
+		   const char *name, size_t name_len, uint64_t mono_ns,
+		   uint64_t unix_ns);
+
 /*
  * The W3C flags of a new span: those of its parent (NULL: a root) with the
  * sampled bit as the configured sampler decides for it and `trace_id`.
