@@ -24,14 +24,25 @@ int ts_pipeline_init(const struct ts_config *c)
 	return 0;
 }
 
+/*
+ * The header with the attribute descriptors in use, and the arena in
+ * use: the slot's other descriptors are never read (nattrs says how many
+ * there are), and a span recorded raw has none, so most of the 512 bytes
+ * of descriptors are not copied into a cold slot.
+ */
 bool ts_pipeline_submit(const struct ts_span *s)
 {
+	struct ts_ring_part parts[2] = {
+		{ 0, s, offsetof(struct ts_span, attrs) +
+				(size_t)s->nattrs * sizeof(s->attrs[0]) },
+		{ offsetof(struct ts_span, arena), s->arena, s->arena_used },
+	};
 	uint64_t pos;
 
 	if (ts_unlikely(!ts_span_ring.capacity))
 		return false;
 	ts_reporter_start_once();
-	if (!ts_ring_push(&ts_span_ring, s, ts_span_used_size(s), &pos))
+	if (!ts_ring_pushv(&ts_span_ring, parts, 2, &pos))
 		return false;
 	/*
 	 * Positions are unique, so exactly one producer per batch sees a

@@ -56,6 +56,15 @@ void ts_ring_reset(struct ts_ring *r)
 bool ts_ring_push(struct ts_ring *r, const void *rec, size_t len,
 		  uint64_t *pos_out)
 {
+	struct ts_ring_part part = { 0, rec, len };
+
+	return ts_ring_pushv(r, &part, 1, pos_out);
+}
+
+bool ts_ring_pushv(struct ts_ring *r, const struct ts_ring_part *parts,
+		   int n, uint64_t *pos_out)
+{
+	unsigned char *slot;
 	uint64_t pos = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	uint64_t idx, seq;
 	int64_t diff;
@@ -80,7 +89,9 @@ bool ts_ring_push(struct ts_ring *r, const void *rec, size_t len,
 			pos = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 		}
 	}
-	memcpy(r->slots + idx * r->slot_size, rec, len);
+	slot = r->slots + idx * r->slot_size;
+	for (int i = 0; i < n; i++)
+		memcpy(slot + parts[i].off, parts[i].src, parts[i].len);
 	/* Release publishes the copied bytes to the consumer's acquire. */
 	__atomic_store_n(&r->seq[idx], pos + 1, __ATOMIC_RELEASE);
 	if (pos_out)

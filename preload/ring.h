@@ -52,6 +52,20 @@ void ts_ring_reset(struct ts_ring *r);
 bool ts_ring_push(struct ts_ring *r, const void *rec, size_t len,
 		  uint64_t *pos);
 
+/* One piece of a record: `len` bytes from `src` to slot offset `off`. */
+struct ts_ring_part {
+	size_t off;
+	const void *src;
+	size_t len;
+};
+
+/*
+ * The same with the record gathered from `n` pieces (each within
+ * slot_size); bytes of the slot no piece covers are left as they were.
+ */
+bool ts_ring_pushv(struct ts_ring *r, const struct ts_ring_part *parts,
+		   int n, uint64_t *pos);
+
 /*
  * Consumer: the address of the i-th published record after the tail, or
  * NULL if it is not published yet.  Records stay valid until released.

@@ -308,11 +308,6 @@ void ts_span_set_status(struct ts_span *s, enum ts_status st,
 	}
 }
 
-size_t ts_span_used_size(const struct ts_span *s)
-{
-	return offsetof(struct ts_span, arena) + s->arena_used;
-}
-
 bool ts_span_end(struct ts_span *s)
 {
 	return ts_span_end_at(s, ts_clock_mono_ns());

@@ -201,9 +201,6 @@ bool ts_span_attr_strarray(struct ts_span *s, const char *key, size_t klen,
 void ts_span_set_status(struct ts_span *s, enum ts_status st,
 			const char *msg, size_t len);
 
-/* Bytes of `s` that matter (header plus used arena): what the ring copies. */
-size_t ts_span_used_size(const struct ts_span *s);
-
 /*
  * Stamp the end time and hand the span to the pipeline.  Returns false if
  * it was dropped (not sampled, queue full, tracing inactive).  `s` may be

@@ -378,6 +378,46 @@ START_TEST(peek_stops_at_the_last_published_record)
 }
 END_TEST
 
+/*
+ * A record gathered from pieces: each lands at its offset in the slot,
+ * and the bytes between them are the slot's own (the pipeline leaves the
+ * unused attribute descriptors of a span uncopied).
+ */
+START_TEST(gathered_pieces_land_at_their_offsets_and_nothing_else_is_written)
+{
+	struct ts_ring ring;
+	unsigned char head[8], tail[5], fill[128];
+	const unsigned char *slot;
+
+	memset(head, 'h', sizeof(head));
+	memset(tail, 't', sizeof(tail));
+	memset(fill, 'x', sizeof(fill));
+	ck_assert_int_eq(ts_ring_init(&ring, 2, sizeof(fill)), 0);
+	/* The slot's old contents: a full record of 'x'. */
+	ck_assert(ts_ring_push(&ring, fill, sizeof(fill), NULL));
+	ts_ring_release(&ring, 1);
+	ck_assert(ts_ring_push(&ring, fill, sizeof(fill), NULL));
+	ts_ring_release(&ring, 1);
+	{
+		struct ts_ring_part parts[2] = { { 0, head, sizeof(head) },
+						 { 100, tail, sizeof(tail) } };
+		uint64_t pos;
+
+		ck_assert(ts_ring_pushv(&ring, parts, 2, &pos));
+		ck_assert_uint_eq(pos, 2);
+	}
+	slot = ts_ring_peek(&ring, 0);
+	ck_assert_ptr_nonnull(slot);
+	for (size_t i = 0; i < sizeof(fill); i++) {
+		unsigned char want = i < 8 ? 'h' : i >= 100 && i < 105 ? 't' : 'x';
+
+		if (slot[i] != want)
+			ck_abort_msg("byte %zu: %c, want %c", i, slot[i], want);
+	}
+	ts_ring_destroy(&ring);
+}
+END_TEST
+
 /* A forked child resets the ring: nothing old is readable, all slots free. */
 START_TEST(reset_empties_the_ring_and_zeroes_drops)
 {
@@ -441,6 +481,7 @@ Suite *ts_test_ring_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, non_power_of_two_capacity_is_exact);
 	tcase_add_test(tc, peek_stops_at_the_last_published_record);
+	tcase_add_test(tc, gathered_pieces_land_at_their_offsets_and_nothing_else_is_written);
 	tcase_add_test(tc, reset_empties_the_ring_and_zeroes_drops);
 	tcase_add_test(
 		tc, init_rejects_empty_rings_and_rounds_slots_to_cache_lines);

@@ -388,22 +388,6 @@ START_TEST(restart_clears_the_previous_span)
 }
 END_TEST
 
-START_TEST(used_size_covers_header_and_used_arena)
-{
-	struct ts_span *s = new_span();
-
-	start_root(s, "abc");
-	ck_assert_uint_eq(ts_span_used_size(s),
-			  offsetof(struct ts_span, arena) + 3);
-	ts_span_add_str(s, "key", "value", 5);
-	ck_assert_uint_eq(ts_span_used_size(s),
-			  offsetof(struct ts_span, arena) + s->arena_used);
-	ck_assert_uint_eq(s->arena_used, 3 + 3 + 5);
-	ck_assert_uint_le(ts_span_used_size(s), sizeof(*s));
-	free(s);
-}
-END_TEST
-
 START_TEST(end_stamps_a_time_after_the_start)
 {
 	struct ts_span *s = new_span();
@@ -491,7 +475,6 @@ Suite *ts_test_span_suite(void)
 
 	tc = tcase_create("record");
 	tcase_add_test(tc, status_message_is_kept_only_with_error);
-	tcase_add_test(tc, used_size_covers_header_and_used_arena);
 	tcase_add_test(tc, end_stamps_a_time_after_the_start);
 	suite_add_tcase(s, tc);
 	return s;
