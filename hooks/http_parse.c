@@ -1723,8 +1723,8 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 	size_t i = 0, k;
 
 	*ev = pending_event(p);
-	if (*ev != TS_HTTP_EV_NONE)
-		return 0;
+	if (*ev != TS_HTTP_EV_NONE || !len)
+		return 0; /* len 0: nothing due but what is pending */
 	switch (p->state) {
 	case S_DEAD:
 	case S_CLOSED:
