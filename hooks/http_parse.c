@@ -817,15 +817,23 @@ static uint8_t body_state(const struct ts_http_parser *p)
 	return S_BODY_CLOSE;
 }
 
-/* The empty line's LF was consumed: settle the results, enter the body. */
-static void head_done(struct ts_http_parser *p)
+/*
+ * The empty line's LF was consumed: settle the results, enter the body
+ * (`body`: body_state(), which does not depend on what this changes).
+ */
+static void head_done_as(struct ts_http_parser *p, uint8_t body)
 {
 	if (p->version_minor == 0 && !(p->flags & F_KEEPALIVE))
 		p->conn_close = true;
-	p->state = body_state(p);
+	p->state = body;
 	p->remaining = p->state == S_BODY_CL ? (uint64_t)p->content_length : 0;
 	p->scratch = 0;
 	p->field_len = 0;
+}
+
+static void head_done(struct ts_http_parser *p)
+{
+	head_done_as(p, body_state(p));
 }
 
 /* MSG_END is being reported. */
@@ -1261,7 +1269,8 @@ static size_t vchar_end(const unsigned char *s, size_t n)
  * digits and '-' that header names are made of; the first other byte is
  * looked up in the table (the rarer tchars continue bytewise).
  */
-static size_t tchar_run(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) size_t
+tchar_run(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 #ifdef __SSE2__
@@ -1295,7 +1304,8 @@ static size_t tchar_run(const unsigned char *s, size_t n)
  * control other than HT, or DEL: at the end of a line, its CR), or n:
  * run_field(), sixteen bytes at a time.
  */
-static size_t field_end(const unsigned char *s, size_t n)
+static inline __attribute__((always_inline)) size_t
+field_end(const unsigned char *s, size_t n)
 {
 #ifdef __SSE2__
 	const __m128i c1f = _mm_set1_epi8(0x1f), ht = _mm_set1_epi8('\t');
@@ -1537,10 +1547,14 @@ static size_t lines_run(struct ts_http_parser *p, const unsigned char *s,
 	       (j = line_run(p, s + k, end - k)) != 0)
 		k += j;
 	if (!p->edit_events && p->state == S_LINE_START && k + 2 <= end &&
-	    s[k] == '\r' && s[k + 1] == '\n' && body_state(p) != S_DEAD) {
-		p->header_bytes += 2;
-		head_done(p);
-		k += 2;
+	    s[k] == '\r' && s[k + 1] == '\n') {
+		uint8_t body = body_state(p);
+
+		if (body != S_DEAD) {
+			p->header_bytes += 2;
+			head_done_as(p, body);
+			k += 2;
+		}
 	}
 	return k;
 }
