@@ -70,7 +70,10 @@ static void q_pop(struct ts_http_conn *h)
 	if (!h->q_len)
 		return;
 	h->q_head = (uint8_t)((h->q_head + 1) % TS_HTTP_PENDING);
-	h->q_len--;
+	/* Empty: the next request takes the first slot again, whose cache
+	 * lines the last one warmed, instead of the next cold one. */
+	if (!--h->q_len)
+		h->q_head = 0;
 }
 
 /* ---- connection setup ---------------------------------------------------- */

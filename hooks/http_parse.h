@@ -125,6 +125,7 @@ struct ts_http_parser {
 	uint8_t header;           /* enum ts_http_header at HEADER_VALUE */
 	uint8_t version_minor;    /* HTTP/1.<minor>: 0 or 1 */
 	uint16_t status;          /* response status code (100-999) */
+	uint8_t traceparent_count; /* how many traceparent lines (0-255) */
 	char method[TS_HTTP_METHOD_MAX + 1];   /* NUL-terminated */
 	char target[TS_HTTP_TARGET_MAX + 1];   /* NUL-terminated */
 	struct ts_http_str target_s;
@@ -134,7 +135,6 @@ struct ts_http_parser {
 	struct ts_http_str user_agent_s;
 	char traceparent[TS_HTTP_TP_MAX + 1];  /* first one seen, raw */
 	struct ts_http_str traceparent_s;
-	uint8_t traceparent_count; /* how many traceparent lines (0-255) */
 	char tracestate[TS_HTTP_TS_MAX + 1];   /* combined, comma-joined */
 	struct ts_http_str tracestate_s;
 	char baggage[TS_HTTP_BAGGAGE_MAX + 1]; /* combined, comma-joined */
@@ -176,6 +176,8 @@ struct ts_http_parser {
 	uint8_t sub;              /* sub-state within a state */
 	uint8_t reported;         /* a "before" event already reported */
 	uint8_t flags;            /* facts about the current head (F_*) */
+	uint32_t dirty;           /* 1 << TS_HDR_*: capture buffers written
+				     since the last reset */
 	uint16_t field_len;       /* bytes of the current token/field */
 	char name[32];            /* current header name, lowercased, cut */
 	uint8_t hcap_name;        /* capture list index of the current line */

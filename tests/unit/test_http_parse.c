@@ -1411,6 +1411,65 @@ START_TEST(test_fields_reset_at_next_message_not_at_msg_end)
 }
 END_TEST
 
+/*
+ * Every captured value of a message is gone at the next one, whichever
+ * of them the first head had (only the buffers written are emptied):
+ * each message summarises to its own fields alone, fed whole and byte
+ * by byte, value events on and off; so is an uberctx list that was cut
+ * (more lines than it holds).
+ */
+START_TEST(test_every_captured_field_is_empty_in_the_next_message)
+{
+	static char in[4096];
+	static const char full[] =
+		"GET /a?x HTTP/1.1\r\nHost: h\r\nUser-Agent: u\r\n"
+		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+		"b7ad6b7169203331-01\r\ntracestate: k=v\r\nbaggage: b=1\r\n"
+		"b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1\r\n"
+		"X-B3-TraceId: 80f198ee56343ba864fe8b2a57d3eff7\r\n"
+		"X-B3-SpanId: e457b5a2e4d86bd1\r\nX-B3-Sampled: 1\r\n"
+		"X-B3-Flags: 1\r\nuber-trace-id: 1:2:0:1\r\n"
+		"uberctx-k: v\r\n\r\n";
+	static const char bare[] = "GET /b HTTP/1.1\r\n\r\n";
+	struct tcase tc = { "reset", REQ, 0, 0, NULL, 0 };
+	struct run whole, bytes;
+	size_t n = 0;
+
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "%s%s", full, bare);
+	/* More uberctx lines than the joined list holds: it is cut. */
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "GET /c HTTP/1.1\r\n");
+	for (int i = 0; i < 20; i++)
+		n += (size_t)snprintf(in + n, sizeof(in) - n,
+				      "uberctx-key%02d: value-value-value-value-value\r\n", i);
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\n%s", bare);
+	for (int edit = 0; edit < 2; edit++) {
+		struct feeder fw = { .mode = FEED_WHOLE };
+		struct feeder fb = { .mode = FEED_BYTES };
+
+		values_off = edit;
+		run_stream(&tc, in, n, &fw, false, &whole);
+		run_stream(&tc, in, n, &fb, false, &bytes);
+		for (struct run *r = &whole; r; r = r == &whole ? &bytes : NULL) {
+			size_t k = 0, m = 0;
+
+			for (; k < r->n; k++) {
+				if (r->r[k].ev != TS_HTTP_EV_MSG_END)
+					continue;
+				m++;
+				if (m == 2 || m == 4)
+					ck_assert_str_eq(r->r[k].sum, "GET /b 1.1");
+				if (m == 1)
+					ck_assert_ptr_nonnull(strstr(r->r[k].sum, " uctx=k=v"));
+				if (m == 3) /* (its summary is longer than kept) */
+					ck_assert(!strncmp(r->r[k].sum, "GET /c 1.1 uctx=key00=", 22));
+			}
+			ck_assert_uint_eq(m, 4);
+		}
+	}
+	values_off = false;
+}
+END_TEST
+
 START_TEST(test_trailer_section_bounded_by_max_header_bytes)
 {
 	static char in[4096];
@@ -1949,6 +2008,7 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_events_due_at_end_of_input_come_from_len0_calls);
 	tcase_add_test(tc, test_eof_ends_only_close_delimited_bodies_once);
 	tcase_add_test(tc, test_fields_reset_at_next_message_not_at_msg_end);
+	tcase_add_test(tc, test_every_captured_field_is_empty_in_the_next_message);
 	tcase_add_test(tc, test_trailer_section_bounded_by_max_header_bytes);
 	tcase_add_test(tc, test_chunk_extension_line_bounded);
 	tcase_add_test(tc, test_content_length_body_taken_in_one_call);
