@@ -194,9 +194,10 @@ void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 /*
  * Whether the events a caller needs to edit a head (HEADER_VALUE and
  * HEADERS_END) are reported; they are after init.  A caller that only
- * follows the stream turns them off: the parser then takes whole header
- * lines at once, which is much faster, and every other event comes as
- * before.
+ * follows the stream turns them off: the parser then takes a whole start
+ * line, each whole header line and the empty line at once (a head in one
+ * buffer is two calls: MSG_BEGIN, HEADERS_DONE), which is much faster,
+ * and every other event comes as before.
  */
 void ts_http_parser_edit_events(struct ts_http_parser *p, bool on);
 
