@@ -1387,11 +1387,17 @@ static void capture_run(struct ts_http_parser *p, const unsigned char *s,
 			str->cut = true;
 }
 
+/* s[0..7) is "HTTP/1." (the caller knows 7 bytes are there): one load. */
+static inline bool is_http1(const unsigned char *s)
+{
+	return load_n(s, 7) == load_n("HTTP/1.", 7);
+}
+
 /* "HTTP/1.0" or "HTTP/1.1" and then `after`, whole in one buffer. */
 static size_t version_run(struct ts_http_parser *p, const unsigned char *s,
 			  size_t avail, unsigned char after)
 {
-	if (p->sub || avail < 9 || memcmp(s, "HTTP/1.", 7) ||
+	if (p->sub || avail < 9 || !is_http1(s) ||
 	    (s[7] != '0' && s[7] != '1') || s[8] != after)
 		return 0; /* the byte-at-a-time path decides */
 	p->version_minor = (uint8_t)(s[7] - '0');
@@ -1603,7 +1609,7 @@ static size_t request_line_run(struct ts_http_parser *p,
 	t = m + 1;
 	v = t + vchar_end(s + t, end - t);
 	if (v == t || v + 11 > end || s[v] != ' ' ||
-	    memcmp(s + v + 1, "HTTP/1.", 7) ||
+	    !is_http1(s + v + 1) ||
 	    (s[v + 8] != '0' && s[v + 8] != '1') || s[v + 9] != '\r' ||
 	    s[v + 10] != '\n')
 		return 0;
@@ -1632,7 +1638,7 @@ static size_t status_line_run(struct ts_http_parser *p,
 {
 	size_t r;
 
-	if (p->sub || end < 14 || memcmp(s, "HTTP/1.", 7) ||
+	if (p->sub || end < 14 || !is_http1(s) ||
 	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' || s[9] < '1' ||
 	    s[9] > '9' || !is_digit(s[10]) || !is_digit(s[11]))
 		return 0;
