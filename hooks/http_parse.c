@@ -383,18 +383,6 @@ static bool value_event_due(const struct ts_http_parser *p)
 	return p->edit_events && p->header != TS_HDR_OTHER;
 }
 
-/* Is the lowercased token in p->name (field_len bytes) equal to `lit`? */
-static bool token_is(const struct ts_http_parser *p, const char *lit,
-		     size_t len)
-{
-	if (p->field_len != len)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (p->name[i] != lit[i])
-			return false;
-	return true;
-}
-
 /* Append a lowercased token byte to p->name, or mark it unmatchable. */
 static void token_add(struct ts_http_parser *p, unsigned char c)
 {
@@ -408,61 +396,74 @@ static void token_add(struct ts_http_parser *p, unsigned char c)
 static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 			 uint16_t *cap)
 {
-	/* Everything else writes the joined tracestate (default below). */
-	p->dirty |= 1u << (p->header == TS_HDR_OTHER ||
-				   p->header >= TS_HDR_COUNT_
-			   ? TS_HDR_TRACESTATE
-			   : p->header);
-	switch (p->header) {
+	uint8_t h = p->header;
+	char *dst;
+
+	switch (h) {
 	case TS_HDR_HOST:
 		*s = &p->host_s;
 		*cap = TS_HTTP_HOST_MAX;
-		return p->host;
+		dst = p->host;
+		break;
 	case TS_HDR_USER_AGENT:
 		*s = &p->user_agent_s;
 		*cap = TS_HTTP_UA_MAX;
-		return p->user_agent;
+		dst = p->user_agent;
+		break;
 	case TS_HDR_TRACEPARENT:
 		*s = &p->traceparent_s;
 		*cap = TS_HTTP_TP_MAX;
-		return p->traceparent;
+		dst = p->traceparent;
+		break;
 	case TS_HDR_BAGGAGE:
 		*s = &p->baggage_s;
 		*cap = TS_HTTP_BAGGAGE_MAX;
-		return p->baggage;
+		dst = p->baggage;
+		break;
 	case TS_HDR_B3:
 		*s = &p->b3_s;
 		*cap = TS_HTTP_B3_MAX;
-		return p->b3;
+		dst = p->b3;
+		break;
 	case TS_HDR_B3_TRACEID:
 		*s = &p->b3_traceid_s;
 		*cap = TS_HTTP_B3F_MAX;
-		return p->b3_traceid;
+		dst = p->b3_traceid;
+		break;
 	case TS_HDR_B3_SPANID:
 		*s = &p->b3_spanid_s;
 		*cap = TS_HTTP_B3F_MAX;
-		return p->b3_spanid;
+		dst = p->b3_spanid;
+		break;
 	case TS_HDR_B3_SAMPLED:
 		*s = &p->b3_sampled_s;
 		*cap = TS_HTTP_B3F_MAX;
-		return p->b3_sampled;
+		dst = p->b3_sampled;
+		break;
 	case TS_HDR_B3_FLAGS:
 		*s = &p->b3_flags_s;
 		*cap = TS_HTTP_B3F_MAX;
-		return p->b3_flags;
+		dst = p->b3_flags;
+		break;
 	case TS_HDR_UBER:
 		*s = &p->uber_s;
 		*cap = TS_HTTP_UBER_MAX;
-		return p->uber;
+		dst = p->uber;
+		break;
 	case TS_HDR_UBERCTX:
 		*s = &p->uberctx_s;
 		*cap = TS_HTTP_UBERCTX_MAX;
-		return p->uberctx;
-	default:
+		dst = p->uberctx;
+		break;
+	default: /* tracestate, joined from its lines */
+		h = TS_HDR_TRACESTATE;
 		*s = &p->tracestate_s;
 		*cap = TS_HTTP_TS_MAX;
-		return p->tracestate;
+		dst = p->tracestate;
+		break;
 	}
+	p->dirty |= 1u << h; /* reset_message() empties it */
+	return dst;
 }
 
 /*
@@ -615,19 +616,29 @@ static bool cl_byte(struct ts_http_parser *p, unsigned char c)
 }
 
 /* A list element of Transfer-Encoding or Connection ended. */
-static void list_element(struct ts_http_parser *p)
+/*
+ * What one list element `t` (tchars, any case; a length over the name
+ * buffer's matches nothing) says, then the list waits for the next one.
+ */
+static void list_token(struct ts_http_parser *p, const unsigned char *t,
+		       size_t len)
 {
 	if (p->header == TS_HDR_TRANSFER_ENCODING) {
 		/* Only the last coding decides the framing. */
-		p->chunked = token_is(p, "chunked", 7);
-	} else if (token_is(p, "close", 5)) {
+		p->chunked = len == 7 && name_is(t, "chunked", 7);
+	} else if (len == 5 && name_is(t, "close", 5)) {
 		p->conn_close = true;
-	} else if (token_is(p, "upgrade", 7)) {
+	} else if (len == 7 && name_is(t, "upgrade", 7)) {
 		p->conn_upgrade = true;
-	} else if (token_is(p, "keep-alive", 10)) {
+	} else if (len == 10 && name_is(t, "keep-alive", 10)) {
 		p->flags |= F_KEEPALIVE;
 	}
 	p->sub = L_PRE;
+}
+
+static void list_element(struct ts_http_parser *p)
+{
+	list_token(p, (const unsigned char *)p->name, p->field_len);
 }
 
 /*
@@ -1237,20 +1248,12 @@ static size_t run_len(const unsigned char *s, size_t n, uint8_t cls)
 #define HAS_LESS(x, n) (((x) - ONES * (n)) & ~(x) & HIGHS)
 #define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
 
-static inline uint64_t load8(const unsigned char *s)
-{
-	uint64_t x;
-
-	memcpy(&x, s, 8);
-	return x;
-}
-
 static size_t run_field(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x = load8(s + i);
+		uint64_t x = load_n(s + i, 8);
 
 		/* Bytes >= 0x80 are obs-text (allowed): ~x clears them. */
 		if (HAS_LESS(x, 0x20) | HAS_ZERO(x ^ (ONES * 0x7f)))
@@ -1264,7 +1267,7 @@ static size_t run_vchar(const unsigned char *s, size_t n)
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x = load8(s + i);
+		uint64_t x = load_n(s + i, 8);
 
 		if ((x & HIGHS) | HAS_LESS(x, 0x21) |
 		    HAS_ZERO(x ^ (ONES * 0x7f)))
@@ -1437,15 +1440,7 @@ static bool plain_framing_value(struct ts_http_parser *p,
 		return false;
 	/* One token: what list_element() makes of it at the value's end,
 	 * now (the list is then done; value_end() has nothing left). */
-	if (p->header == TS_HDR_TRANSFER_ENCODING)
-		p->chunked = len == 7 && name_is(v, "chunked", 7);
-	else if (len == 5 && name_is(v, "close", 5))
-		p->conn_close = true;
-	else if (len == 7 && name_is(v, "upgrade", 7))
-		p->conn_upgrade = true;
-	else if (len == 10 && name_is(v, "keep-alive", 10))
-		p->flags |= F_KEEPALIVE;
-	p->sub = L_PRE;
+	list_token(p, v, len);
 	return true;
 }
 
@@ -1688,7 +1683,7 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		p->method[p->field_len] = '\0'; /* see reset_message() */
 		break;
 	case S_TARGET:
-		k = run_vchar(s, end);
+		k = vchar_end(s, end);
 		j = TS_HTTP_TARGET_MAX - p->target_s.len;
 		if (k > j)
 			p->target_s.cut = true;
@@ -1709,7 +1704,7 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		k = status_run(p, s, end);
 		break;
 	case S_REASON:
-		k = run_field(s, end);
+		k = field_end(s, end);
 		break;
 	case S_LINE_START:
 		return lines_run(p, s, end); /* counts header_bytes itself */
@@ -1735,7 +1730,7 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 				return 0; /* its first byte may add a ',' */
 			break;
 		}
-		k = run_field(s, end);
+		k = field_end(s, end);
 		if (p->flags & F_CAPTURE)
 			capture_run(p, s, k);
 		if (p->flags & F_HCAP)
