@@ -255,17 +255,15 @@ static int raw_pid(void)
 static void begin_attempt(struct ts_curl_xfer *x, uint64_t at_mono)
 {
 	uint8_t trace[16], flags = x->span.flags;
+	uint64_t mono = at_mono ? at_mono : ts_clock_mono_ns();
 
 	memcpy(trace, x->span.trace_id, 16);
-	ts_span_start(&x->span, TS_KIND_CLIENT, "HTTP", 4,
-		      x->has_parent ? &x->parent : NULL);
+	ts_span_start_at(&x->span, TS_KIND_CLIENT, "HTTP", 4,
+			 x->has_parent ? &x->parent : NULL, mono,
+			 ts_clock_unix_of(mono));
 	if (!x->has_parent && x->attempt > 1) {
 		memcpy(x->span.trace_id, trace, 16);
 		x->span.flags = flags;
-	}
-	if (at_mono) {
-		x->span.start_mono_ns = at_mono;
-		x->span.start_unix_ns = ts_clock_unix_of(at_mono);
 	}
 	x->described = false;
 	x->http = true;
