@@ -4,9 +4,12 @@
  *
  * The raw payload is a struct raw copied into the arena (memcpy in and
  * out: arena offsets have no alignment), after the strings it points to.
- * The expander copies the old arena aside, empties the record and builds
- * it again: tracestate, name, attributes in the order the semantic
- * conventions list them, then status.
+ * The expander leaves those strings where they are: they become the
+ * values of attributes as they lie (ts_span_attr_str_in), and only what
+ * is made anew (the name, url.query redacted, literals) is added to the
+ * arena.  It drops the record's attributes and builds them again: name,
+ * attributes in the order the semantic conventions list them, then
+ * status; the tracestate stays.
  *
  * Threads: see http_attrs.h.  Nothing here allocates or locks.
  */
@@ -51,7 +54,7 @@ struct raw {
 
 static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 {
-	struct raw_str r = { 0, 0 };
+	struct raw_str r = { s->arena_used, 0 };
 	size_t room = (size_t)TS_SPAN_ARENA - s->arena_used;
 
 	/* Keep room for the payload itself, which is put last. */
@@ -61,8 +64,9 @@ static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 			s->dropped_attrs++; /* its attribute will be missing */
 		len = room;
 	}
-	if (len && ts_span_arena_put(s, v, len, &r.off))
-		r.len = (uint16_t)len;
+	memcpy(s->arena + s->arena_used, v, len); /* v: a buffer, never NULL */
+	s->arena_used = (uint16_t)(s->arena_used + len);
+	r.len = (uint16_t)len;
 	return r;
 }
 
@@ -215,7 +219,12 @@ static void target_parts(const char *t, size_t len, const char **path,
 	*qlen = q ? len - *plen - 1 : 0;
 }
 
-/* Host header as server.address and server.port. */
+/* A string attribute whose value lies in the record's arena at `v`. */
+#define ADD_IN(s, key, v, len)                                                 \
+	ts_span_attr_str_in((s), "" key, sizeof(key) - 1,                      \
+			    (uint16_t)((v) - (s)->arena), (len))
+
+/* Host header (in the arena) as server.address and server.port. */
 static void add_host(struct ts_span *s, const char *h, size_t len,
 		     uint16_t fallback_port)
 {
@@ -230,12 +239,12 @@ static void add_host(struct ts_span *s, const char *h, size_t len,
 
 		if (end && end + 1 < h + len && end[1] == ':')
 			colon = end + 1;
-		ts_span_add_str(s, "server.address", h + 1,
-				end ? (size_t)(end - h - 1) : len - 1);
+		ADD_IN(s, "server.address", h + 1,
+		       end ? (size_t)(end - h - 1) : len - 1);
 	} else {
 		colon = memchr(h, ':', len);
-		ts_span_add_str(s, "server.address", h,
-				colon ? (size_t)(colon - h) : len);
+		ADD_IN(s, "server.address", h,
+		       colon ? (size_t)(colon - h) : len);
 	}
 	if (colon) {
 		for (i = 1; colon + i < h + len && port < 65536; i++) {
@@ -253,14 +262,15 @@ out_port:
 		ts_span_add_int(s, "server.port", fallback_port);
 }
 
+/* A recorded string, where it lies, as a string attribute. */
 static void add_raw_str(struct ts_span *s, const char *key, size_t klen,
-			const char *old, struct raw_str v)
+			struct raw_str v)
 {
 	if (v.len)
-		ts_span_attr_str(s, key, klen, old + v.off, v.len);
+		ts_span_attr_str_in(s, key, klen, v.off, v.len);
 }
 
-#define ADD_RAW(s, key, old, v) add_raw_str((s), (key), sizeof(key) - 1, (old), (v))
+#define ADD_RAW(s, key, v) add_raw_str((s), "" key, sizeof(key) - 1, (v))
 
 /* Add url.full of a client request: the absolute-form target as sent,
  * or http://<Host><target>, redacted (user info, signed parameters). */
@@ -362,24 +372,23 @@ static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
 
 void ts_http_expand(struct ts_span *s)
 {
-	char old[TS_SPAN_ARENA], query[TS_HTTP_TARGET_MAX + 1];
-	const char *path, *q, *method;
+	char query[TS_HTTP_TARGET_MAX + 1];
+	const char *old = s->arena, *path, *q, *method;
 	size_t plen, qlen, m;
 	struct raw r;
 	bool server, origin;
 
-	memcpy(old, s->arena, s->arena_used);
 	memcpy(&r, old + s->defer_off, sizeof(r));
 	server = r.flags & RAW_SERVER;
-	/* Empty the record, keeping its tracestate. */
+	/* Drop what the record says and give the payload's own bytes back
+	 * when nothing follows them (captured response headers may); its
+	 * strings stay, and tracestate stays where it is. */
+	if ((size_t)s->defer_off + sizeof(r) == s->arena_used)
+		s->arena_used = s->defer_off;
 	s->defer = TS_DEFER_NONE;
-	s->arena_used = 0;
 	s->nattrs = 0;
 	s->name_len = 0;
 	s->smsg_len = 0;
-	if (s->tstate_len &&
-	    !ts_span_set_tracestate(s, old + s->tstate_off, s->tstate_len))
-		s->tstate_len = 0;
 
 	method = old + r.method.off;
 	m = r.method.len;
@@ -387,14 +396,16 @@ void ts_http_expand(struct ts_span *s)
 	/* A CONNECT's authority or OPTIONS' "*" is no path: the method
 	 * alone names the span (clients are named so anyway). */
 	origin = plen && path[0] == '/';
-	if (server && origin)
+	if (server && origin) {
 		name_server(s, method, m, path, plen);
-	else
-		ts_span_set_name(s, method, m);
-	ADD_RAW(s, "http.request.method", old, r.method);
+	} else { /* the method, where it lies (at most 16 bytes) */
+		s->name_off = r.method.off;
+		s->name_len = r.method.len;
+	}
+	ADD_RAW(s, "http.request.method", r.method);
 	if (server) {
 		if (origin)
-			ts_span_add_str(s, "url.path", path, plen);
+			ADD_IN(s, "url.path", path, plen);
 		if (q && origin) {
 			qlen = ts_redact_query(q, qlen, query, sizeof(query));
 			ts_span_add_str(s, "url.query", query, qlen);
@@ -405,11 +416,11 @@ void ts_http_expand(struct ts_span *s)
 	}
 	ts_span_add_str(s, "network.protocol.version",
 			r.version_minor ? "1.1" : "1.0", 3);
-	ADD_RAW(s, "user_agent.original", old, r.ua);
+	ADD_RAW(s, "user_agent.original", r.ua);
 	add_host(s, old + r.host.off, r.host.len, r.default_port);
 	if (server)
-		ADD_RAW(s, "client.address", old, r.peer);
-	ADD_RAW(s, "network.peer.address", old, r.peer);
+		ADD_RAW(s, "client.address", r.peer);
+	ADD_RAW(s, "network.peer.address", r.peer);
 	if (r.peer_port)
 		ts_span_add_int(s, "network.peer.port", r.peer_port);
 	if (r.flags & RAW_OUTCOME)

@@ -199,16 +199,18 @@ bool ts_span_set_tracestate(struct ts_span *s, const char *ts, size_t len)
 	return true;
 }
 
-/* Reserve a descriptor and store its key; NULL (and a drop) if full. */
+/* Reserve a descriptor and store its key (a copy in the arena, or only
+ * the address of a literal); NULL (and a drop) if full. */
 static struct ts_attr *attr_new(struct ts_span *s, const char *key,
-				size_t klen, enum ts_attr_type type)
+				size_t klen, enum ts_attr_type type, bool lit)
 {
 	struct ts_attr *a;
 
 	if (s->nattrs >= attr_count_max() || klen > 255)
 		goto out_drop;
 	a = &s->attrs[s->nattrs];
-	if (!arena_put(s, key, klen, &a->key_off))
+	a->key = lit ? key : NULL;
+	if (!lit && !arena_put(s, key, klen, &a->key_off))
 		goto out_drop;
 	a->key_len = (uint8_t)klen;
 	a->type = (uint8_t)type;
@@ -220,11 +222,11 @@ out_drop:
 	return NULL;
 }
 
-bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
-		      const char *val, size_t len)
+static bool attr_str(struct ts_span *s, const char *key, size_t klen,
+		     const char *val, size_t len, bool lit)
 {
 	uint16_t used = s->arena_used;
-	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_STRING);
+	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_STRING, lit);
 
 	if (!a)
 		return false;
@@ -239,10 +241,29 @@ bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
 	return true;
 }
 
-bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
-		      int64_t val)
+bool ts_span_attr_str_in(struct ts_span *s, const char *key, size_t klen,
+			 uint16_t off, size_t len)
 {
-	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_INT);
+	struct ts_attr *a;
+
+	if ((size_t)off + len > s->arena_used) {
+		s->dropped_attrs++; /* not a value of this record */
+		return false;
+	}
+	a = attr_new(s, key, klen, TS_ATTR_STRING, true);
+	if (!a)
+		return false;
+	a->val_off = off;
+	a->val_len = (uint16_t)attr_value_len(s->arena + off, len);
+	s->nattrs++;
+	return true;
+}
+
+/* An int or bool attribute: the value is in the descriptor. */
+static bool attr_num(struct ts_span *s, const char *key, size_t klen,
+		     enum ts_attr_type type, int64_t val, bool lit)
+{
+	struct ts_attr *a = attr_new(s, key, klen, type, lit);
 
 	if (!a)
 		return false;
@@ -251,11 +272,35 @@ bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
 	return true;
 }
 
+bool ts_span_attr_str(struct ts_span *s, const char *key, size_t klen,
+		      const char *val, size_t len)
+{
+	return attr_str(s, key, klen, val, len, false);
+}
+
+bool ts_span_attr_str_lit(struct ts_span *s, const char *key, size_t klen,
+			  const char *val, size_t len)
+{
+	return attr_str(s, key, klen, val, len, true);
+}
+
+bool ts_span_attr_int(struct ts_span *s, const char *key, size_t klen,
+		      int64_t val)
+{
+	return attr_num(s, key, klen, TS_ATTR_INT, val, false);
+}
+
+bool ts_span_attr_int_lit(struct ts_span *s, const char *key, size_t klen,
+			  int64_t val)
+{
+	return attr_num(s, key, klen, TS_ATTR_INT, val, true);
+}
+
 bool ts_span_attr_strarray(struct ts_span *s, const char *key, size_t klen,
 			   const char *vals, size_t len)
 {
 	uint16_t used = s->arena_used, off = 0, first = 0;
-	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_STRARRAY);
+	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_STRARRAY, false);
 	const char *p = vals, *end = vals + len;
 	size_t total = 0, n;
 	bool any = false;
@@ -286,13 +331,13 @@ bool ts_span_attr_strarray(struct ts_span *s, const char *key, size_t klen,
 bool ts_span_attr_bool(struct ts_span *s, const char *key, size_t klen,
 		       bool val)
 {
-	struct ts_attr *a = attr_new(s, key, klen, TS_ATTR_BOOL);
+	return attr_num(s, key, klen, TS_ATTR_BOOL, val, false);
+}
 
-	if (!a)
-		return false;
-	a->ival = val;
-	s->nattrs++;
-	return true;
+bool ts_span_attr_bool_lit(struct ts_span *s, const char *key, size_t klen,
+			   bool val)
+{
+	return attr_num(s, key, klen, TS_ATTR_BOOL, val, true);
 }
 
 void ts_span_set_status(struct ts_span *s, enum ts_status st,

@@ -59,7 +59,9 @@ struct ts_span_ctx {
 };
 
 struct ts_attr {
-	uint16_t key_off;        /* key: arena offset */
+	const char *key;         /* a key that outlives every span (a
+				    literal), or NULL: at key_off */
+	uint16_t key_off;        /* a copied key: arena offset */
 	uint8_t key_len;         /* key length (keys are short) */
 	uint8_t type;            /* enum ts_attr_type */
 	uint16_t val_off;        /* string value: arena offset */
@@ -189,14 +191,37 @@ bool ts_span_attr_strarray(struct ts_span *s, const char *key, size_t klen,
 			*end = p + (a)->val_len;                               \
 	     p < end; p += strlen(p) + 1)
 
-/* The same with a NUL-terminated key; a literal key's length is folded
- * at compile time (spans are built on the application's hot path). */
+/*
+ * The same with a key that lives as long as the process (a literal, or
+ * configuration never freed): only its address is kept, not a copy.
+ */
+bool ts_span_attr_str_lit(struct ts_span *s, const char *key, size_t klen,
+			  const char *val, size_t len);
+bool ts_span_attr_int_lit(struct ts_span *s, const char *key, size_t klen,
+			  int64_t val);
+bool ts_span_attr_bool_lit(struct ts_span *s, const char *key, size_t klen,
+			   bool val);
+
+/* A string attribute with a literal key whose value is already in the
+ * arena, `len` bytes at `off` (cut to the limits in place, not copied). */
+bool ts_span_attr_str_in(struct ts_span *s, const char *key, size_t klen,
+			 uint16_t off, size_t len);
+
+/* With a string literal as key (`"" key` refuses anything else), its
+ * length folded at compile time: spans are built on hot paths. */
 #define ts_span_add_str(s, key, val, len)                                      \
-	ts_span_attr_str((s), (key), __builtin_strlen(key), (val), (len))
+	ts_span_attr_str_lit((s), "" key, sizeof(key) - 1, (val), (len))
 #define ts_span_add_int(s, key, val)                                           \
-	ts_span_attr_int((s), (key), __builtin_strlen(key), (val))
+	ts_span_attr_int_lit((s), "" key, sizeof(key) - 1, (val))
 #define ts_span_add_bool(s, key, val)                                          \
-	ts_span_attr_bool((s), (key), __builtin_strlen(key), (val))
+	ts_span_attr_bool_lit((s), "" key, sizeof(key) - 1, (val))
+
+/* An attribute's key (key_len bytes, not NUL-terminated). */
+static inline const char *ts_attr_key(const struct ts_span *s,
+				      const struct ts_attr *a)
+{
+	return a->key ? a->key : s->arena + a->key_off;
+}
 
 void ts_span_set_status(struct ts_span *s, enum ts_status st,
 			const char *msg, size_t len);

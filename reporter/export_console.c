@@ -30,7 +30,7 @@ static void console_attr(struct ts_buf *b, const struct ts_span *s,
 			 const struct ts_attr *a)
 {
 	ts_buf_putc(b, ' ');
-	ts_buf_json_chars(b, ts_span_str(s, a->key_off), a->key_len);
+	ts_buf_json_chars(b, ts_attr_key(s, a), a->key_len);
 	ts_buf_putc(b, '=');
 	if (a->type == TS_ATTR_STRING) {
 		ts_buf_json_str(b, ts_span_str(s, a->val_off), a->val_len);

@@ -148,19 +148,26 @@ static uint8_t *put_blob(uint8_t *p, const struct blob *bl)
 size_t ts_jaeger_span_bound(const struct ts_span *s)
 {
 	/*
-	 * Every string of a span lives in its arena, and a string never
-	 * grows by more than 3x (invalid bytes become U+FFFD); the constant
-	 * tags' keys and values are under 256 bytes together.
+	 * The strings written, each counted (two attributes may share bytes
+	 * of the arena, a literal key is in none), and a string never grows
+	 * by more than 3x (invalid bytes become U+FFFD); the constant tags'
+	 * keys and values are under 256 bytes together.
 	 */
-	size_t arrays = 0;
+	size_t strs = (size_t)s->name_len + s->tstate_len + s->smsg_len;
 
-	/* An array becomes a JSON list string: up to 9x its bytes. */
-	for (unsigned i = 0; i < s->nattrs; i++)
-		if (s->attrs[i].type == TS_ATTR_STRARRAY)
-			arrays += 9u * s->attrs[i].val_len + 2;
+	for (unsigned i = 0; i < s->nattrs; i++) {
+		const struct ts_attr *a = &s->attrs[i];
+
+		strs += a->key_len;
+		/* An array: its bytes, and a JSON list string of up to 9x
+		 * them. */
+		if (a->type == TS_ATTR_STRARRAY)
+			strs += 10u * a->val_len + 2;
+		else if (a->type == TS_ATTR_STRING)
+			strs += a->val_len;
+	}
 	return 14 * (TS_TC_FIELD_MAX + TS_TC_VARINT64_MAX) + 2 * TS_TC_LIST_MAX +
-	       3 * ((size_t)s->arena_used + arrays) +
-	       (size_t)(s->nattrs + FIXED_TAGS) * TAG_OVERHEAD + 256;
+	       3 * strs + (size_t)(s->nattrs + FIXED_TAGS) * TAG_OVERHEAD + 256;
 }
 
 /* A string array as the specification wants it outside OTLP: the text of
@@ -194,7 +201,7 @@ static bool is_root(const struct ts_span *s)
 static bool attr_kept(const struct ts_span *s, const struct ts_attr *a)
 {
 	return !(s->status == TS_STATUS_ERROR && a->key_len == 5 &&
-		 !memcmp(ts_span_str(s, a->key_off), "error", 5));
+		 !memcmp(ts_attr_key(s, a), "error", 5));
 }
 
 static const char *kind_name(const struct ts_span *s)
@@ -222,7 +229,7 @@ static uint8_t *span_tags(uint8_t *p, const struct ts_span *s)
 	p = ts_tc_list(p, TS_TC_STRUCT, tag_count(s));
 	for (unsigned i = 0; i < s->nattrs; i++) {
 		const struct ts_attr *a = &s->attrs[i];
-		const char *key = ts_span_str(s, a->key_off);
+		const char *key = ts_attr_key(s, a);
 
 		if (!attr_kept(s, a))
 			continue;

@@ -80,7 +80,7 @@ static char *span_attr(char *p, const struct ts_span *s,
 		       const struct ts_attr *a)
 {
 	p = TS_PUT_LIT(p, "{\"key\":");
-	p = ts_put_json_str(p, ts_span_str(s, a->key_off), a->key_len);
+	p = ts_put_json_str(p, ts_attr_key(s, a), a->key_len);
 	p = TS_PUT_LIT(p, ",\"value\":{");
 	switch (a->type) {
 	case TS_ATTR_INT:

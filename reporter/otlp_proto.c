@@ -220,7 +220,8 @@ static size_t attr_sizes(const struct ts_span *s, unsigned i,
 {
 	const struct ts_attr *a = &s->attrs[i];
 
-	pl->key[i] = clen(pl, ts_span_str(s, a->key_off), a->key_len);
+	/* A literal key is our own ASCII text; a copied one is in the arena. */
+	pl->key[i] = a->key ? a->key_len : clen(pl, ts_attr_key(s, a), a->key_len);
 	switch (a->type) {
 	case TS_ATTR_INT:
 		pl->any[i] = 1 + vlen((uint64_t)a->ival);
@@ -285,7 +286,7 @@ static char *put_attr(char *p, const struct ts_span *s, unsigned i,
 
 	*p++ = (char)SPAN_ATTRS;
 	p = put_varint(p, pl->kv[i]);
-	p = put_str(p, KV_KEY, ts_span_str(s, a->key_off), a->key_len,
+	p = put_str(p, KV_KEY, ts_attr_key(s, a), a->key_len,
 		    pl->key[i]);
 	*p++ = (char)KV_VALUE;
 	p = put_varint(p, pl->any[i]);
@@ -472,14 +473,6 @@ static char *put_scope(char *p)
 
 /* --- the request ------------------------------------------------------- */
 
-/* Upper bound of one span's encoding, from its record alone. */
-static size_t span_bound(const struct ts_span *s)
-{
-	/* Strings at most triple (every byte repaired); per attribute the
-	 * tags, lengths and a 10-byte varint. */
-	return 3u * s->arena_used + 32u * s->nattrs + 128;
-}
-
 bool ts_otlp_proto_encode(struct ts_buf *b, const struct ts_resource *res,
 			  const struct ts_span *const *spans, size_t n,
 			  const char **out, size_t *len)
@@ -499,9 +492,9 @@ bool ts_otlp_proto_encode(struct ts_buf *b, const struct ts_resource *res,
 		const struct ts_span *s = spans[i];
 
 		ts_span_prefetch_ahead(spans, i, n);
-		if (!ts_buf_reserve(b, span_bound(s)))
+		span_size(s, &pl); /* exact: the room to reserve */
+		if (!ts_buf_reserve(b, 1 + vlen(pl.total) + pl.total))
 			return false;
-		span_size(s, &pl);
 		p = b->data + b->len;
 		*p++ = (char)SS_SPANS;
 		p = put_varint(p, pl.total);

@@ -59,7 +59,7 @@ static bool key_is(const struct ts_span *s, const struct ts_attr *a,
 		   const struct key *k)
 {
 	return k->n == a->key_len &&
-	       !memcmp(ts_span_str(s, a->key_off), k->s, k->n);
+	       !memcmp(ts_attr_key(s, a), k->s, k->n);
 }
 
 static void rank(const struct ts_span *s, const struct ts_attr *a,
@@ -81,7 +81,7 @@ static void find_remote(const struct ts_span *s, struct remote *r)
 	r->name_rank = r->addr_rank = r->port_rank = ~0u;
 	for (unsigned i = 0; i < s->nattrs; i++) {
 		const struct ts_attr *a = &s->attrs[i];
-		char c = ts_span_str(s, a->key_off)[0];
+		char c = ts_attr_key(s, a)[0];
 
 		/* Cheap filter: every key of interest starts with one of these. */
 		if (c != 'p' && c != 's' && c != 'n' && c != 'd')
@@ -158,7 +158,7 @@ static char *remote_endpoint(char *p, const struct ts_span *s)
 static char *tag(char *p, const struct ts_span *s, const struct ts_attr *a)
 {
 	*p++ = '"';
-	p = ts_put_json_chars(p, ts_span_str(s, a->key_off), a->key_len);
+	p = ts_put_json_chars(p, ts_attr_key(s, a), a->key_len);
 	p = TS_PUT_LIT(p, "\":");
 	switch (a->type) {
 	case TS_ATTR_INT:

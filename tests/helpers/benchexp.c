@@ -168,7 +168,7 @@ static int dump(const char *which)
 				"\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80 long "
 				"plain text after the escapes, plain";
 
-			ts_span_add_str(&spans[i], nasty, nasty + i % 7,
+			ts_span_attr_str(&spans[i], nasty, strlen(nasty), nasty + i % 7,
 					sizeof(nasty) - 1 - i % 7);
 			ts_span_set_tracestate(&spans[i], nasty, 20);
 			ts_span_set_status(&spans[i], TS_STATUS_ERROR, nasty,

@@ -68,7 +68,7 @@ static void add_big(struct ts_span *s, long i)
 		memcpy(val + 100, "\xc3\xa9\xe2\x82\xac", 5); /* e-acute, euro */
 		val[200] = (char)0xff;                       /* not UTF-8 */
 		snprintf(key, sizeof(key), "spangen.big.%d", k);
-		ts_span_add_str(s, key, val, sizeof(val));
+		ts_span_attr_str(s, key, strlen(key), val, sizeof(val));
 	}
 }
 

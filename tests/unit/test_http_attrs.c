@@ -33,13 +33,13 @@ static void render(const struct ts_span *s, char *out, size_t size)
 		if (a->type == TS_ATTR_STRING)
 			at += (size_t)snprintf(out + at, size - at, " %.*s=%.*s",
 					       a->key_len,
-					       ts_span_str(s, a->key_off),
+					       ts_attr_key(s, a),
 					       a->val_len,
 					       ts_span_str(s, a->val_off));
 		else
 			at += (size_t)snprintf(out + at, size - at,
 					       " %.*s=%" PRId64, a->key_len,
-					       ts_span_str(s, a->key_off),
+					       ts_attr_key(s, a),
 					       a->ival);
 	}
 	if (at < size && s->status)
@@ -366,7 +366,7 @@ static void array_of(const struct ts_span *s, const char *key, char *out,
 		const struct ts_attr *a = &s->attrs[i];
 
 		if (a->key_len != strlen(key) ||
-		    memcmp(ts_span_str(s, a->key_off), key, a->key_len))
+		    memcmp(ts_attr_key(s, a), key, a->key_len))
 			continue;
 		ck_assert_uint_eq(a->type, TS_ATTR_STRARRAY);
 		TS_ATTR_FOREACH_STR(s, a, v, end)

@@ -311,8 +311,8 @@ START_TEST(test_span_bound_holds_for_the_worst_span)
 	ts_span_set_status(&s, TS_STATUS_ERROR, junk, 200);
 	for (int i = 0; i < TS_SPAN_MAX_ATTRS; i++) {
 		snprintf(key, sizeof(key), "\xff%d", i);
-		if (!ts_span_add_str(&s, key, junk, 20))
-			ts_span_add_int(&s, key, INT64_MIN);
+		if (!ts_span_attr_str(&s, key, strlen(key), junk, 20))
+			ts_span_attr_int(&s, key, strlen(key), INT64_MIN);
 	}
 	s.dropped_attrs = UINT16_MAX;
 	used = (size_t)(ts_jaeger_span(span_bytes, &s) - span_bytes);
@@ -320,6 +320,30 @@ START_TEST(test_span_bound_holds_for_the_worst_span)
 	v = encode_span(&s);
 	ck_assert_uint_eq(ts_tv_need(v, 10, TS_TC_LIST)->n,
 			  (size_t)s.nattrs + 1 + 3 + 4 + 1 + 1);
+}
+END_TEST
+
+/* Literal keys take no arena and values kept where they lie may share
+ * bytes: the bound counts what is written, not the arena. */
+START_TEST(test_span_bound_holds_for_shared_values_and_literal_keys)
+{
+	struct ts_span s;
+	char junk[TS_SPAN_VALUE_MAX];
+	uint16_t off;
+	size_t used;
+
+	memset(junk, 0xff, sizeof(junk)); /* every byte becomes 3 */
+	ts_span_start(&s, TS_KIND_SERVER, "n", 1, NULL);
+	ck_assert(ts_span_arena_put(&s, junk, sizeof(junk), &off));
+	for (int i = 0; i < TS_SPAN_MAX_ATTRS; i++)
+		ck_assert(ts_span_attr_str_in(
+			&s, "a.literal.key.of.some.length.like.ours", 38, off,
+			sizeof(junk)));
+	ck_assert_uint_lt(s.arena_used, 600);
+	used = (size_t)(ts_jaeger_span(span_bytes, &s) - span_bytes);
+	ck_assert_uint_gt(used, (size_t)TS_SPAN_MAX_ATTRS * 3 * sizeof(junk));
+	ck_assert_uint_le(used, ts_jaeger_span_bound(&s));
+	(void)encode_span(&s);
 }
 END_TEST
 
@@ -812,6 +836,7 @@ Suite *ts_test_jaeger_thrift_suite(void)
 	tcase_add_test(sp, test_dropped_attributes_and_tracestate_tags);
 	tcase_add_test(sp, test_invalid_utf8_in_span_strings_is_replaced);
 	tcase_add_test(sp, test_span_bound_holds_for_the_worst_span);
+	tcase_add_test(sp, test_span_bound_holds_for_shared_values_and_literal_keys);
 	tcase_add_test(pr, test_process_service_name_and_tags);
 	tcase_add_test(pr, test_process_without_service_name_and_real_resource);
 	tcase_add_test(dg, test_one_span_one_datagram_exact_layout);

@@ -662,7 +662,7 @@ START_TEST(test_dropped_attributes_are_counted)
 	ts_span_start(&s, TS_KIND_INTERNAL, "op", 2, NULL);
 	for (int i = 0; i < TS_SPAN_MAX_ATTRS + 8; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
-		added += ts_span_add_int(&s, key, i);
+		added += ts_span_attr_int(&s, key, strlen(key), i);
 	}
 	ck_assert_int_eq(added, TS_SPAN_MAX_ATTRS);
 	root = encode_one(&s);
@@ -903,7 +903,7 @@ START_TEST(test_python_json_accepts_batch_of_nasty_strings)
 	for (int i = 0; i < 3; i++) {
 		ts_span_start(&s[i], TS_KIND_CLIENT, nasty, sizeof(nasty) - 1,
 			      NULL);
-		ck_assert(ts_span_add_str(&s[i], nasty, nasty,
+		ck_assert(ts_span_attr_str(&s[i], nasty, strlen(nasty), nasty,
 					  sizeof(nasty) - 1));
 		ck_assert(ts_span_set_tracestate(&s[i], nasty,
 						 sizeof(nasty) - 1));

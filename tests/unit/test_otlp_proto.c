@@ -330,7 +330,7 @@ START_TEST(test_invalid_utf8_is_repaired_valid_kept)
 	size_t n, a;
 
 	ts_span_start(&s, TS_KIND_INTERNAL, bad, sizeof(bad) - 1, NULL);
-	ts_span_add_str(&s, bad, bad, sizeof(bad) - 1);
+	ts_span_attr_str(&s, bad, strlen(bad), bad, sizeof(bad) - 1);
 	encode(&p, 1);
 	request_spans(sp, 1);
 	n = fields(sp[0].p, sp[0].len, f, 16);

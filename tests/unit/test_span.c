@@ -35,7 +35,7 @@ static bool key_is(const struct ts_span *s, const struct ts_attr *a,
 		   const char *key)
 {
 	return a->key_len == strlen(key) &&
-	       !memcmp(ts_span_str(s, a->key_off), key, a->key_len);
+	       !memcmp(ts_attr_key(s, a), key, a->key_len);
 }
 
 static bool str_is(const struct ts_span *s, uint16_t off, uint16_t len,
@@ -269,7 +269,7 @@ START_TEST(attributes_past_the_descriptor_limit_are_dropped)
 	start_root(s, "many");
 	for (i = 0; i < TS_SPAN_MAX_ATTRS; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
-		ck_assert(ts_span_add_int(s, key, i * 7));
+		ck_assert(ts_span_attr_int(s, key, strlen(key), i * 7));
 	}
 	ck_assert(!ts_span_add_int(s, "late.int", 1));
 	ck_assert(!ts_span_add_str(s, "late.str", "v", 1));
@@ -296,13 +296,13 @@ START_TEST(attributes_past_the_arena_are_dropped_and_counted)
 	start_root(s, "n"); /* 1 byte of arena */
 	for (i = 0; i < 3; i++) {
 		memset(big, 'A' + i, sizeof(big));
-		ck_assert(ts_span_add_str(s, "k", big, sizeof(big)));
+		ck_assert(ts_span_attr_str(s, "k", 1, big, sizeof(big)));
 	}
 	ck_assert_uint_eq(s->arena_used, 1 + 3 * (1 + 500));
 
 	/* The key fits, the value does not: the key's bytes come back. */
 	used = s->arena_used;
-	ck_assert(!ts_span_add_str(s, "k", big, sizeof(big)));
+	ck_assert(!ts_span_attr_str(s, "k", 1, big, sizeof(big)));
 	ck_assert_uint_eq(s->arena_used, used);
 	ck_assert_uint_eq(s->nattrs, 3);
 	ck_assert_uint_eq(s->dropped_attrs, 1);
@@ -310,14 +310,25 @@ START_TEST(attributes_past_the_arena_are_dropped_and_counted)
 	/* Fill the arena to the last byte, then nothing else fits. */
 	left = TS_SPAN_ARENA - s->arena_used - 1; /* minus key "r" */
 	memset(rest, 'r', left);
-	ck_assert(ts_span_add_str(s, "r", rest, left));
+	ck_assert(ts_span_attr_str(s, "r", 1, rest, left));
 	ck_assert_uint_eq(s->arena_used, TS_SPAN_ARENA);
-	ck_assert(!ts_span_add_int(s, "i", 1));
-	ck_assert(!ts_span_add_bool(s, "b", true));
-	ck_assert(!ts_span_add_str(s, "s", "", 0));
+	ck_assert(!ts_span_attr_int(s, "i", 1, 1));
+	ck_assert(!ts_span_attr_bool(s, "b", 1, true));
+	ck_assert(!ts_span_attr_str(s, "s", 1, "", 0));
 	ck_assert_uint_eq(s->dropped_attrs, 4);
 	ck_assert_uint_eq(s->nattrs, 4);
 	ck_assert_uint_eq(s->arena_used, TS_SPAN_ARENA);
+
+	/* A literal key takes no arena: numbers still fit, strings not. */
+	ck_assert(ts_span_add_int(s, "lit.i", 9));
+	ck_assert(ts_span_add_bool(s, "lit.b", true));
+	ck_assert(!ts_span_add_str(s, "lit.s", "x", 1));
+	ck_assert_uint_eq(s->nattrs, 6);
+	ck_assert_uint_eq(s->dropped_attrs, 5);
+	ck_assert(key_is(s, &s->attrs[4], "lit.i"));
+	ck_assert_ptr_nonnull(s->attrs[4].key); /* kept by address */
+	ck_assert_ptr_null(s->attrs[0].key);    /* copied */
+	ck_assert_int_eq(s->attrs[5].ival, 1);
 
 	/* What was stored before is intact. */
 	ck_assert(str_is(s, s->name_off, s->name_len, "n", 1));
