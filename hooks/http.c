@@ -34,7 +34,7 @@ static struct ts_http_req *q_at(struct ts_http_conn *h, unsigned i)
 	return &h->q[(h->q_head + i) % TS_HTTP_PENDING];
 }
 
-static struct ts_http_req *q_front(struct ts_http_conn *h)
+TS_HOT static struct ts_http_req *q_front(struct ts_http_conn *h)
 {
 	return h->q_len ? q_at(h, 0) : NULL;
 }
@@ -45,6 +45,7 @@ struct ts_http_req *ts_http_q_back(struct ts_http_conn *h)
 }
 
 /* A new request in flight; NULL when too many are (it goes untraced). */
+TS_HOT
 struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono)
 {
 	struct ts_http_req *r;
@@ -65,7 +66,7 @@ struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono)
 	return r;
 }
 
-static void q_pop(struct ts_http_conn *h)
+TS_HOT static void q_pop(struct ts_http_conn *h)
 {
 	if (!h->q_len)
 		return;
@@ -123,7 +124,7 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	h->in_mono_ns = h->out_mono_ns = 0;
 }
 
-void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
+TS_HOT void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
 {
 	if (h->role != TS_CONN_UNKNOWN)
 		return;
@@ -163,7 +164,7 @@ static void unix_peer(struct ts_http_conn *h, const struct sockaddr_un *u,
 }
 
 /* Peer and local addresses, looked up once per connection, when needed. */
-void ts_http_fill_addr(struct ts_http_conn *h, int fd)
+TS_HOT void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -193,7 +194,7 @@ void ts_http_fill_addr(struct ts_http_conn *h, int fd)
  * Finish a request's span with its response (or its absence), ending at
  * CLOCK_MONOTONIC end_mono_ns (0: now).
  */
-static void finish(struct ts_http_req *r, bool server, bool closed,
+TS_HOT static void finish(struct ts_http_req *r, bool server, bool closed,
 		   uint64_t end_mono_ns)
 {
 	if (r->registered)
@@ -276,7 +277,7 @@ static void server_in(struct ts_http_conn *h, int fd, int ev)
 }
 
 /* Outbound event on a server connection (responses). */
-void ts_http_server_out(struct ts_http_conn *h, int ev)
+TS_HOT void ts_http_server_out(struct ts_http_conn *h, int ev)
 {
 	struct ts_http_req *r = q_front(h);
 
@@ -387,7 +388,7 @@ static void client_in(struct ts_http_conn *h, int ev)
 
 /* ---- inbound ------------------------------------------------------------- */
 
-static void in_event(struct ts_http_conn *h, int fd, int ev)
+TS_HOT static void in_event(struct ts_http_conn *h, int fd, int ev)
 {
 	if (ev == TS_HTTP_EV_NOT_HTTP) {
 		if (h->role == TS_CONN_UNKNOWN)
@@ -401,6 +402,7 @@ static void in_event(struct ts_http_conn *h, int fd, int ev)
 		server_in(h, fd, ev);
 }
 
+TS_HOT
 static void in_walk(struct ts_http_conn *h, int fd, const char *p, size_t len)
 {
 	enum ts_http_event ev;
@@ -415,6 +417,7 @@ static void in_walk(struct ts_http_conn *h, int fd, const char *p, size_t len)
 	} while (len || ev != TS_HTTP_EV_NONE);
 }
 
+TS_HOT
 void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 		     int cnt, size_t n)
 {

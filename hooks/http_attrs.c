@@ -52,6 +52,7 @@ struct raw {
 
 /* ---- recording (application threads) -------------------------------------- */
 
+TS_HOT
 static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 {
 	struct raw_str r = { s->arena_used, 0 };
@@ -95,7 +96,7 @@ static size_t hdrs_blob(const struct ts_http_parser *p, char *out,
 
 /* The blob of `p`'s captured headers into the arena (keeping room for
  * the payload when it is still to come); lines that do not fit are lost. */
-static struct raw_str hdrs_put(struct ts_span *s,
+TS_HOT static struct raw_str hdrs_put(struct ts_span *s,
 			       const struct ts_http_parser *p, bool keep_room)
 {
 	char blob[TS_HTTP_HCAP_BYTES + 2 * TS_HTTP_HCAP_MAX];
@@ -114,6 +115,7 @@ static struct raw_str hdrs_put(struct ts_span *s,
 	return r;
 }
 
+TS_HOT
 void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 			 const struct ts_http_conn *h, bool server)
 {
@@ -135,6 +137,7 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	s->defer = TS_DEFER_HTTP;
 }
 
+TS_HOT
 void ts_http_raw_response(struct ts_span *s, const struct ts_http_parser *p)
 {
 	struct raw r;
@@ -174,7 +177,7 @@ static void add_outcome(struct ts_span *s, bool server, uint16_t status,
 	}
 }
 
-void ts_http_raw_outcome(struct ts_span *s, bool server, uint16_t status,
+TS_HOT void ts_http_raw_outcome(struct ts_span *s, bool server, uint16_t status,
 			 uint64_t req_body, uint64_t resp_body, bool closed)
 {
 	struct raw r;

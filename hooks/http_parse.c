@@ -314,7 +314,7 @@ name_is(const unsigned char *name, const char *lit,
 }
 
 /* The header a field name (any case, tchars) is, by length first. */
-static uint8_t known_header(const unsigned char *n, size_t len)
+TS_HOT static uint8_t known_header(const unsigned char *n, size_t len)
 {
 	switch (len) {
 	case 2:
@@ -393,6 +393,7 @@ static void token_add(struct ts_http_parser *p, unsigned char c)
 }
 
 /* Where the value of the current header is captured, if it is. */
+TS_HOT
 static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 			 uint16_t *cap)
 {
@@ -620,7 +621,7 @@ static bool cl_byte(struct ts_http_parser *p, unsigned char c)
  * What one list element `t` (tchars, any case; a length over the name
  * buffer's matches nothing) says, then the list waits for the next one.
  */
-static void list_token(struct ts_http_parser *p, const unsigned char *t,
+TS_HOT static void list_token(struct ts_http_parser *p, const unsigned char *t,
 		       size_t len)
 {
 	if (p->header == TS_HDR_TRANSFER_ENCODING) {
@@ -713,7 +714,7 @@ static void uberctx_begin(struct ts_http_parser *p)
 }
 
 /* The field name (p->header known) ended at ':'; prepare for its value. */
-static void header_begin(struct ts_http_parser *p)
+TS_HOT static void header_begin(struct ts_http_parser *p)
 {
 	p->sub = 0;
 	if (p->header != TS_HDR_UBERCTX)
@@ -801,7 +802,7 @@ static bool value_byte(struct ts_http_parser *p, unsigned char c)
 }
 
 /* The value ended at CR. */
-static bool value_end(struct ts_http_parser *p)
+TS_HOT static bool value_end(struct ts_http_parser *p)
 {
 	if (p->flags & F_HCAP)
 		hcap_end(p);
@@ -834,7 +835,7 @@ static bool is_interim(const struct ts_http_parser *p)
  * can be asked at the empty line's CR (to refuse before HEADERS_END) and
  * again at its LF.
  */
-static uint8_t body_state(const struct ts_http_parser *p)
+TS_HOT static uint8_t body_state(const struct ts_http_parser *p)
 {
 	if (p->kind == TS_HTTP_REQUESTS) {
 		if (p->flags & F_TE)
@@ -1057,9 +1058,11 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 	}
 }
 
-/* One byte of the head; header_bytes is counted by the caller. */
-static enum step head_byte(struct ts_http_parser *p, unsigned char c,
-			   enum ts_http_event *ev)
+/* One byte of the head; header_bytes is counted by the caller.  Not
+ * inlined: the runs take whole heads, and the byte path kept apart keeps
+ * ts_http_feed()'s own code, run on every call, a few cache lines. */
+static __attribute__((noinline)) enum step
+head_byte(struct ts_http_parser *p, unsigned char c, enum ts_http_event *ev)
 {
 	switch (p->state) {
 	case S_START:
@@ -1177,8 +1180,8 @@ static enum step trailer_byte(struct ts_http_parser *p, unsigned char c,
 	}
 }
 
-static enum step chunk_byte(struct ts_http_parser *p, unsigned char c,
-			    enum ts_http_event *ev)
+static __attribute__((noinline)) enum step
+chunk_byte(struct ts_http_parser *p, unsigned char c, enum ts_http_event *ev)
 {
 	switch (p->state) {
 	case S_CHUNK_SIZE0:
@@ -1248,7 +1251,7 @@ static size_t run_len(const unsigned char *s, size_t n, uint8_t cls)
 #define HAS_LESS(x, n) (((x) - ONES * (n)) & ~(x) & HIGHS)
 #define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
 
-static size_t run_field(const unsigned char *s, size_t n)
+TS_HOT static size_t run_field(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 
@@ -1277,7 +1280,7 @@ static size_t run_vchar(const unsigned char *s, size_t n)
 }
 
 /* run_vchar(), sixteen bytes at a time: where the target's bytes end. */
-static size_t vchar_end(const unsigned char *s, size_t n)
+TS_HOT static size_t vchar_end(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 #ifdef __SSE2__
@@ -1369,7 +1372,7 @@ field_end(const unsigned char *s, size_t n)
  * on each of them, in bulk.  s->len ends after the last non-white byte
  * kept, and any visible byte past the cap makes the value "cut".
  */
-static void capture_run(struct ts_http_parser *p, const unsigned char *s,
+TS_HOT static void capture_run(struct ts_http_parser *p, const unsigned char *s,
 			size_t k)
 {
 	struct ts_http_str *str;
@@ -1568,7 +1571,7 @@ static size_t status_run(struct ts_http_parser *p, const unsigned char *s,
  * HEADERS_DONE).  Stops at anything else, which the byte-at-a-time path
  * takes.  `end` keeps it all within max_header_bytes.
  */
-static size_t lines_run(struct ts_http_parser *p, const unsigned char *s,
+TS_HOT static size_t lines_run(struct ts_http_parser *p, const unsigned char *s,
 			size_t end)
 {
 	size_t k = 0, j;
@@ -1760,6 +1763,7 @@ static enum ts_http_event pending_event(struct ts_http_parser *p)
 	}
 }
 
+TS_HOT
 size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 		    enum ts_http_event *ev)
 {
@@ -1853,12 +1857,12 @@ bool ts_http_eof(struct ts_http_parser *p)
 	}
 }
 
-bool ts_http_in_message(const struct ts_http_parser *p)
+TS_HOT bool ts_http_in_message(const struct ts_http_parser *p)
 {
 	return p->state >= S_METHOD && p->state <= S_END_UPGRADE_PENDING;
 }
 
-bool ts_http_is_dead(const struct ts_http_parser *p)
+TS_HOT bool ts_http_is_dead(const struct ts_http_parser *p)
 {
 	return p->state == S_DEAD;
 }

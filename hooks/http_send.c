@@ -106,6 +106,7 @@ static void walk_value(struct walker *w, uint64_t at)
  * of this send, reporting parser events and EV_TP_PARENT with the offset
  * of the byte they precede (or follow, for "after" events).
  */
+TS_HOT
 static void out_walk(struct walker *w, const char *p, size_t len, uint64_t base)
 {
 	enum ts_http_event ev;
@@ -595,7 +596,7 @@ static void commit_decision(struct commit *c, uint64_t at)
 		ts_http_client_decide(c->h, &g->d);
 }
 
-static void commit_event(struct walker *w, int ev, uint64_t at)
+TS_HOT static void commit_event(struct walker *w, int ev, uint64_t at)
 {
 	struct commit *c = (struct commit *)w;
 	struct ts_http_conn *h = c->h;
@@ -633,7 +634,7 @@ static void commit_event(struct walker *w, int ev, uint64_t at)
 
 /* ---- outbound: the send itself ----------------------------------------------- */
 
-ssize_t ts_http_send_raw(const struct ts_http_sendop *op,
+TS_HOT ssize_t ts_http_send_raw(const struct ts_http_sendop *op,
 			 const struct iovec *iov, int cnt)
 {
 	struct msghdr m;
@@ -685,7 +686,7 @@ static size_t app_total(const struct ts_http_sendop *op)
 }
 
 /* Walk application bytes [from, to) of op through walker w. */
-static void walk_app(struct walker *w, const struct ts_http_sendop *op,
+TS_HOT static void walk_app(struct walker *w, const struct ts_http_sendop *op,
 		     uint64_t from, uint64_t to)
 {
 	uint64_t pos = 0, a, b;
@@ -907,6 +908,7 @@ static ssize_t send_plain(struct ts_http_conn *h,
 	return r;
 }
 
+TS_HOT
 ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 {
 	uint64_t total, app = 0;

@@ -580,6 +580,7 @@ static void append_uberctx(struct ts_http_parser *p)
 	p->baggage_s.len = (uint16_t)w;
 }
 
+TS_HOT
 bool ts_prop_extract(struct ts_http_parser *p, const struct ts_prop_config *pc,
 		     struct ts_prop_in *out)
 {

@@ -25,7 +25,7 @@ enum ts_log_level {
 
 extern int ts_log_level;
 
-void ts_log(int level, const char *fmt, ...) TS_PRINTF(2, 3);
+void ts_log(int level, const char *fmt, ...) TS_PRINTF(2, 3) TS_COLD;
 
 /*
  * True when fd 2 may receive our text: it is open and is not a socket

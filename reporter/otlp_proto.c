@@ -80,8 +80,12 @@ static inline char *put_varint(char *p, uint64_t v)
 
 static inline char *put_fixed64(char *p, uint64_t v)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, 8); /* little-endian, as the wire wants */
+#else
 	for (int i = 0; i < 8; i++)
 		p[i] = (char)(v >> (8 * i));
+#endif
 	return p + 8;
 }
 
@@ -185,14 +189,16 @@ static bool arena_is_ascii(const struct ts_span *s)
 {
 	const char *p = s->arena;
 	size_t i = 0, n = s->arena_used;
-	unsigned char acc = 0;
+	uint64_t acc = 0, w;
 
-	for (; i + 8 <= n; i += 8)
-		if (!ascii8(p + i))
-			return false;
+	/* Mostly ASCII: OR every word together, test once. */
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
 	for (; i < n; i++)
 		acc |= (unsigned char)p[i];
-	return !(acc & 0x80);
+	return !(acc & 0x8080808080808080ull);
 }
 
 static bool has_parent(const struct ts_span *s)
