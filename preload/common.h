@@ -35,7 +35,9 @@
  * code.  TS_COLD marks what a request never reaches (logging): calls to it
  * are predicted untaken and the blocks around them moved out of line.
  */
+#ifndef TS_HOT
 #define TS_HOT __attribute__((hot))
+#endif
 #define TS_COLD __attribute__((cold))
 #define TS_CACHELINE 64
 #define TS_ALIGNED_CL __attribute__((aligned(TS_CACHELINE)))
