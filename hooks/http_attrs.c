@@ -308,6 +308,9 @@ static void add_url_full(struct ts_span *s, const char *old,
 	ts_span_add_str(s, "url.full", red, n);
 }
 
+/* Bytes of the literal values the expansion adds after the name. */
+#define LITERALS (sizeof("http") - 1 + sizeof("1.1") - 1)
+
 /* Server span name "{METHOD} {route}", and http.route when the route is
  * the application's (a configured template), not our guess. */
 static void name_server(struct ts_span *s, const char *method, size_t m,
@@ -321,7 +324,15 @@ static void name_server(struct ts_span *s, const char *method, size_t m,
 	name[m] = ' ';
 	n = ts_route_lookup(path, plen, name + m + 1, sizeof(name) - m - 1,
 			    &templated);
-	ts_span_set_name(s, name, m + 1 + n);
+	/* Room for the literal values that follow ("http", "1.1") is kept:
+	 * url.scheme is required, the route is not. */
+	if (m + 1 + n + LITERALS > (size_t)TS_SPAN_ARENA - s->arena_used ||
+	    !ts_span_set_name(s, name, m + 1 + n)) {
+		/* The recorded strings left no room: the method alone, where
+		 * it lies (what the conventions name a span without a route). */
+		s->name_off = (uint16_t)(method - s->arena);
+		s->name_len = (uint16_t)m;
+	}
 	if (templated)
 		ts_span_add_str(s, "http.route", name + m + 1, n);
 }

@@ -274,12 +274,56 @@ START_TEST(oversized_request_is_cut_never_overrun)
 	ts_span_expand(s);
 	ck_assert_uint_le(s->arena_used, TS_SPAN_ARENA);
 	render(s, out, sizeof(out));
-	/* The outcome always fits: it was recorded in the payload. */
+	/* The outcome always fits: it was recorded in the payload; so does
+	 * the name, which comes first. */
 	ck_assert_uint_eq(s->status, TS_STATUS_ERROR);
+	ck_assert_uint_gt(s->name_len, 4);
+	ck_assert_mem_eq(ts_span_str(s, s->name_off), "GET /", 5);
 	ck_assert_uint_gt(s->dropped_attrs, 0);
 	ck_assert_uint_eq(s->tstate_len, 512);
 	for (unsigned i = 0; i < s->nattrs; i++)
 		ck_assert_uint_le(s->attrs[i].val_len, TS_SPAN_VALUE_MAX);
+	free(s);
+}
+END_TEST
+
+/* Recorded strings that fill the record leave the expansion no room for
+ * "{METHOD} {route}": the span is still named, by its method. */
+START_TEST(full_record_is_still_named)
+{
+	static char head[8192];
+	static struct ts_http_parser p;
+	char path[400], ua[600], ts[TS_SPAN_VALUE_MAX], out[4096];
+	struct ts_span *s = malloc(sizeof(*s));
+	size_t len, i;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 0; i + 2 < sizeof(path); i += 2)
+		memcpy(path + i, "/a", 2); /* 199 short segments: no id */
+	path[i] = '\0';
+	memset(ua, 'u', sizeof(ua) - 1);
+	ua[sizeof(ua) - 1] = '\0';
+	len = (size_t)snprintf(head, sizeof(head),
+			       "GET %s HTTP/1.1\r\nHost: %.250s\r\n"
+			       "User-Agent: %s\r\n\r\n", path, ua, ua);
+	ck_assert_uint_lt(len, sizeof(head));
+	parse(&p, head);
+	ts_span_start(s, TS_KIND_SERVER, NULL, 0, NULL);
+	memset(ts, 's', sizeof(ts));
+	ck_assert(ts_span_set_tracestate(s, ts, sizeof(ts)));
+	ts_http_raw_request(s, &p, conn("127.0.0.1", 1, 2), true);
+	ts_http_raw_outcome(s, true, 200, 0, 0, false);
+	ck_assert_uint_gt(s->arena_used, TS_SPAN_ARENA - 100);
+	ts_span_expand(s);
+	ck_assert_uint_le(s->arena_used, TS_SPAN_ARENA);
+	ck_assert_uint_ge(s->name_len, 3);
+	ck_assert_mem_eq(ts_span_str(s, s->name_off), "GET", 3);
+	ck_assert_uint_eq(s->tstate_len, sizeof(ts));
+	/* The required url.scheme and the version still fit. */
+	render(s, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.scheme=http "));
+	ck_assert_ptr_nonnull(strstr(out, " network.protocol.version=1.1 "));
+	ck_assert_ptr_nonnull(strstr(out, " http.request.method=GET "));
 	free(s);
 }
 END_TEST
@@ -475,6 +519,7 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, tracestate_survives_expansion);
 	tcase_add_test(tc, head_that_never_completed_gets_its_outcome_directly);
 	tcase_add_test(tc, oversized_request_is_cut_never_overrun);
+	tcase_add_test(tc, full_record_is_still_named);
 	tcase_add_test(tc, secrets_are_redacted_and_ids_folded_out_of_names);
 	tcase_add_test(tc, configured_route_templates_name_spans_and_set_http_route);
 	suite_add_tcase(s, tc);
