@@ -615,6 +615,36 @@ static uint64_t end_time(const struct ts_curl_api *api, struct ts_curl_xfer *x)
 	return end < now ? end : now;
 }
 
+/*
+ * The request body's size as the socket layer reports it, the payload,
+ * when there is one.  libcurl counts the bytes it uploaded, and a chunked
+ * HTTP/1.x upload's count includes the chunks' framing: then the size the
+ * application announced, when it did (never more than was sent), else no
+ * figure rather than a wrong one.
+ */
+static void add_upload_size(const struct ts_curl_api *api,
+			    struct ts_curl_xfer *x)
+{
+	curl_off_t sent = info_off(api, x->easy, CURLINFO_SIZE_UPLOAD_T);
+	curl_off_t announced = -1;
+	long v;
+
+	if (sent <= 0)
+		return;
+	if (api->curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_UPLOAD_T,
+				   &announced) != CURLE_OK)
+		announced = -1;
+	if (announced >= 0) {
+		if (sent > announced)
+			sent = announced;
+	} else {
+		v = info_long(api, x->easy, CURLINFO_HTTP_VERSION);
+		if (v == CURL_HTTP_VERSION_1_0 || v == CURL_HTTP_VERSION_1_1)
+			return; /* sent chunked: payload unknown */
+	}
+	ts_span_add_int(&x->span, "http.request.body.size", sent);
+}
+
 static void finish_span(const struct ts_curl_api *api,
 			const struct ts_curl_handle *e, struct ts_curl_xfer *x,
 			bool known, CURLcode res)
@@ -640,11 +670,7 @@ static void finish_span(const struct ts_curl_api *api,
 				info_off(api, x->easy, CURLINFO_SIZE_DOWNLOAD_T));
 		add_captured(api, e, x, -1);
 	}
-	/* The request body, as the socket layer reports it: when there is
-	 * one (libcurl counts the body bytes it uploaded). */
-	if (info_off(api, x->easy, CURLINFO_SIZE_UPLOAD_T) > 0)
-		ts_span_add_int(&x->span, "http.request.body.size",
-				info_off(api, x->easy, CURLINFO_SIZE_UPLOAD_T));
+	add_upload_size(api, x);
 	if (known && res != CURLE_OK) {
 		const char *msg = api->curl_easy_strerror(res);
 

@@ -12,6 +12,7 @@ GET /redirect/<n>     -> 302 to /redirect/<n-1>; /redirect/0 -> 200
 GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
                          answers 200 with the downstream statuses joined
 POST /sha256          -> 200, hex SHA-256 of the request body
+POST or PUT (other paths) -> 200, the body's length (Content-Length or chunked)
 --tls serves HTTPS with that certificate and key.
 Writes "ready" to stdout once listening.  Loopback only.
 """
@@ -86,12 +87,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, ",".join(out) + "\n")
         return self.reply(404, "not found\n")
 
+    def read_body(self):
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        parts = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0], 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()  # the chunk's CRLF
+
     def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n)
+        body = self.read_body()
         if self.path == "/sha256":
             return self.reply(200, hashlib.sha256(body).hexdigest())
         return self.reply(200, str(len(body)))
+
+    def do_PUT(self):
+        return self.do_POST()
 
 
 class Threaded(socketserver.ThreadingMixIn, http.server.HTTPServer):

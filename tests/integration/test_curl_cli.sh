@@ -5,7 +5,8 @@
 # (ours, injected above TLS for HTTPS), --parallel (multi API) makes one
 # span per transfer with its own status and timing, refused and timed-out
 # transfers are ERROR spans named by their CURLcode, and a followed
-# redirect chain is one span per request, each with its own traceparent.
+# redirect chain is one span per request, each with its own traceparent;
+# a chunked upload's request body size is its payload's, on both sides.
 source "$(dirname "$0")/lib.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
@@ -42,7 +43,12 @@ SVC=curlown traced curl -sS -H 'traceparent: 00-11111111111111111111111111111111
 	"$URL/headers?own=1" >"$T/h3.json"
 # 7. every propagation format configured: each header once, our ids
 SVC=curlfmt OTEL_PROPAGATORS=tracecontext,baggage,b3,b3multi,jaeger traced curl -sS "$URL/headers?fmt=1" >"$T/h4.json"
-wait_spans 37 # the timed-out request's server span ends 3 s in
+# 8. uploads sent chunked: a POST of a known size, a PUT from stdin
+head -c 100000 /dev/urandom >"$T/up.bin"
+SVC=curlup traced curl -sS -H 'Transfer-Encoding: chunked' --data-binary @"$T/up.bin" \
+	"$URL/len?chunked=1" >"$T/up1.out"
+SVC=curlput traced curl -sS -T - "$URL/len?put=1" <"$T/up.bin" >"$T/up2.out"
+wait_spans 41 # the timed-out request's server span ends 3 s in
 stop_all
 
 grep -q arrived "$T/redir.out" || fail "redirect chain did not arrive"
@@ -149,6 +155,21 @@ for k, v in {"traceparent": "00-%s-%s-01" % (t, sp), "b3": "%s-%s-1" % (t, sp), 
 assert len(got.get("uber-trace-id", [])) == 1 and got["uber-trace-id"][0].startswith("%s:%s:" % (t, sp)), got
 child_of(one(ss, service="pyserver", attr_url__query="fmt=1"), c)
 print("  OTEL_PROPAGATORS=tracecontext,baggage,b3,b3multi,jaeger: every header once, with our span's ids")
+
+# 8. chunked uploads: the payload's size on both sides, or none on the
+#    client when libcurl counted the chunks' framing and knew no size
+assert open(T + "/up1.out").read() == "100000" and open(T + "/up2.out").read() == "100000"
+c, = only("curlup")
+s = one(ss, service="pyserver", attr_url__query="chunked=1")
+child_of(s, c)
+assert c["attrs"].get("http.request.body.size") == 100000, c["attrs"]
+assert s["attrs"].get("http.request.body.size") == 100000, s["attrs"]
+c, = only("curlput")
+s = one(ss, service="pyserver", attr_url__query="put=1")
+child_of(s, c)
+assert "http.request.body.size" not in c["attrs"], c["attrs"]
+assert s["attrs"].get("http.request.body.size") == 100000, s["attrs"]
+print("  chunked uploads: POST of 100000 bytes counted 100000 on both sides; PUT from stdin: the server's 100000, no client figure")
 
 # 6. own traceparent
 assert got_tp(T + "/h3.json") == ["00-11111111111111111111111111111111-2222222222222222-01"], got_tp(T + "/h3.json")
