@@ -252,10 +252,22 @@ static void reset_message(struct ts_http_parser *p)
 
 #undef RESET_IF
 
+/*
+ * Only the fields are cleared, not the 4.9 KB of buffers after them: a
+ * connection's parsers are set up at every accept and connect, and a
+ * buffer no message writes then stays untouched (its pages never become
+ * resident).  Every buffer is read through its length, which is cleared;
+ * one written before (a reused object) is emptied at the next message,
+ * as its bit in `dirty`, kept, says.
+ */
 void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
 			 uint32_t max_header_bytes)
 {
-	memset(p, 0, sizeof(*p));
+	uint32_t dirty = p->dirty;
+
+	memset(p, 0, offsetof(struct ts_http_parser, method));
+	p->dirty = dirty;
+	p->method[0] = p->target[0] = '\0';
 	p->kind = (uint8_t)kind;
 	p->edit_events = true;
 	p->max_header_bytes = max_header_bytes;

@@ -1470,6 +1470,66 @@ START_TEST(test_every_captured_field_is_empty_in_the_next_message)
 }
 END_TEST
 
+/* Feed `msg` (one whole request) and summarize it at its end. */
+static void parse_summary(struct ts_http_parser *p, const char *msg, char *out,
+			  size_t size)
+{
+	enum ts_http_event ev;
+	size_t len = strlen(msg), n;
+
+	out[0] = '\0';
+	do {
+		n = ts_http_feed(p, msg, len, &ev);
+		msg += n;
+		len -= n;
+		if (ev == TS_HTTP_EV_MSG_END)
+			summarize(p, out, size);
+	} while (len || ev != TS_HTTP_EV_NONE);
+}
+
+/*
+ * Set-up clears a parser's fields, not its buffers (a connection's
+ * untouched buffers stay untouched): one set up again after a stream, or
+ * over memory full of junk, reads the next message as a fresh one does.
+ */
+START_TEST(test_parser_set_up_again_reads_like_a_fresh_one)
+{
+	static struct ts_http_parser used, fresh;
+	static const char full[] =
+		"GET /a?x HTTP/1.1\r\nHost: hhhhhhhh\r\nUser-Agent: uuuuuu\r\n"
+		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+		"b7ad6b7169203331-01\r\ntracestate: kkkk=vvvv\r\nbaggage: b=1\r\n"
+		"b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1\r\n"
+		"X-B3-TraceId: 80f198ee56343ba864fe8b2a57d3eff7\r\n"
+		"X-B3-SpanId: e457b5a2e4d86bd1\r\nX-B3-Sampled: 1\r\n"
+		"X-B3-Flags: 1\r\nuber-trace-id: 1:2:0:1\r\n"
+		"uberctx-kkkk: vvvv\r\n\r\n";
+	static const char next[] = "GET /n HTTP/1.1\r\nHost: x\r\n"
+				   "tracestate: a=1\r\nuberctx-q: w\r\n\r\n";
+	struct ts_http_parser *junk = malloc(sizeof(*junk));
+	char a[1024], b[1024], c[1024];
+
+	ck_assert_ptr_nonnull(junk);
+	memset(junk, 0xa5, sizeof(*junk));
+	ts_http_parser_init(&used, REQ, 8192);
+	for (int edit = 0; edit < 2; edit++) {
+		ts_http_parser_edit_events(&used, edit);
+		parse_summary(&used, full, a, sizeof(a));
+		ck_assert_ptr_nonnull(strstr(a, " ts=kkkk=vvvv"));
+	}
+	ts_http_parser_init(&used, REQ, 8192);
+	ts_http_parser_init(&fresh, REQ, 8192);
+	ts_http_parser_init(junk, REQ, 8192);
+	parse_summary(&used, next, a, sizeof(a));
+	parse_summary(&fresh, next, b, sizeof(b));
+	parse_summary(junk, next, c, sizeof(c));
+	ck_assert_str_eq(b, "GET /n 1.1 host=x ts=a=1 uctx=q=w");
+	ck_assert_str_eq(a, b);
+	ck_assert_str_eq(c, b);
+	free(junk);
+}
+END_TEST
+
 START_TEST(test_trailer_section_bounded_by_max_header_bytes)
 {
 	static char in[4096];
@@ -2009,6 +2069,7 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_eof_ends_only_close_delimited_bodies_once);
 	tcase_add_test(tc, test_fields_reset_at_next_message_not_at_msg_end);
 	tcase_add_test(tc, test_every_captured_field_is_empty_in_the_next_message);
+	tcase_add_test(tc, test_parser_set_up_again_reads_like_a_fresh_one);
 	tcase_add_test(tc, test_trailer_section_bounded_by_max_header_bytes);
 	tcase_add_test(tc, test_chunk_extension_line_bounded);
 	tcase_add_test(tc, test_content_length_body_taken_in_one_call);
