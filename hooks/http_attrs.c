@@ -96,7 +96,8 @@ static size_t hdrs_blob(const struct ts_http_parser *p, char *out,
 
 /* The blob of `p`'s captured headers into the arena (keeping room for
  * the payload when it is still to come); lines that do not fit are lost. */
-TS_HOT static struct raw_str hdrs_put(struct ts_span *s,
+TS_HOT
+static struct raw_str hdrs_put(struct ts_span *s,
 			       const struct ts_http_parser *p, bool keep_room)
 {
 	char blob[TS_HTTP_HCAP_BYTES + 2 * TS_HTTP_HCAP_MAX];
@@ -177,7 +178,8 @@ static void add_outcome(struct ts_span *s, bool server, uint16_t status,
 	}
 }
 
-TS_HOT void ts_http_raw_outcome(struct ts_span *s, bool server, uint16_t status,
+TS_HOT
+void ts_http_raw_outcome(struct ts_span *s, bool server, uint16_t status,
 			 uint64_t req_body, uint64_t resp_body, bool closed)
 {
 	struct raw r;
@@ -277,11 +279,10 @@ static void add_raw_str(struct ts_span *s, const char *key, size_t klen,
 
 /* Add url.full of a client request: the absolute-form target as sent,
  * or http://<Host><target>, redacted (user info, signed parameters). */
-static void add_url_full(struct ts_span *s, const char *old,
-			 const struct raw *r)
+static void add_url_full(struct ts_span *s, const struct raw *r)
 {
 	char url[TS_HTTP_TARGET_MAX + TS_HTTP_HOST_MAX + 16], red[sizeof(url)];
-	const char *t = old + r->target.off, *host = old + r->host.off;
+	const char *t = s->arena + r->target.off, *host = s->arena + r->host.off;
 	size_t n = 0, tl = r->target.len, hl = r->host.len;
 
 	if (tl && t[0] != '/' && memmem(t, tl, "://", 3)) {
@@ -289,7 +290,7 @@ static void add_url_full(struct ts_span *s, const char *old,
 		n = tl;
 	} else if (tl && t[0] == '/') {
 		if (!hl) { /* HTTP/1.0 without Host: the peer we talk to */
-			host = old + r->peer.off;
+			host = s->arena + r->peer.off;
 			hl = r->peer.len;
 		}
 		memcpy(url, "http://", 7);
@@ -311,9 +312,12 @@ static void add_url_full(struct ts_span *s, const char *old,
 /* Bytes of the literal values the expansion adds after the name. */
 #define LITERALS (sizeof("http") - 1 + sizeof("1.1") - 1)
 
-/* Server span name "{METHOD} {route}", and http.route when the route is
- * the application's (a configured template), not our guess. */
-static void name_server(struct ts_span *s, const char *method, size_t m,
+/*
+ * Server span name "{METHOD} {route}", and http.route when the route is
+ * the application's (a configured template), not our guess.  False when
+ * the recorded strings left no room for the name.
+ */
+static bool name_server(struct ts_span *s, const char *method, size_t m,
 			const char *path, size_t plen)
 {
 	char name[TS_HTTP_METHOD_MAX + 1 + 257];
@@ -327,14 +331,11 @@ static void name_server(struct ts_span *s, const char *method, size_t m,
 	/* Room for the literal values that follow ("http", "1.1") is kept:
 	 * url.scheme is required, the route is not. */
 	if (m + 1 + n + LITERALS > (size_t)TS_SPAN_ARENA - s->arena_used ||
-	    !ts_span_set_name(s, name, m + 1 + n)) {
-		/* The recorded strings left no room: the method alone, where
-		 * it lies (what the conventions name a span without a route). */
-		s->name_off = (uint16_t)(method - s->arena);
-		s->name_len = (uint16_t)m;
-	}
+	    !ts_span_set_name(s, name, m + 1 + n))
+		return false;
 	if (templated)
 		ts_span_add_str(s, "http.route", name + m + 1, n);
+	return true;
 }
 
 /*
@@ -357,11 +358,11 @@ void ts_http_header_attr(struct ts_span *s, bool request, const char *name,
 	ts_span_attr_strarray(s, key, plen + len, vals, n);
 }
 
-static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
+static void add_headers(struct ts_span *s, struct raw_str b,
 			const struct ts_capture_list *l, bool request)
 {
 	char vals[TS_HTTP_HCAP_BYTES];
-	const char *blob = old + b.off, *end = blob + b.len, *p, *nul;
+	const char *blob = s->arena + b.off, *end = blob + b.len, *p, *nul;
 	size_t n;
 
 	if (!b.len)
@@ -387,12 +388,12 @@ static void add_headers(struct ts_span *s, const char *old, struct raw_str b,
 void ts_http_expand(struct ts_span *s)
 {
 	char query[TS_HTTP_TARGET_MAX + 1];
-	const char *old = s->arena, *path, *q, *method;
-	size_t plen, qlen, m;
+	const char *path, *q;
+	size_t plen, qlen;
 	struct raw r;
 	bool server, origin;
 
-	memcpy(&r, old + s->defer_off, sizeof(r));
+	memcpy(&r, s->arena + s->defer_off, sizeof(r));
 	server = r.flags & RAW_SERVER;
 	/* Drop what the record says and give the payload's own bytes back
 	 * when nothing follows them (captured response headers may); its
@@ -401,18 +402,17 @@ void ts_http_expand(struct ts_span *s)
 		s->arena_used = s->defer_off;
 	s->defer = TS_DEFER_NONE;
 	s->nattrs = 0;
-	s->name_len = 0;
 	s->smsg_len = 0;
 
-	method = old + r.method.off;
-	m = r.method.len;
-	target_parts(old + r.target.off, r.target.len, &path, &plen, &q, &qlen);
+	target_parts(s->arena + r.target.off, r.target.len, &path, &plen, &q,
+		     &qlen);
 	/* A CONNECT's authority or OPTIONS' "*" is no path: the method
 	 * alone names the span (clients are named so anyway). */
 	origin = plen && path[0] == '/';
-	if (server && origin) {
-		name_server(s, method, m, path, plen);
-	} else { /* the method, where it lies (at most 16 bytes) */
+	if (!server || !origin ||
+	    !name_server(s, s->arena + r.method.off, r.method.len, path, plen)) {
+		/* The method, where it lies (at most 16 bytes): what the
+		 * conventions name a span without a route. */
 		s->name_off = r.method.off;
 		s->name_len = r.method.len;
 	}
@@ -426,12 +426,12 @@ void ts_http_expand(struct ts_span *s)
 		}
 		ts_span_add_str(s, "url.scheme", "http", 4);
 	} else {
-		add_url_full(s, old, &r);
+		add_url_full(s, &r);
 	}
 	ts_span_add_str(s, "network.protocol.version",
 			r.version_minor ? "1.1" : "1.0", 3);
 	ADD_RAW(s, "user_agent.original", r.ua);
-	add_host(s, old + r.host.off, r.host.len, r.default_port);
+	add_host(s, s->arena + r.host.off, r.host.len, r.default_port);
 	if (server)
 		ADD_RAW(s, "client.address", r.peer);
 	ADD_RAW(s, "network.peer.address", r.peer);
@@ -442,10 +442,10 @@ void ts_http_expand(struct ts_span *s)
 			    r.flags & RAW_CLOSED);
 	/* Last: what the application asked for comes after the conventions'
 	 * attributes, should the record run out of room. */
-	add_headers(s, old, r.req_hdrs,
+	add_headers(s, r.req_hdrs,
 		    &ts_cfg.capture[server ? TS_CAPTURE_SERVER_REQ
 					   : TS_CAPTURE_CLIENT_REQ], true);
-	add_headers(s, old, r.resp_hdrs,
+	add_headers(s, r.resp_hdrs,
 		    &ts_cfg.capture[server ? TS_CAPTURE_SERVER_RESP
 					   : TS_CAPTURE_CLIENT_RESP], false);
 }

@@ -227,7 +227,8 @@ static size_t attr_sizes(const struct ts_span *s, unsigned i,
 	const struct ts_attr *a = &s->attrs[i];
 
 	/* A literal key is our own ASCII text; a copied one is in the arena. */
-	pl->key[i] = a->key ? a->key_len : clen(pl, ts_attr_key(s, a), a->key_len);
+	pl->key[i] = a->key ? a->key_len
+			    : clen(pl, ts_attr_key(s, a), a->key_len);
 	switch (a->type) {
 	case TS_ATTR_INT:
 		pl->any[i] = 1 + vlen((uint64_t)a->ival);
