@@ -144,7 +144,8 @@ static void conn_free(struct ts_conn *c)
 }
 
 /* Take a reference only while the object is alive (count above zero). */
-TS_HOT static bool ref_get(struct ts_conn *c)
+TS_HOT
+static bool ref_get(struct ts_conn *c)
 {
 	uint32_t r = __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE);
 
@@ -157,7 +158,8 @@ TS_HOT static bool ref_get(struct ts_conn *c)
 	return true;
 }
 
-TS_HOT void ts_conn_put(struct ts_conn *c)
+TS_HOT
+void ts_conn_put(struct ts_conn *c)
 {
 	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
@@ -287,7 +289,8 @@ static struct ts_conn *inherited_conn(int fd)
 	return c;
 }
 
-TS_HOT struct ts_conn *ts_conn_get(int fd)
+TS_HOT
+struct ts_conn *ts_conn_get(int fd)
 {
 	uint32_t v;
 	struct ts_conn *c;
@@ -351,22 +354,26 @@ static bool trylock(uint8_t *b)
 	return !__atomic_exchange_n(b, 1, __ATOMIC_ACQUIRE);
 }
 
-TS_HOT bool ts_conn_lock_in(struct ts_conn *c)
+TS_HOT
+bool ts_conn_lock_in(struct ts_conn *c)
 {
 	return trylock(&c->in_busy);
 }
 
-TS_HOT void ts_conn_unlock_in(struct ts_conn *c)
+TS_HOT
+void ts_conn_unlock_in(struct ts_conn *c)
 {
 	__atomic_store_n(&c->in_busy, 0, __ATOMIC_RELEASE);
 }
 
-TS_HOT bool ts_conn_lock_out(struct ts_conn *c)
+TS_HOT
+bool ts_conn_lock_out(struct ts_conn *c)
 {
 	return trylock(&c->out_busy);
 }
 
-TS_HOT void ts_conn_unlock_out(struct ts_conn *c)
+TS_HOT
+void ts_conn_unlock_out(struct ts_conn *c)
 {
 	__atomic_store_n(&c->out_busy, 0, __ATOMIC_RELEASE);
 }

@@ -113,7 +113,8 @@ static uint32_t scan_end(void)
 	return __atomic_load_n(&slots_hwm, __ATOMIC_ACQUIRE);
 }
 
-TS_HOT uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
+TS_HOT
+uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 			     size_t ts_len, const char *bg, size_t bg_len)
 {
 	uint32_t i, expect;
@@ -156,7 +157,8 @@ TS_HOT uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 	return 0;
 }
 
-TS_HOT void ts_ctx_server_end(uint32_t slot)
+TS_HOT
+void ts_ctx_server_end(uint32_t slot)
 {
 	if (slot == 0 || slot > TS_CTX_SLOTS)
 		return;

@@ -34,7 +34,8 @@ static struct ts_http_req *q_at(struct ts_http_conn *h, unsigned i)
 	return &h->q[(h->q_head + i) % TS_HTTP_PENDING];
 }
 
-TS_HOT static struct ts_http_req *q_front(struct ts_http_conn *h)
+TS_HOT
+static struct ts_http_req *q_front(struct ts_http_conn *h)
 {
 	return h->q_len ? q_at(h, 0) : NULL;
 }
@@ -66,7 +67,8 @@ struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono)
 	return r;
 }
 
-TS_HOT static void q_pop(struct ts_http_conn *h)
+TS_HOT
+static void q_pop(struct ts_http_conn *h)
 {
 	if (!h->q_len)
 		return;
@@ -124,7 +126,8 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	h->in_mono_ns = h->out_mono_ns = 0;
 }
 
-TS_HOT void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
+TS_HOT
+void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
 {
 	if (h->role != TS_CONN_UNKNOWN)
 		return;
@@ -164,7 +167,8 @@ static void unix_peer(struct ts_http_conn *h, const struct sockaddr_un *u,
 }
 
 /* Peer and local addresses, looked up once per connection, when needed. */
-TS_HOT void ts_http_fill_addr(struct ts_http_conn *h, int fd)
+TS_HOT
+void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -194,7 +198,8 @@ TS_HOT void ts_http_fill_addr(struct ts_http_conn *h, int fd)
  * Finish a request's span with its response (or its absence), ending at
  * CLOCK_MONOTONIC end_mono_ns (0: now).
  */
-TS_HOT static void finish(struct ts_http_req *r, bool server, bool closed,
+TS_HOT
+static void finish(struct ts_http_req *r, bool server, bool closed,
 		   uint64_t end_mono_ns)
 {
 	if (r->registered)
@@ -277,7 +282,8 @@ static void server_in(struct ts_http_conn *h, int fd, int ev)
 }
 
 /* Outbound event on a server connection (responses). */
-TS_HOT void ts_http_server_out(struct ts_http_conn *h, int ev)
+TS_HOT
+void ts_http_server_out(struct ts_http_conn *h, int ev)
 {
 	struct ts_http_req *r = q_front(h);
 
@@ -388,7 +394,8 @@ static void client_in(struct ts_http_conn *h, int ev)
 
 /* ---- inbound ------------------------------------------------------------- */
 
-TS_HOT static void in_event(struct ts_http_conn *h, int fd, int ev)
+TS_HOT
+static void in_event(struct ts_http_conn *h, int fd, int ev)
 {
 	if (ev == TS_HTTP_EV_NOT_HTTP) {
 		if (h->role == TS_CONN_UNKNOWN)

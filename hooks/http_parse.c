@@ -326,7 +326,8 @@ name_is(const unsigned char *name, const char *lit,
 }
 
 /* The header a field name (any case, tchars) is, by length first. */
-TS_HOT static uint8_t known_header(const unsigned char *n, size_t len)
+TS_HOT
+static uint8_t known_header(const unsigned char *n, size_t len)
 {
 	switch (len) {
 	case 2:
@@ -633,7 +634,8 @@ static bool cl_byte(struct ts_http_parser *p, unsigned char c)
  * What one list element `t` (tchars, any case; a length over the name
  * buffer's matches nothing) says, then the list waits for the next one.
  */
-TS_HOT static void list_token(struct ts_http_parser *p, const unsigned char *t,
+TS_HOT
+static void list_token(struct ts_http_parser *p, const unsigned char *t,
 		       size_t len)
 {
 	if (p->header == TS_HDR_TRANSFER_ENCODING) {
@@ -726,7 +728,8 @@ static void uberctx_begin(struct ts_http_parser *p)
 }
 
 /* The field name (p->header known) ended at ':'; prepare for its value. */
-TS_HOT static void header_begin(struct ts_http_parser *p)
+TS_HOT
+static void header_begin(struct ts_http_parser *p)
 {
 	p->sub = 0;
 	if (p->header != TS_HDR_UBERCTX)
@@ -814,7 +817,8 @@ static bool value_byte(struct ts_http_parser *p, unsigned char c)
 }
 
 /* The value ended at CR. */
-TS_HOT static bool value_end(struct ts_http_parser *p)
+TS_HOT
+static bool value_end(struct ts_http_parser *p)
 {
 	if (p->flags & F_HCAP)
 		hcap_end(p);
@@ -847,7 +851,8 @@ static bool is_interim(const struct ts_http_parser *p)
  * can be asked at the empty line's CR (to refuse before HEADERS_END) and
  * again at its LF.
  */
-TS_HOT static uint8_t body_state(const struct ts_http_parser *p)
+TS_HOT
+static uint8_t body_state(const struct ts_http_parser *p)
 {
 	if (p->kind == TS_HTTP_REQUESTS) {
 		if (p->flags & F_TE)
@@ -1263,7 +1268,8 @@ static size_t run_len(const unsigned char *s, size_t n, uint8_t cls)
 #define HAS_LESS(x, n) (((x) - ONES * (n)) & ~(x) & HIGHS)
 #define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
 
-TS_HOT static size_t run_field(const unsigned char *s, size_t n)
+TS_HOT
+static size_t run_field(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 
@@ -1292,7 +1298,8 @@ static size_t run_vchar(const unsigned char *s, size_t n)
 }
 
 /* run_vchar(), sixteen bytes at a time: where the target's bytes end. */
-TS_HOT static size_t vchar_end(const unsigned char *s, size_t n)
+TS_HOT
+static size_t vchar_end(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 #ifdef __SSE2__
@@ -1384,7 +1391,8 @@ field_end(const unsigned char *s, size_t n)
  * on each of them, in bulk.  s->len ends after the last non-white byte
  * kept, and any visible byte past the cap makes the value "cut".
  */
-TS_HOT static void capture_run(struct ts_http_parser *p, const unsigned char *s,
+TS_HOT
+static void capture_run(struct ts_http_parser *p, const unsigned char *s,
 			size_t k)
 {
 	struct ts_http_str *str;
@@ -1583,7 +1591,8 @@ static size_t status_run(struct ts_http_parser *p, const unsigned char *s,
  * HEADERS_DONE).  Stops at anything else, which the byte-at-a-time path
  * takes.  `end` keeps it all within max_header_bytes.
  */
-TS_HOT static size_t lines_run(struct ts_http_parser *p, const unsigned char *s,
+TS_HOT
+static size_t lines_run(struct ts_http_parser *p, const unsigned char *s,
 			size_t end)
 {
 	size_t k = 0, j;
@@ -1869,12 +1878,14 @@ bool ts_http_eof(struct ts_http_parser *p)
 	}
 }
 
-TS_HOT bool ts_http_in_message(const struct ts_http_parser *p)
+TS_HOT
+bool ts_http_in_message(const struct ts_http_parser *p)
 {
 	return p->state >= S_METHOD && p->state <= S_END_UPGRADE_PENDING;
 }
 
-TS_HOT bool ts_http_is_dead(const struct ts_http_parser *p)
+TS_HOT
+bool ts_http_is_dead(const struct ts_http_parser *p)
 {
 	return p->state == S_DEAD;
 }

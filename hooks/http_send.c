@@ -596,7 +596,8 @@ static void commit_decision(struct commit *c, uint64_t at)
 		ts_http_client_decide(c->h, &g->d);
 }
 
-TS_HOT static void commit_event(struct walker *w, int ev, uint64_t at)
+TS_HOT
+static void commit_event(struct walker *w, int ev, uint64_t at)
 {
 	struct commit *c = (struct commit *)w;
 	struct ts_http_conn *h = c->h;
@@ -634,7 +635,8 @@ TS_HOT static void commit_event(struct walker *w, int ev, uint64_t at)
 
 /* ---- outbound: the send itself ----------------------------------------------- */
 
-TS_HOT ssize_t ts_http_send_raw(const struct ts_http_sendop *op,
+TS_HOT
+ssize_t ts_http_send_raw(const struct ts_http_sendop *op,
 			 const struct iovec *iov, int cnt)
 {
 	struct msghdr m;
@@ -686,7 +688,8 @@ static size_t app_total(const struct ts_http_sendop *op)
 }
 
 /* Walk application bytes [from, to) of op through walker w. */
-TS_HOT static void walk_app(struct walker *w, const struct ts_http_sendop *op,
+TS_HOT
+static void walk_app(struct walker *w, const struct ts_http_sendop *op,
 		     uint64_t from, uint64_t to)
 {
 	uint64_t pos = 0, a, b;

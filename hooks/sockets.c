@@ -177,7 +177,8 @@ static ssize_t hook_recvmsg(int fd, struct msghdr *m, int fl)
 
 /* ---- writes ----------------------------------------------------------- */
 
-TS_HOT static ssize_t send_common(struct ts_http_sendop *op)
+TS_HOT
+static ssize_t send_common(struct ts_http_sendop *op)
 {
 	struct ts_conn *c;
 	ssize_t r;
@@ -529,22 +530,26 @@ static int hook_shutdown(int fd, int how)
 
 /* ---- exported names ---------------------------------------------------- */
 
-TS_HOT TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
+TS_HOT
+TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	return hook_read(fd, buf, n);
 }
 
-TS_HOT TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t bl)
+TS_HOT
+TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t bl)
 {
 	return hook_read_chk(fd, buf, n, bl);
 }
 
-TS_HOT TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+TS_HOT
+TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	return hook_readv(fd, iov, cnt);
 }
 
-TS_HOT TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int fl)
+TS_HOT
+TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int fl)
 {
 	return hook_recv(fd, buf, n, fl);
 }
@@ -555,45 +560,53 @@ TS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t bl, int fl)
 	return hook_recv_chk(fd, buf, n, bl, fl);
 }
 
-TS_HOT TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int fl,
+TS_HOT
+TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int fl,
 			   __SOCKADDR_ARG a, socklen_t *al)
 {
 	return hook_recvfrom(fd, buf, n, fl, a.__sockaddr__, al);
 }
 
-TS_HOT TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t bl,
+TS_HOT
+TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t bl,
 				 int fl, __SOCKADDR_ARG a, socklen_t *al)
 {
 	return hook_recvfrom_chk(fd, buf, n, bl, fl, a.__sockaddr__, al);
 }
 
-TS_HOT TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int fl)
+TS_HOT
+TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int fl)
 {
 	return hook_recvmsg(fd, m, fl);
 }
 
-TS_HOT TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+TS_HOT
+TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	return hook_write(fd, buf, n);
 }
 
-TS_HOT TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+TS_HOT
+TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	return hook_writev(fd, iov, cnt);
 }
 
-TS_HOT TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int fl)
+TS_HOT
+TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int fl)
 {
 	return hook_send(fd, buf, n, fl);
 }
 
-TS_HOT TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int fl,
+TS_HOT
+TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int fl,
 			 __CONST_SOCKADDR_ARG a, socklen_t al)
 {
 	return hook_sendto(fd, buf, n, fl, a.__sockaddr__, al);
 }
 
-TS_HOT TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int fl)
+TS_HOT
+TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int fl)
 {
 	return hook_sendmsg(fd, m, fl);
 }

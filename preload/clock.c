@@ -16,7 +16,8 @@ static struct {
 	uint64_t taken;              /* monotonic ns of that sample; 0: none */
 } anchor;
 
-TS_HOT uint64_t ts_clock_unix_of(uint64_t mono)
+TS_HOT
+uint64_t ts_clock_unix_of(uint64_t mono)
 {
 	uint64_t taken = __atomic_load_n(&anchor.taken, __ATOMIC_RELAXED);
 	uint64_t off, m;

@@ -113,7 +113,8 @@ static void init(void)
 	__atomic_store_n(&state, expect, __ATOMIC_RELEASE);
 }
 
-TS_HOT bool ts_is_active(void)
+TS_HOT
+bool ts_is_active(void)
 {
 	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 

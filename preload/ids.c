@@ -38,7 +38,8 @@ static void seed(unsigned gen)
 	__atomic_store_n(&stream_gen, gen, __ATOMIC_RELAXED);
 }
 
-TS_HOT static uint64_t next64(void)
+TS_HOT
+static uint64_t next64(void)
 {
 	unsigned gen = __atomic_load_n(&generation, __ATOMIC_RELAXED);
 	uint64_t v;
@@ -51,7 +52,8 @@ TS_HOT static uint64_t next64(void)
 	return v;
 }
 
-TS_HOT void ts_ids_trace(uint8_t out[16])
+TS_HOT
+void ts_ids_trace(uint8_t out[16])
 {
 	uint64_t hi = next64(), lo = next64();
 
@@ -59,7 +61,8 @@ TS_HOT void ts_ids_trace(uint8_t out[16])
 	memcpy(out + 8, &lo, 8);
 }
 
-TS_HOT void ts_ids_span(uint8_t out[8])
+TS_HOT
+void ts_ids_span(uint8_t out[8])
 {
 	uint64_t v = next64();
 
@@ -71,7 +74,8 @@ void ts_ids_after_fork(void)
 	__atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
 }
 
-TS_HOT bool ts_ids_is_zero(const uint8_t *id, size_t n)
+TS_HOT
+bool ts_ids_is_zero(const uint8_t *id, size_t n)
 {
 	size_t i;
 

@@ -30,7 +30,8 @@ int ts_pipeline_init(const struct ts_config *c)
  * there are), and a span recorded raw has none, so most of the 512 bytes
  * of descriptors are not copied into a cold slot.
  */
-TS_HOT bool ts_pipeline_submit(const struct ts_span *s)
+TS_HOT
+bool ts_pipeline_submit(const struct ts_span *s)
 {
 	struct ts_ring_part parts[2] = {
 		{ 0, s, offsetof(struct ts_span, attrs) +

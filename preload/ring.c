@@ -61,7 +61,8 @@ bool ts_ring_push(struct ts_ring *r, const void *rec, size_t len,
 	return ts_ring_pushv(r, &part, 1, pos_out);
 }
 
-TS_HOT bool ts_ring_pushv(struct ts_ring *r, const struct ts_ring_part *parts,
+TS_HOT
+bool ts_ring_pushv(struct ts_ring *r, const struct ts_ring_part *parts,
 		   int n, uint64_t *pos_out)
 {
 	unsigned char *slot;

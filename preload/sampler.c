@@ -258,7 +258,8 @@ static bool ratio_says(uint64_t bound, const uint8_t id[16])
 	return (x >> 1) < bound;
 }
 
-TS_HOT bool ts_sampler_sample(const struct ts_sampler *s,
+TS_HOT
+bool ts_sampler_sample(const struct ts_sampler *s,
 		       const struct ts_span_ctx *parent,
 		       const uint8_t trace_id[16])
 {

@@ -10,7 +10,8 @@
 #include "sampler.h"
 #include "span.h"
 
-TS_HOT void ts_span_begin(struct ts_span *s, enum ts_span_kind kind,
+TS_HOT
+void ts_span_begin(struct ts_span *s, enum ts_span_kind kind,
 		   const char *name, size_t name_len, uint64_t mono_ns,
 		   uint64_t unix_ns)
 {
@@ -23,7 +24,8 @@ TS_HOT void ts_span_begin(struct ts_span *s, enum ts_span_kind kind,
 	ts_span_set_name(s, name, name_len);
 }
 
-TS_HOT void ts_span_start_at(struct ts_span *s, enum ts_span_kind kind,
+TS_HOT
+void ts_span_start_at(struct ts_span *s, enum ts_span_kind kind,
 		      const char *name, size_t name_len,
 		      const struct ts_span_ctx *parent, uint64_t mono_ns,
 		      uint64_t unix_ns)
@@ -52,7 +54,8 @@ void ts_span_start(struct ts_span *s, enum ts_span_kind kind,
 			 ts_clock_unix_of(mono));
 }
 
-TS_HOT uint8_t ts_span_decide_flags(const struct ts_span_ctx *parent,
+TS_HOT
+uint8_t ts_span_decide_flags(const struct ts_span_ctx *parent,
 			     const uint8_t trace_id[16])
 {
 	uint8_t flags = parent ? parent->flags : 0;
@@ -62,7 +65,8 @@ TS_HOT uint8_t ts_span_decide_flags(const struct ts_span_ctx *parent,
 			 (sampled ? TS_TRACE_FLAG_SAMPLED : 0));
 }
 
-TS_HOT void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
+TS_HOT
+void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
 {
 	memcpy(out->trace_id, s->trace_id, 16);
 	memcpy(out->span_id, s->span_id, 8);
@@ -71,7 +75,8 @@ TS_HOT void ts_span_ctx_of(const struct ts_span *s, struct ts_span_ctx *out)
 	out->xflags = s->xflags & TS_CTX_DEBUG;
 }
 
-TS_HOT bool ts_span_ctx_is_valid(const struct ts_span_ctx *c)
+TS_HOT
+bool ts_span_ctx_is_valid(const struct ts_span_ctx *c)
 {
 	return !ts_ids_is_zero(c->trace_id, 16) && !ts_ids_is_zero(c->span_id, 8);
 }
@@ -99,7 +104,8 @@ void ts_span_expand(struct ts_span *s)
 	s->defer = TS_DEFER_NONE;
 }
 
-TS_HOT bool ts_span_arena_put(struct ts_span *s, const void *p, size_t len,
+TS_HOT
+bool ts_span_arena_put(struct ts_span *s, const void *p, size_t len,
 		       uint16_t *off)
 {
 	return arena_put(s, p, len, off);
@@ -182,7 +188,8 @@ static size_t attr_value_len(const char *val, size_t len)
 
 /* ---- end of branch sampling's limits ------------------------------------ */
 
-TS_HOT bool ts_span_set_name(struct ts_span *s, const char *name, size_t len)
+TS_HOT
+bool ts_span_set_name(struct ts_span *s, const char *name, size_t len)
 {
 	len = utf8_cut(name, len, TS_SPAN_VALUE_MAX);
 	if (!arena_put(s, name, len, &s->name_off))
@@ -358,7 +365,8 @@ bool ts_span_end(struct ts_span *s)
 	return ts_span_end_at(s, ts_clock_mono_ns());
 }
 
-TS_HOT bool ts_span_end_at(struct ts_span *s, uint64_t now)
+TS_HOT
+bool ts_span_end_at(struct ts_span *s, uint64_t now)
 {
 	/* Not sampled: its context travelled on, the span records nothing. */
 	if (!(s->flags & TS_TRACE_FLAG_SAMPLED))
