@@ -27,6 +27,7 @@ static uint32_t *fdmap;                   /* fd -> FD_* or index */
 static struct ts_conn *chunks[MAX_CHUNKS]; /* mapped on demand */
 static uint32_t next_index;               /* objects ever carved */
 static uint64_t free_head;                /* tag << 32 | (index + 1) */
+static int fd_high = -1;                  /* highest fd ever given a state */
 
 #define INHERITED 16u                     /* inherited sockets remembered */
 static uint32_t inherited[INHERITED];     /* index + 1 (0: none), a ring */
@@ -168,10 +169,25 @@ void ts_conn_put(struct ts_conn *c)
 	conn_free(c);
 }
 
+/* fdmap[fd] is about to name something: ts_conn_closed_range() looks. */
+static void raise_high(int fd)
+{
+	int high = __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+
+	while (fd > high &&
+	       !__atomic_compare_exchange_n(&fd_high, &high, fd, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* Replace fdmap[fd] with `v`, releasing the object it named. */
 static void fdmap_set(int fd, uint32_t v)
 {
-	uint32_t old = __atomic_exchange_n(&fdmap[fd], v, __ATOMIC_ACQ_REL);
+	uint32_t old;
+
+	if (v != FD_UNKNOWN)
+		raise_high(fd);
+	old = __atomic_exchange_n(&fdmap[fd], v, __ATOMIC_ACQ_REL);
 
 	if (old >= FD_FIRST)
 		ts_conn_put(conn_at(old - FD_FIRST));
@@ -216,7 +232,7 @@ struct ts_conn *ts_conn_create(int fd, enum ts_conn_kind kind)
  * application's errno is kept: a pipe or file answers ENOTSOCK here, and
  * the call we classify for may succeed without touching errno.
  */
-static bool fd_is_stream_socket(int fd)
+bool ts_conn_fd_is_stream(int fd)
 {
 	int type = 0, dom = 0, saved = errno;
 	socklen_t len = sizeof(type);
@@ -311,9 +327,10 @@ struct ts_conn *ts_conn_get(int fd)
 	if (v == FD_OFF)
 		return NULL;
 	/* Unknown: inherited, or created before us.  Classify once. */
-	if (!fd_is_stream_socket(fd)) {
+	if (!ts_conn_fd_is_stream(fd)) {
 		uint32_t expect = FD_UNKNOWN;
 
+		raise_high(fd);
 		__atomic_compare_exchange_n(&fdmap[fd], &expect, FD_OFF, false,
 					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		return NULL;
@@ -331,6 +348,25 @@ void ts_conn_closed(int fd)
 {
 	if (fd_ok(fd))
 		fdmap_set(fd, FD_UNKNOWN);
+}
+
+/*
+ * Only entries that name something are written: a child clearing its
+ * descriptors before exec (close_range, closefrom) neither walks nor
+ * copies a million entries it never used.
+ */
+void ts_conn_closed_range(unsigned lo, unsigned hi)
+{
+	int high = __atomic_load_n(&fd_high, __ATOMIC_RELAXED);
+	unsigned fd;
+
+	if (!fdmap || high < 0)
+		return;
+	if (hi > (unsigned)high)
+		hi = (unsigned)high;
+	for (fd = lo; fd <= hi; fd++)
+		if (__atomic_load_n(&fdmap[fd], __ATOMIC_ACQUIRE) != FD_UNKNOWN)
+			fdmap_set((int)fd, FD_UNKNOWN);
 }
 
 void ts_conn_dup(int oldfd, int newfd)

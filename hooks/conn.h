@@ -70,6 +70,15 @@ void ts_conn_forget(int fd);
 /* close(fd) succeeded or is about to: drop the descriptor's reference. */
 void ts_conn_closed(int fd);
 
+/* Descriptors lo..hi (inclusive) are closed or about to be. */
+void ts_conn_closed_range(unsigned lo, unsigned hi);
+
+/*
+ * `fd` is a stream socket of a family we parse (TCP over IPv4/IPv6, Unix).
+ * One system call; errno is kept.
+ */
+bool ts_conn_fd_is_stream(int fd);
+
 /* newfd now refers to what oldfd refers to (dup, dup2, dup3, F_DUPFD). */
 void ts_conn_dup(int oldfd, int newfd);
 

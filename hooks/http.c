@@ -116,6 +116,9 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	parser_init(&h->out, server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS,
 		    true);
 	h->in_lost = h->out_lost = h->addr_known = false;
+	/* One we did not see made may have been classified long before its
+	 * first request goes out. */
+	h->recheck = !server && !client;
 	h->q_head = h->q_len = 0;
 	h->edit.len = 0;
 	h->tp_state = TP_IDLE;

@@ -63,6 +63,10 @@ struct ts_http_conn {
 	bool in_lost;                  /* inbound bytes missed: give up */
 	bool out_lost;                 /* outbound state unusable: give up */
 	bool addr_known;               /* peer/local fields filled */
+	bool recheck;                  /* the next request sent checks that
+					  fd is still a socket (a request
+					  went out before, or we did not see
+					  the connection made) */
 	uint8_t q_head, q_len;         /* FIFO of requests in flight */
 	struct ts_http_req q[TS_HTTP_PENDING];
 	struct ts_http_edit edit;      /* partially emitted edit, if len */

@@ -922,6 +922,21 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 		return ts_http_send_raw(op, op->iov, op->iovcnt);
 	if (h->role == TS_CONN_SERVER)
 		return send_plain(h, op);
+	/*
+	 * A descriptor closed where no hook saw it (a raw close system call,
+	 * io_uring) and reused for a file or a pipe still names this state:
+	 * a request written there must not get a traceparent.  So each
+	 * request but the first on a connection we saw made starts by making
+	 * sure the descriptor is still a stream socket: one system call.
+	 */
+	if (!ts_http_in_message(&h->out)) {
+		if (h->recheck && !ts_conn_fd_is_stream(op->fd)) {
+			h->out_lost = true;
+			__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
+			return ts_http_send_raw(op, op->iov, op->iovcnt);
+		}
+		h->recheck = true;
+	}
 	if (op->iovcnt < 0 || op->iovcnt > OUT_IOV_MAX - 2 * TS_HTTP_PLAN_MAX - 2) {
 		h->out_lost = true; /* not worth splicing: stop tracing */
 		return ts_http_send_raw(op, op->iov, op->iovcnt);

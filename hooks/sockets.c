@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -437,18 +438,46 @@ static int hook_close(int fd)
 
 static int hook_close_range(unsigned lo, unsigned hi, int fl)
 {
-	unsigned fd, lim;
-
 	if (ts_guard_enter()) {
-		if (ts_is_active() && !(fl & CLOSE_RANGE_CLOEXEC)) {
-			lim = (unsigned)__atomic_load_n(&ts_conn_fd_limit,
-							__ATOMIC_ACQUIRE);
-			for (fd = lo; fd <= hi && fd < lim; fd++)
-				ts_conn_closed((int)fd);
-		}
+		if (ts_is_active() && !(fl & CLOSE_RANGE_CLOEXEC))
+			ts_conn_closed_range(lo, hi);
 		ts_guard_leave();
 	}
 	return TS_REAL(close_range)(lo, hi, fl);
+}
+
+/*
+ * Descriptors glibc closes inside itself, past close(): a stream's
+ * (fclose of an fdopen()ed socket) and closefrom()'s.  Their state goes
+ * as close() drops it: a number reused by a file or a pipe must not
+ * inherit a connection's state (its bytes would be parsed, and a request
+ * written to it would get a traceparent).
+ */
+static void hook_closefrom(int lo)
+{
+	if (ts_guard_enter()) {
+		if (ts_is_active() && lo >= 0)
+			ts_conn_closed_range((unsigned)lo, ~0u);
+		ts_guard_leave();
+	}
+	TS_REAL(closefrom)(lo);
+}
+
+static int hook_fclose(FILE *f)
+{
+	int fd, saved;
+
+	if (f && ts_guard_enter()) {
+		if (ts_is_active()) {
+			saved = errno;
+			fd = fileno_unlocked(f); /* -1: a stream of no fd */
+			errno = saved;
+			if (fd >= 0)
+				ts_conn_closed(fd);
+		}
+		ts_guard_leave();
+	}
+	return TS_REAL(fclose)(f);
 }
 
 /* After a dup-type call returned r for `fd`. */
@@ -666,6 +695,16 @@ TS_EXPORT int close(int fd)
 TS_EXPORT int close_range(unsigned lo, unsigned hi, int fl)
 {
 	return hook_close_range(lo, hi, fl);
+}
+
+TS_EXPORT void closefrom(int lo)
+{
+	hook_closefrom(lo);
+}
+
+TS_EXPORT int fclose(FILE *f)
+{
+	return hook_fclose(f);
 }
 
 TS_EXPORT int dup(int fd)

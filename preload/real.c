@@ -165,6 +165,22 @@ static int fb_close_range(unsigned lo, unsigned hi, int fl)
 	return (int)syscall(SYS_close_range, lo, hi, fl);
 }
 
+static void fb_closefrom(int lo)
+{
+	syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
+}
+
+/* glibc's other exported name for fclose (weak: NULL elsewhere). */
+extern int _IO_fclose(FILE *f) __attribute__((weak));
+
+static int fb_fclose(FILE *f)
+{
+	if (_IO_fclose)
+		return _IO_fclose(f);
+	errno = ENOSYS;
+	return EOF;
+}
+
 static int fb_dup(int fd)
 {
 	return (int)syscall(SYS_dup, fd);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -26,7 +27,8 @@
 
 /*
  * X(return type, name, parameter list, argument list).  Each entry has a
- * fallback fb_<name> in real.c doing the same through syscall(2).
+ * fallback fb_<name> in real.c doing the same through syscall(2) (fclose,
+ * which no system call does, through glibc's other name for it).
  */
 #define TS_REAL_FUNCS(X)                                                       \
 	X(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))          \
@@ -76,6 +78,8 @@
 	X(int, shutdown, (int fd, int how), (fd, how))                         \
 	X(int, close, (int fd), (fd))                                          \
 	X(int, close_range, (unsigned lo, unsigned hi, int fl), (lo, hi, fl))  \
+	X(void, closefrom, (int lo), (lo))                                     \
+	X(int, fclose, (FILE * f), (f))                                        \
 	X(int, dup, (int fd), (fd))                                            \
 	X(int, dup2, (int fd, int to), (fd, to))                               \
 	X(int, dup3, (int fd, int to, int fl), (fd, to, fl))                   \

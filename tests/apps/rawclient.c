@@ -25,6 +25,20 @@
  *                             /bytes/1048576 whose response head is read
  *                             with recv and its body spliced into a pipe
  *                             (prints "spliced <n>"); then a plain GET
+ *   rawclient unseen   PORT HOW FILE  a keep-alive GET, then the socket
+ *                             closed where no close() hook sees it (HOW:
+ *                             fclose of an fdopen()ed stream, closefrom,
+ *                             a raw close system call; or close_range),
+ *                             FILE opened on the
+ *                             same number and a request's text written to
+ *                             it with write(); prints "<HOW> fd <n> wrote
+ *                             <bytes>"
+ *   rawclient unseen-server HOW FILE  the same on the server side, in one
+ *                             process: a request over loopback to itself,
+ *                             answered, the accepted socket closed by HOW,
+ *                             then FILE (a request's text) opened on its
+ *                             number and read; prints "<HOW> fd <n> read
+ *                             <bytes>"
  *
  * HTTP modes read every response (Content-Length framing) and print the
  * response bodies, one per line; bigpost also prints
@@ -41,6 +55,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -404,12 +419,103 @@ static void mode_splice(int port)
 	close(fd);
 }
 
+static void close_unseen(int fd, const char *how);
+
+static const char req_unseen[] =
+	"GET /written-to-a-file HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+static void mode_unseen(int port, const char *how, const char *path)
+{
+	static const char req[] = "GET /unseen HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	int fd = dial(port, 0), out;
+	ssize_t w;
+
+	send_all(fd, req, sizeof(req) - 1);
+	read_response(fd);
+	close_unseen(fd, how);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out != fd) {
+		fprintf(stderr, "%s: file on fd %d, not the socket's %d\n", how,
+			out, fd);
+		exit(1);
+	}
+	w = write(out, req_unseen, sizeof(req_unseen) - 1);
+	printf("%s fd %d wrote %zd\n", how, out, w);
+	close(out);
+}
+
+/* Close fd where no close() hook sees it, or by close_range. */
+static void close_unseen(int fd, const char *how)
+{
+	if (!strcmp(how, "fclose"))
+		fclose(fdopen(fd, "r+"));
+	else if (!strcmp(how, "closefrom"))
+		closefrom(fd);
+	else if (!strcmp(how, "close_range"))
+		close_range((unsigned)fd, ~0u, 0);
+	else if (!strcmp(how, "syscall"))
+		syscall(SYS_close, fd);
+	else
+		exit(2);
+}
+
+static void mode_unseen_server(const char *how, const char *path)
+{
+	static const char req[] = "GET /served HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	char buf[4096];
+	size_t have = 0;
+	ssize_t r, total = 0;
+	int ls = socket(AF_INET, SOCK_STREAM, 0), cl, sv, f;
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(ls, 1) != 0 || getsockname(ls, (struct sockaddr *)&a, &al)) {
+		perror("listen");
+		exit(1);
+	}
+	cl = dial(ntohs(a.sin_port), 0);
+	sv = accept(ls, NULL, NULL);
+	if (sv < 0) {
+		perror("accept");
+		exit(1);
+	}
+	send_all(cl, req, sizeof(req) - 1);
+	while (have < 4 || !memmem(buf, have, "\r\n\r\n", 4)) {
+		r = read(sv, buf + have, sizeof(buf) - have);
+		if (r <= 0) {
+			fprintf(stderr, "request cut short\n");
+			exit(1);
+		}
+		have += (size_t)r;
+	}
+	send_all(sv, resp, sizeof(resp) - 1);
+	read_response(cl);
+	close_unseen(sv, how);
+	f = open(path, O_RDONLY);
+	if (f != sv) {
+		fprintf(stderr, "%s: file on fd %d, not the socket's %d\n", how,
+			f, sv);
+		exit(1);
+	}
+	while ((r = read(f, buf, sizeof(buf))) > 0)
+		total += r;
+	printf("%s fd %d read %zd\n", how, f, total);
+	close(f);
+	close(cl);
+	close(ls);
+}
+
 int main(int argc, char **argv)
 {
 	int port;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
+				"       rawclient unseen PORT fclose|closefrom|close_range|syscall FILE\n"
+				"       rawclient unseen-server fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient inherit FD\n");
 		return 2;
 	}
@@ -432,6 +538,10 @@ int main(int argc, char **argv)
 		mode_nullmsg(port);
 	else if (!strcmp(argv[1], "splice"))
 		mode_splice(port);
+	else if (!strcmp(argv[1], "unseen-server") && argc > 3)
+		mode_unseen_server(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "unseen") && argc > 4)
+		mode_unseen(port, argv[3], argv[4]);
 	else
 		return 2;
 	return 0;

@@ -183,3 +183,50 @@ assert a[2]["url.full"].endswith("/after-splice") and a[2]["http.response.body.s
 print("  1 MiB body spliced from a pipe, 1 MiB response body spliced into one, then a plain request on the"
       " same connection: 3 client spans, 3 traceparents, every other byte the application's, sizes counted")
 PY
+
+# --- descriptors closed past the close() hook, then reused for a file ---
+# A socket closed by fclose() of its stdio stream, by closefrom(),
+# close_range() or a raw close system call, its number reused by open(): a
+# request's text written to the file stays the application's, byte for
+# byte.
+stop_all
+rec http rec-unseen
+for how in fclose closefrom close_range syscall; do
+	SVC=unseen-$how traced "$RAW" unseen "$RPORT" "$how" "$T/file-$how.txt" >"$T/out-unseen-$how" ||
+		fail "$how: rawclient failed"
+done
+# The server side: the accepted socket closed unseen, a file holding a
+# request opened on its number and read: no server span for the file.
+printf 'GET /read-from-a-file HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$T/request.txt"
+for how in fclose closefrom close_range; do
+	SVC=unseen-server-$how traced "$RAW" unseen-server "$how" "$T/request.txt" >"$T/out-unseen-server-$how" ||
+		fail "$how: rawclient unseen-server failed"
+done
+sleep 0.3
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+import glob, re
+T = sys.argv[1]
+for how in ("fclose", "closefrom", "close_range"):
+    out = open(T + "/out-unseen-server-" + how).read().split("\n")
+    assert out[1].startswith(how + " fd ") and out[1].endswith(" read 51"), out
+    ss = spans(T + "/spans-unseen-server-%s.jsonl" % how)
+    got = sorted((s["kind"], s["attrs"].get("url.path") or s["attrs"].get("url.full")) for s in ss)
+    assert got == [("client", "http://localhost/served"), ("server", "/served")], (how, got)
+print("  accepted socket closed by fclose(), closefrom(), close_range(); a file holding a request read on its"
+      " number: no span for it")
+TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
+want = b"GET /written-to-a-file HTTP/1.1\r\nHost: localhost\r\n\r\n"
+conns = [open(p, "rb").read() for p in glob.glob(T + "/rec-unseen/conn-*.bin")]
+assert len(conns) == 4 and all(len(TP.findall(c)) == 1 for c in conns), conns
+for how in ("fclose", "closefrom", "close_range", "syscall"):
+    out = open(T + "/out-unseen-" + how).read().split("\n")
+    assert out[1].startswith(how + " fd ") and out[1].endswith(" wrote %d" % len(want)), out
+    got = open(T + "/file-%s.txt" % how, "rb").read()
+    assert got == want, (how, got)
+    cs = [s for s in spans(T + "/spans-unseen-%s.jsonl" % how) if s["kind"] == "client"]
+    assert [c["attrs"]["url.full"] for c in cs] == ["http://localhost/unseen"], (how, cs)
+print("  socket closed by fclose(), closefrom(), close_range(), a raw close system call; its number reused by a file:"
+      " the request written there byte for byte, the socket's request traced")
+PY
