@@ -8,4 +8,8 @@
  */
 #ifndef TS_HOOKS_PROCESS_H
 #define TS_HOOKS_PROCESS_H
+
+/* vfork()'s entry stub calls this before jumping to the real vfork: it
+ * marks the thread (TS_GUARD_VFORK) and returns the real function. */
+void *ts_vfork_prepare(void);
 #endif

@@ -17,6 +17,20 @@
 
 extern TS_TLS unsigned ts_guard_depth;
 
+/*
+ * Set in ts_guard_depth by the vfork() hook (hooks/process.c) before the
+ * real vfork.  The child then runs on its parent's thread, with its TLS
+ * and memory, until it execs or exits: every hook it makes passes through
+ * (its descriptor table is a copy, so what it closes or dups must not
+ * touch the parent's state, nor may it start threads or end spans).  The
+ * parent's thread clears the bit at its first hook after vfork returned.
+ */
+#define TS_GUARD_VFORK 0x80000000u
+
+/* Held only by TS_GUARD_VFORK: true (bit cleared) in the parent, false in
+ * the vfork child.  One getpid system call. */
+bool ts_guard_vfork_over(void);
+
 /* True when this thread is already inside the shim (or is the reporter). */
 static inline bool ts_guard_is_held(void)
 {
@@ -31,7 +45,9 @@ static inline bool ts_guard_is_held(void)
  */
 static inline bool ts_guard_enter(void)
 {
-	if (ts_guard_depth != 0)
+	if (ts_guard_depth != 0 &&
+	    (ts_likely(ts_guard_depth != TS_GUARD_VFORK) ||
+	     !ts_guard_vfork_over()))
 		return false;
 	ts_guard_depth = 1;
 	__asm__ __volatile__("" ::: "memory");

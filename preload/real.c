@@ -216,6 +216,16 @@ static int fb_pthread_create(pthread_t *t, const pthread_attr_t *a,
 	return EAGAIN;
 }
 
+/*
+ * vfork() by a system call cannot be made from C (the child would return
+ * through this frame and clobber it for the parent); POSIX allows vfork
+ * to be fork, and a correct child only execs or exits.
+ */
+static pid_t fb_vfork(void)
+{
+	return fork();
+}
+
 static TS_NORETURN void fb__exit(int status)
 {
 	for (;;)

@@ -90,6 +90,7 @@
 	   void *arg),                                                         \
 	  (t, a, fn, arg))                                                     \
 	X(void, _exit, (int status), (status))                                 \
+	X(pid_t, vfork, (void), ())                                            \
 	X(void, _Exit, (int status), (status))                                 \
 	X(int, sigaction,                                                      \
 	  (int sig, const struct sigaction *act, struct sigaction *oact),      \

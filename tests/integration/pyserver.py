@@ -11,6 +11,8 @@ GET /sleep/<ms>       -> 200 after that many milliseconds
 GET /redirect/<n>     -> 302 to /redirect/<n-1>; /redirect/0 -> 200
 GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
                          answers 200 with the downstream statuses joined
+GET /spawn[?url=U...] -> runs /bin/true with subprocess (vfork on python
+                         3.10 and later), then as /call
 POST /sha256          -> 200, hex SHA-256 of the request body
 POST or PUT (other paths) -> 200, the body's length (Content-Length or chunked)
 --tls serves HTTPS with that certificate and key.
@@ -21,6 +23,7 @@ import http.server
 import json
 import socketserver
 import ssl
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -75,7 +78,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if u.path.startswith("/status/"):
             return self.reply(int(u.path.split("/")[2]), "status\n")
-        if u.path == "/call":
+        if u.path == "/spawn":
+            subprocess.run(["/bin/true"], check=True)
+        if u.path in ("/call", "/spawn"):
             out = []
             for url in urllib.parse.parse_qs(u.query).get("url", []):
                 try:

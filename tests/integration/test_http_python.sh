@@ -23,7 +23,11 @@ curl -sS -o /dev/null -H 'traceparent: 00-0AF7651916CD43DD8448EB211C80319C-B7AD6
 SVC=curlown traced curl -sS -H 'TraceParent: 00-11111111111111111111111111111111-2222222222222222-01' "$URL/headers" >"$T/h3.json"
 # 6. a response without Content-Length, delimited by the server closing
 SVC=curlclose traced curl -sS "$URL/nolength" >"$T/nolength.out"
-wait_spans 11
+# 7. handlers that spawn a process (python's subprocess uses vfork: the
+# child closes and dups descriptors on the server's memory), three
+# requests on one connection, the first calling on after spawning
+SVC=curlspawn traced curl -sS "$URL/spawn?url=$URL/status/200%3Fvia%3Dspawn" "$URL/spawn" "$URL/spawn" >"$T/spawn.out"
+wait_spans 19
 stop_all
 
 [ "$(cat "$T/code")" = 503 ] || fail "503 expected"
@@ -91,4 +95,19 @@ n = len(open(T + "/nolength.out", "rb").read())
 assert c["status"] == 0 and s["status"] == 0, (c["status"], s["status"])
 assert c["attrs"]["http.response.body.size"] == n == s["attrs"]["http.response.body.size"], (n, c["attrs"], s["attrs"])
 print("  response delimited by close: both spans complete, %d body bytes on both sides" % n)
+
+# spawning handlers: every request on the connection traced and linked
+cs = sorted([x for x in ss if x["service"] == "curlspawn"], key=lambda x: x["start"])
+sv = sorted([x for x in ss if x["service"] == "pyserver" and x["kind"] == "server" and x["attrs"]["url.path"] == "/spawn"],
+            key=lambda x: x["start"])
+assert len(cs) == 3 and len(sv) == 3, (len(cs), len(sv))
+for c, s in zip(cs, sv):
+    child_of(s, c)
+    inside(s, c)
+    assert s["attrs"]["http.response.status_code"] == 200 and s["status"] == 0, s
+down = one(ss, service="pyserver", kind="client")
+child_of(down, sv[0])
+child_of(one(ss, service="pyserver", kind="server", attr_url__query="via=spawn"), down)
+print("  handlers spawning /bin/true (vfork): 3 requests on one connection, 3 linked server spans,"
+      " the call made after spawning linked too")
 PY
