@@ -164,6 +164,7 @@ bench: all
 	$(Q)scripts/bench-nginx $(or $(ROUNDS),3) $(or $(SECONDS),5)
 	$(Q)scripts/bench-jaeger
 	$(Q)scripts/bench-export $(or $(ROUNDS),3)
+	$(Q)scripts/bench-memory
 
 clean:
 	rm -rf build

@@ -43,7 +43,9 @@ struct ts_conn {
 	uint64_t dev, ino;      /* the socket, for an inherited one (atomic);
 				   0 otherwise */
 	struct ts_http_conn http; /* HTTP tracing state (http.h) */
-};
+} __attribute__((aligned(4096))); /* each object on pages of its own: an
+				     idle one holds only the pages its
+				     layout (http.h) says are written */
 
 /* Map the tables.  0 or -errno (then the socket hooks pass through). */
 int ts_conn_init(void);

@@ -31,7 +31,9 @@ enum { TP_IDLE }; /* http_send.c's forwarded-traceparent state, reset here */
 
 static struct ts_http_req *q_at(struct ts_http_conn *h, unsigned i)
 {
-	return &h->q[(h->q_head + i) % TS_HTTP_PENDING];
+	unsigned k = (h->q_head + i) % TS_HTTP_PENDING;
+
+	return k ? &h->q_more[k - 1] : &h->q0;
 }
 
 TS_HOT
@@ -91,12 +93,12 @@ static uint32_t header_cap(void)
  * traceparent is rewritten there); the other streams parse faster without
  * HEADER_VALUE events.
  */
-static void parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
-			bool outbound)
+static void parser_init(struct ts_http_parser *p, struct ts_http_pbuf *b,
+			enum ts_http_kind kind, bool outbound)
 {
 	bool req = kind == TS_HTTP_REQUESTS;
 
-	ts_http_parser_init(p, kind, header_cap());
+	ts_http_parser_init(p, kind, header_cap(), b);
 	ts_http_parser_edit_events(p, outbound && req);
 	ts_http_parser_capture(
 		p, &ts_cfg.capture[outbound ? (req ? TS_CAPTURE_CLIENT_REQ
@@ -111,10 +113,10 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 						   : TS_CONN_UNKNOWN;
 	/* Unknown role: both directions look for a request; the first one
 	 * found decides who we are. */
-	parser_init(&h->in, client ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS,
-		    false);
-	parser_init(&h->out, server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS,
-		    true);
+	parser_init(&h->in, &h->in_buf,
+		    client ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS, false);
+	parser_init(&h->out, &h->out_buf,
+		    server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS, true);
 	h->in_lost = h->out_lost = h->addr_known = false;
 	/* One we did not see made may have been classified long before its
 	 * first request goes out. */
@@ -136,9 +138,9 @@ void ts_http_set_role(struct ts_http_conn *h, uint8_t role)
 		return;
 	h->role = role;
 	if (role == TS_CONN_SERVER)
-		parser_init(&h->out, TS_HTTP_RESPONSES, true);
+		parser_init(&h->out, &h->out_buf, TS_HTTP_RESPONSES, true);
 	else
-		parser_init(&h->in, TS_HTTP_RESPONSES, false);
+		parser_init(&h->in, &h->in_buf, TS_HTTP_RESPONSES, false);
 }
 
 static uint16_t sa_port(const struct sockaddr_storage *ss)
@@ -223,8 +225,8 @@ static void finish(struct ts_http_req *r, bool server, bool closed,
  * compiler makes it two loads instead of a strcmp call.
  */
 #define method_is(p, m)                                                        \
-	(sizeof(m) <= sizeof((p)->method) &&                                   \
-	 !memcmp((p)->method, m, sizeof(m)))
+	(sizeof(m) <= sizeof((p)->b->method) &&                                \
+	 !memcmp((p)->b->method, m, sizeof(m)))
 
 /* ---- server side --------------------------------------------------------- */
 

@@ -33,7 +33,6 @@
 
 /* A request on this connection whose response has not completed. */
 struct ts_http_req {
-	struct ts_span span;      /* its span (valid when `traced`) */
 	uint64_t start_unix_ns;   /* first byte of the request */
 	uint64_t start_mono_ns;
 	bool traced;              /* a span is being recorded */
@@ -46,19 +45,30 @@ struct ts_http_req {
 	uint16_t status;          /* response status, 0 until known */
 	uint64_t req_body;        /* request body bytes */
 	uint64_t resp_body;       /* response body bytes */
+	struct ts_span span;      /* its span (valid when `traced`); last, as
+				     most of its attribute and string room
+				     is never touched */
 };
 
-/* Bytes the send path owes the stream before more application bytes. */
+/* Bytes the send path owes the stream before more application bytes
+ * (the bytes themselves: ts_http_conn.edit_bytes). */
 struct ts_http_edit {
-	char bytes[TS_HTTP_EDIT_MAX]; /* what we emit */
 	uint16_t len;             /* bytes in `bytes` still owed */
 	bool replace;             /* each emitted byte replaces one app byte
 				     (false: inserted, app bytes unaffected) */
 };
 
+/*
+ * Laid out for memory: a connection object's pages become resident only
+ * where something is written.  Everything set up at accept or connect and
+ * written per request comes first (the fields, both parsers' fields), then
+ * what a request touches the start of (the first request record, the
+ * inbound parser's buffers), then what a server rarely or never touches
+ * (the other records, the outbound parser's buffers, the edit bytes).  An
+ * idle kept-alive server connection so holds one page (conn.h aligns the
+ * object to one).
+ */
 struct ts_http_conn {
-	struct ts_http_parser in;      /* what the application reads */
-	struct ts_http_parser out;     /* what the application sends */
 	uint8_t role;                  /* enum ts_conn_kind (conn.h) */
 	bool in_lost;                  /* inbound bytes missed: give up */
 	bool out_lost;                 /* outbound state unusable: give up */
@@ -68,18 +78,24 @@ struct ts_http_conn {
 					  went out before, or we did not see
 					  the connection made) */
 	uint8_t q_head, q_len;         /* FIFO of requests in flight */
-	struct ts_http_req q[TS_HTTP_PENDING];
-	struct ts_http_edit edit;      /* partially emitted edit, if len */
 	uint8_t tp_state;              /* forwarded-traceparent rewrite */
 	uint16_t tp_seen;              /* value bytes of it seen so far */
-	char peer_addr[48];            /* numeric peer address */
 	uint16_t peer_port;            /* peer port (0 for Unix) */
 	uint16_t local_port;           /* our port (0 for Unix) */
 	uint8_t family;                /* AF_INET, AF_INET6, AF_UNIX */
+	struct ts_http_edit edit;      /* partially emitted edit, if len */
 	uint64_t in_mono_ns;           /* when the read being walked returned */
 	uint64_t out_mono_ns;          /* when the send being walked returned:
 					  spans end then, not when we get to
 					  them */
+	char peer_addr[48];            /* numeric peer address */
+	struct ts_http_parser in;      /* what the application reads */
+	struct ts_http_parser out;     /* what the application sends */
+	struct ts_http_req q0;         /* the FIFO's slots: the first, the */
+	struct ts_http_pbuf in_buf;    /* in's results */
+	struct ts_http_req q_more[TS_HTTP_PENDING - 1]; /* others (pipelining) */
+	struct ts_http_pbuf out_buf;   /* out's results */
+	char edit_bytes[TS_HTTP_EDIT_MAX]; /* of `edit` */
 };
 
 /* How the application asked to send: the real call to make. */

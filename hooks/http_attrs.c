@@ -82,12 +82,12 @@ static size_t hdrs_blob(const struct ts_http_parser *p, char *out,
 	size_t n = 0;
 
 	for (unsigned i = 0; i < p->hcap_n; i++) {
-		const struct ts_http_hcap *e = &p->hcap[i];
+		const struct ts_http_hcap *e = &p->b->hcap[i];
 
 		if (n + e->len + 2 > size)
 			break;
 		out[n++] = (char)e->name;
-		memcpy(out + n, p->hcap_buf + e->off, e->len);
+		memcpy(out + n, p->b->hcap_buf + e->off, e->len);
 		n += e->len;
 		out[n++] = '\0';
 	}
@@ -123,10 +123,10 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	struct raw r;
 
 	memset(&r, 0, sizeof(r));
-	r.method = put_str(s, p->method, strlen(p->method));
-	r.target = put_str(s, p->target, p->target_s.len);
-	r.host = put_str(s, p->host, p->host_s.len);
-	r.ua = put_str(s, p->user_agent, p->user_agent_s.len);
+	r.method = put_str(s, p->b->method, strlen(p->b->method));
+	r.target = put_str(s, p->b->target, p->target_s.len);
+	r.host = put_str(s, p->b->host, p->host_s.len);
+	r.ua = put_str(s, p->b->user_agent, p->user_agent_s.len);
 	r.peer = put_str(s, h->peer_addr, strlen(h->peer_addr));
 	r.req_hdrs = hdrs_put(s, p, true);
 	r.peer_port = h->peer_port;

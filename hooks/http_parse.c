@@ -194,18 +194,22 @@ _Static_assert(offsetof(struct ts_http_parser, header) <
 		       offsetof(struct ts_http_parser, state),
 	       "result fields must lie between header and state");
 
+/* In `dirty`: a request line was written (TS_HDR_OTHER has no buffer). */
+#define DIRTY_LINE (1u << TS_HDR_OTHER)
+
 /*
  * The capture buffers (over 2 KB) are not cleared: every writer keeps its
  * buffer NUL-terminated, so emptying the first byte is enough, and a new
  * message costs a few stores instead of a memset on every request.  Only
  * the buffers written since the last reset are emptied (`dirty`): each
  * lies in cache lines of its own, and a head usually fills two or three
- * of the thirteen, so the others' lines are not touched for nothing.
+ * of the fourteen, so the others' lines are not touched for nothing (nor
+ * their pages: a response stream writes none, and keeps them so).
  */
 #define RESET_IF(bit, buf, str)                                                \
 	do {                                                                   \
 		if (d & (1u << (bit))) {                                       \
-			p->buf[0] = '\0';                                      \
+			p->b->buf[0] = '\0';                                   \
 			p->str = empty;                                        \
 		}                                                              \
 	} while (0)
@@ -219,10 +223,11 @@ static void reset_message(struct ts_http_parser *p)
 	p->version_minor = 0;
 	p->status = 0;
 	p->traceparent_count = 0;
-	p->method[0] = p->target[0] = '\0'; /* every request writes both */
 	p->target_s = empty;
 	if (d) {
 		p->dirty = 0;
+		if (d & DIRTY_LINE) /* every request writes both */
+			p->b->method[0] = p->b->target[0] = '\0';
 		RESET_IF(TS_HDR_HOST, host, host_s);
 		RESET_IF(TS_HDR_USER_AGENT, user_agent, user_agent_s);
 		RESET_IF(TS_HDR_TRACEPARENT, traceparent, traceparent_s);
@@ -253,27 +258,68 @@ static void reset_message(struct ts_http_parser *p)
 #undef RESET_IF
 
 /*
- * Only the fields are cleared, not the 4.9 KB of buffers after them: a
- * connection's parsers are set up at every accept and connect, and a
- * buffer no message writes then stays untouched (its pages never become
- * resident).  Every buffer is read through its length, which is cleared;
- * one written before (a reused object) is emptied at the next message,
- * as its bit in `dirty`, kept, says.
+ * Only the fields are cleared, not the 4.7 KB of buffers: a connection's
+ * parsers are set up at every accept and connect, and a buffer no message
+ * writes then stays untouched (its pages never become resident).  Every
+ * buffer is read through its length, which is cleared; one written before
+ * (the same buffers set up again) is emptied at the next message, as its
+ * bit in `dirty`, kept, says.  Buffers new to this parser are zero-filled
+ * memory (see the header), so none of them is dirty.
  */
 void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
-			 uint32_t max_header_bytes)
+			 uint32_t max_header_bytes, struct ts_http_pbuf *b)
 {
-	uint32_t dirty = p->dirty;
+	uint32_t dirty = p->b == b ? p->dirty : 0;
 
-	memset(p, 0, offsetof(struct ts_http_parser, method));
+	memset(p, 0, sizeof(*p));
+	p->b = b;
 	p->dirty = dirty;
-	p->method[0] = p->target[0] = '\0';
 	p->kind = (uint8_t)kind;
 	p->edit_events = true;
 	p->max_header_bytes = max_header_bytes;
 	p->content_length = -1;
 	p->state = S_IDLE;
 }
+
+/* The bytes of one buffer that may be read: its value so far, the one
+ * being written (field_len), and the NUL after them. */
+#define COPY_BUF(buf, str)                                                     \
+	do {                                                                   \
+		size_t n_ = (size_t)(src->str.len > src->field_len               \
+					     ? src->str.len                    \
+					     : src->field_len) + 1;            \
+		memcpy(b->buf, src->b->buf,                                    \
+		       n_ < sizeof(b->buf) ? n_ : sizeof(b->buf));             \
+	} while (0)
+
+void ts_http_parser_copy(struct ts_http_parser *dst, struct ts_http_pbuf *b,
+			 const struct ts_http_parser *src)
+{
+	size_t n;
+
+	*dst = *src;
+	dst->b = b;
+	memcpy(b->method, src->b->method, sizeof(b->method));
+	COPY_BUF(target, target_s);
+	COPY_BUF(host, host_s);
+	COPY_BUF(user_agent, user_agent_s);
+	COPY_BUF(traceparent, traceparent_s);
+	COPY_BUF(tracestate, tracestate_s);
+	COPY_BUF(baggage, baggage_s);
+	COPY_BUF(b3, b3_s);
+	COPY_BUF(b3_traceid, b3_traceid_s);
+	COPY_BUF(b3_spanid, b3_spanid_s);
+	COPY_BUF(b3_sampled, b3_sampled_s);
+	COPY_BUF(b3_flags, b3_flags_s);
+	COPY_BUF(uber, uber_s);
+	COPY_BUF(uberctx, uberctx_s);
+	memcpy(b->hcap, src->b->hcap, src->hcap_n * sizeof(b->hcap[0]));
+	n = (size_t)src->hcap_used + src->hcap_pos + 1;
+	memcpy(b->hcap_buf, src->b->hcap_buf,
+	       n < sizeof(b->hcap_buf) ? n : sizeof(b->hcap_buf));
+}
+
+#undef COPY_BUF
 
 void ts_http_parser_edit_events(struct ts_http_parser *p, bool on)
 {
@@ -417,63 +463,63 @@ static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 	case TS_HDR_HOST:
 		*s = &p->host_s;
 		*cap = TS_HTTP_HOST_MAX;
-		dst = p->host;
+		dst = p->b->host;
 		break;
 	case TS_HDR_USER_AGENT:
 		*s = &p->user_agent_s;
 		*cap = TS_HTTP_UA_MAX;
-		dst = p->user_agent;
+		dst = p->b->user_agent;
 		break;
 	case TS_HDR_TRACEPARENT:
 		*s = &p->traceparent_s;
 		*cap = TS_HTTP_TP_MAX;
-		dst = p->traceparent;
+		dst = p->b->traceparent;
 		break;
 	case TS_HDR_BAGGAGE:
 		*s = &p->baggage_s;
 		*cap = TS_HTTP_BAGGAGE_MAX;
-		dst = p->baggage;
+		dst = p->b->baggage;
 		break;
 	case TS_HDR_B3:
 		*s = &p->b3_s;
 		*cap = TS_HTTP_B3_MAX;
-		dst = p->b3;
+		dst = p->b->b3;
 		break;
 	case TS_HDR_B3_TRACEID:
 		*s = &p->b3_traceid_s;
 		*cap = TS_HTTP_B3F_MAX;
-		dst = p->b3_traceid;
+		dst = p->b->b3_traceid;
 		break;
 	case TS_HDR_B3_SPANID:
 		*s = &p->b3_spanid_s;
 		*cap = TS_HTTP_B3F_MAX;
-		dst = p->b3_spanid;
+		dst = p->b->b3_spanid;
 		break;
 	case TS_HDR_B3_SAMPLED:
 		*s = &p->b3_sampled_s;
 		*cap = TS_HTTP_B3F_MAX;
-		dst = p->b3_sampled;
+		dst = p->b->b3_sampled;
 		break;
 	case TS_HDR_B3_FLAGS:
 		*s = &p->b3_flags_s;
 		*cap = TS_HTTP_B3F_MAX;
-		dst = p->b3_flags;
+		dst = p->b->b3_flags;
 		break;
 	case TS_HDR_UBER:
 		*s = &p->uber_s;
 		*cap = TS_HTTP_UBER_MAX;
-		dst = p->uber;
+		dst = p->b->uber;
 		break;
 	case TS_HDR_UBERCTX:
 		*s = &p->uberctx_s;
 		*cap = TS_HTTP_UBERCTX_MAX;
-		dst = p->uberctx;
+		dst = p->b->uberctx;
 		break;
 	default: /* tracestate, joined from its lines */
 		h = TS_HDR_TRACESTATE;
 		*s = &p->tracestate_s;
 		*cap = TS_HTTP_TS_MAX;
-		dst = p->tracestate;
+		dst = p->b->tracestate;
 		break;
 	}
 	p->dirty |= 1u << h; /* reset_message() empties it */
@@ -556,7 +602,7 @@ static void hcap_begin(struct ts_http_parser *p, const unsigned char *n,
 static void hcap_run(struct ts_http_parser *p, const unsigned char *v,
 		     size_t k)
 {
-	char *dst = p->hcap_buf + p->hcap_used;
+	char *dst = p->b->hcap_buf + p->hcap_used;
 	size_t cap = TS_HTTP_HCAP_BYTES - 1u - p->hcap_used, w = p->hcap_pos;
 	size_t room = w < cap ? cap - w : 0, n = k < room ? k : room, j;
 
@@ -575,9 +621,9 @@ static void hcap_run(struct ts_http_parser *p, const unsigned char *v,
 /* The captured line's value is complete: it becomes an hcap[] entry. */
 static void hcap_end(struct ts_http_parser *p)
 {
-	struct ts_http_hcap *e = &p->hcap[p->hcap_n++];
+	struct ts_http_hcap *e = &p->b->hcap[p->hcap_n++];
 
-	p->hcap_buf[p->hcap_used + p->hcap_s.len] = '\0';
+	p->b->hcap_buf[p->hcap_used + p->hcap_s.len] = '\0';
 	e->name = p->hcap_name;
 	e->cut = p->hcap_s.cut;
 	e->off = p->hcap_used;
@@ -718,11 +764,11 @@ static void uberctx_begin(struct ts_http_parser *p)
 		return;
 	}
 	if (s->len)
-		p->uberctx[s->len++] = ',';
-	memcpy(p->uberctx + s->len, p->name + 8, klen);
+		p->b->uberctx[s->len++] = ',';
+	memcpy(p->b->uberctx + s->len, p->name + 8, klen);
 	s->len = (uint16_t)(s->len + klen);
-	p->uberctx[s->len++] = '=';
-	p->uberctx[s->len] = '\0'; /* terminated at every step */
+	p->b->uberctx[s->len++] = '=';
+	p->b->uberctx[s->len] = '\0'; /* terminated at every step */
 	p->field_len = s->len;
 	p->flags |= F_CAPTURE;
 }
@@ -941,6 +987,7 @@ static enum step start_byte(struct ts_http_parser *p, unsigned char c,
 		}
 		if (!is_tchar(c))
 			return STEP_FAIL;
+		p->dirty |= DIRTY_LINE; /* method and target are written */
 		p->state = S_METHOD;
 	} else {
 		if (c != 'H')
@@ -958,8 +1005,8 @@ static enum step request_line_byte(struct ts_http_parser *p, unsigned char c)
 		if (is_tchar(c)) {
 			if (p->field_len == TS_HTTP_METHOD_MAX)
 				return STEP_FAIL;
-			p->method[p->field_len++] = (char)c;
-			p->method[p->field_len] = '\0'; /* see reset_message() */
+			p->b->method[p->field_len++] = (char)c;
+			p->b->method[p->field_len] = '\0'; /* see reset_message() */
 			return STEP_NEXT;
 		}
 		if (c != ' ' || p->field_len == 0)
@@ -977,8 +1024,8 @@ static enum step request_line_byte(struct ts_http_parser *p, unsigned char c)
 		if (!(ts_http_cls[c] & C_VCHAR))
 			return STEP_FAIL;
 		if (p->target_s.len < TS_HTTP_TARGET_MAX) {
-			p->target[p->target_s.len++] = (char)c;
-			p->target[p->target_s.len] = '\0';
+			p->b->target[p->target_s.len++] = (char)c;
+			p->b->target[p->target_s.len] = '\0';
 		} else
 			p->target_s.cut = true;
 		return STEP_NEXT;
@@ -1632,14 +1679,14 @@ static size_t request_line_run(struct ts_http_parser *p,
 	    (s[v + 8] != '0' && s[v + 8] != '1') || s[v + 9] != '\r' ||
 	    s[v + 10] != '\n')
 		return 0;
-	memcpy(p->method, s, m);
-	p->method[m] = '\0';
+	memcpy(p->b->method, s, m);
+	p->b->method[m] = '\0';
 	p->field_len = (uint16_t)m;
 	p->target_s.cut = v - t > TS_HTTP_TARGET_MAX;
 	p->target_s.len = (uint16_t)(p->target_s.cut ? TS_HTTP_TARGET_MAX
 						     : v - t);
-	memcpy(p->target, s + t, p->target_s.len);
-	p->target[p->target_s.len] = '\0';
+	memcpy(p->b->target, s + t, p->target_s.len);
+	p->b->target[p->target_s.len] = '\0';
 	p->version_minor = (uint8_t)(s[v + 8] - '0');
 	p->sub = 0;
 	p->header = TS_HDR_OTHER;
@@ -1702,9 +1749,9 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		k = run_len(s, end, C_TCHAR);
 		if (k > (size_t)TS_HTTP_METHOD_MAX - p->field_len)
 			k = (size_t)TS_HTTP_METHOD_MAX - p->field_len;
-		memcpy(p->method + p->field_len, s, k);
+		memcpy(p->b->method + p->field_len, s, k);
 		p->field_len = (uint16_t)(p->field_len + k);
-		p->method[p->field_len] = '\0'; /* see reset_message() */
+		p->b->method[p->field_len] = '\0'; /* see reset_message() */
 		break;
 	case S_TARGET:
 		k = vchar_end(s, end);
@@ -1712,9 +1759,9 @@ static size_t head_run(struct ts_http_parser *p, const unsigned char *s,
 		if (k > j)
 			p->target_s.cut = true;
 		j = k < j ? k : j;
-		memcpy(p->target + p->target_s.len, s, j);
+		memcpy(p->b->target + p->target_s.len, s, j);
 		p->target_s.len = (uint16_t)(p->target_s.len + j);
-		p->target[p->target_s.len] = '\0';
+		p->b->target[p->target_s.len] = '\0';
 		break;
 	case S_REQ_VERSION:
 		k = version_run(p, s, end, '\r');

@@ -112,6 +112,36 @@ struct ts_http_hcap {
 
 struct ts_capture_list;           /* preload/config.h */
 
+/*
+ * The bytes of a parser's results, apart from its fields: most of the
+ * 4.7 KB are never written (a response stream writes none of them), so
+ * the owner places them where untouched pages cost nothing, and a parser
+ * is copied without them (ts_http_parser_copy()).  Each buffer is read
+ * through its length in the parser and kept NUL-terminated.
+ */
+struct ts_http_pbuf {
+	/* What most requests write, the short start of each first: */
+	char method[TS_HTTP_METHOD_MAX + 1];   /* NUL-terminated */
+	char host[TS_HTTP_HOST_MAX + 1];       /* NUL-terminated */
+	char user_agent[TS_HTTP_UA_MAX + 1];   /* NUL-terminated */
+	char traceparent[TS_HTTP_TP_MAX + 1];  /* first one seen, raw */
+	char target[TS_HTTP_TARGET_MAX + 1];   /* NUL-terminated */
+	char tracestate[TS_HTTP_TS_MAX + 1];   /* combined, comma-joined */
+	char baggage[TS_HTTP_BAGGAGE_MAX + 1]; /* combined, comma-joined */
+	char b3[TS_HTTP_B3_MAX + 1];           /* the first of each of */
+	char b3_traceid[TS_HTTP_B3F_MAX + 1];  /* these: raw */
+	char b3_spanid[TS_HTTP_B3F_MAX + 1];
+	char b3_sampled[TS_HTTP_B3F_MAX + 1];
+	char b3_flags[TS_HTTP_B3F_MAX + 1];
+	char uber[TS_HTTP_UBER_MAX + 1];
+	char uberctx[TS_HTTP_UBERCTX_MAX + 1]; /* "key=value,..." from every
+						  uberctx-<key> line (keys
+						  lowercased; keys over 24
+						  bytes are not kept) */
+	struct ts_http_hcap hcap[TS_HTTP_HCAP_MAX];
+	char hcap_buf[TS_HTTP_HCAP_BYTES];
+};
+
 struct ts_http_parser {
 	/* --- configuration --- */
 	const struct ts_capture_list *capture; /* names whose values are
@@ -172,31 +202,24 @@ struct ts_http_parser {
 	uint64_t remaining;       /* body/chunk bytes still to come */
 	uint64_t scratch;         /* number being parsed (sizes, status) */
 
-	/* --- the buffers of the results (their lengths above) --- */
-	char method[TS_HTTP_METHOD_MAX + 1];   /* NUL-terminated */
-	char target[TS_HTTP_TARGET_MAX + 1];   /* NUL-terminated */
-	char host[TS_HTTP_HOST_MAX + 1];       /* NUL-terminated */
-	char user_agent[TS_HTTP_UA_MAX + 1];   /* NUL-terminated */
-	char traceparent[TS_HTTP_TP_MAX + 1];  /* first one seen, raw */
-	char tracestate[TS_HTTP_TS_MAX + 1];   /* combined, comma-joined */
-	char baggage[TS_HTTP_BAGGAGE_MAX + 1]; /* combined, comma-joined */
-	char b3[TS_HTTP_B3_MAX + 1];           /* the first of each of */
-	char b3_traceid[TS_HTTP_B3F_MAX + 1];  /* these: raw */
-	char b3_spanid[TS_HTTP_B3F_MAX + 1];
-	char b3_sampled[TS_HTTP_B3F_MAX + 1];
-	char b3_flags[TS_HTTP_B3F_MAX + 1];
-	char uber[TS_HTTP_UBER_MAX + 1];
-	char uberctx[TS_HTTP_UBERCTX_MAX + 1]; /* "key=value,..." from every
-						  uberctx-<key> line (keys
-						  lowercased; keys over 24
-						  bytes are not kept) */
-	struct ts_http_hcap hcap[TS_HTTP_HCAP_MAX];
-	char hcap_buf[TS_HTTP_HCAP_BYTES];
+	/* --- where the results' bytes go (see struct ts_http_pbuf) --- */
+	struct ts_http_pbuf *b;
 };
 
-/* Prepare `p` for a new stream carrying `kind` messages. */
+/*
+ * Prepare `p` for a new stream carrying `kind` messages, its results'
+ * bytes in `b`.  `b` is either the buffers `p` had before (set up again:
+ * what the last stream wrote is emptied as needed) or zero-filled memory.
+ */
 void ts_http_parser_init(struct ts_http_parser *p, enum ts_http_kind kind,
-			 uint32_t max_header_bytes);
+			 uint32_t max_header_bytes, struct ts_http_pbuf *b);
+
+/*
+ * `dst` becomes `src` in every way, its results' bytes in `b` (only the
+ * bytes in use are copied): a copy to parse ahead with and throw away.
+ */
+void ts_http_parser_copy(struct ts_http_parser *dst, struct ts_http_pbuf *b,
+			 const struct ts_http_parser *src);
 
 /*
  * Whether the events a caller needs to edit a head (HEADER_VALUE and

@@ -265,7 +265,7 @@ static void plan_forwarded(struct plan *pl, uint64_t at)
 	if (!g || p->traceparent_s.len < 36)
 		return;
 	/* Complete the value with a dummy id to validate the prefix. */
-	memcpy(tp, p->traceparent, 36);
+	memcpy(tp, p->b->traceparent, 36);
 	memcpy(tp + 36, "0000000000000001-01", 19);
 	if (!ts_prop_parse_traceparent(tp, 55, &fwd))
 		return;
@@ -274,7 +274,7 @@ static void plan_forwarded(struct plan *pl, uint64_t at)
 		if (ts_log_enabled(TS_LOG_DEBUG))
 			ts_debug("fd %d: forwarded traceparent %.36s... names "
 				 "no request in flight here; left as is",
-				 pl->fd, p->traceparent);
+				 pl->fd, p->b->traceparent);
 		return;
 	}
 	bytes = edit_room(pl, at, &cap);
@@ -300,7 +300,7 @@ static bool fv_field(const struct ts_http_parser *p, int fv, size_t *pos,
 
 	switch (fv) {
 	case FV_B3:
-		v = p->b3, n = p->b3_s.len;
+		v = p->b->b3, n = p->b3_s.len;
 		if (p->b3_s.cut || !(a = memchr(v, '-', n)))
 			return false;
 		*pos = (size_t)(a - v) + 1;
@@ -311,7 +311,7 @@ static bool fv_field(const struct ts_http_parser *p, int fv, size_t *pos,
 		*len = 16;
 		return !p->b3_spanid_s.cut && p->b3_spanid_s.len == 16;
 	default: /* FV_UBER; a %3A-encoded value is left alone */
-		v = p->uber, n = p->uber_s.len;
+		v = p->b->uber, n = p->uber_s.len;
 		if (p->uber_s.cut || !(a = memchr(v, ':', n)) ||
 		    !(b = memchr(a + 1, ':', n - (size_t)(a + 1 - v))))
 			return false;
@@ -381,7 +381,7 @@ static bool may_propagate(struct plan *pl)
 {
 	const struct ts_http_parser *p = pl->w.p;
 	struct ts_http_conn *h = pl->h;
-	const char *host = p->host, *colon = NULL;
+	const char *host = p->b->host, *colon = NULL;
 	size_t hl = p->host_s.cut ? 0 : p->host_s.len, i;
 	unsigned port = 0;
 
@@ -441,15 +441,15 @@ static void plan_insert(struct plan *pl, uint64_t at, const struct plan_group *g
 /* The first valid B3 or Jaeger context forwarded in the head p. */
 static bool forwarded_ctx(const struct ts_http_parser *p, struct ts_span_ctx *c)
 {
-	if (p->b3_s.len && !p->b3_s.cut && ts_prop_parse_b3(p->b3, p->b3_s.len, c))
+	if (p->b3_s.len && !p->b3_s.cut && ts_prop_parse_b3(p->b->b3, p->b3_s.len, c))
 		return true;
-	if (ts_prop_parse_b3multi(p->b3_traceid, p->b3_traceid_s.len,
-				  p->b3_spanid, p->b3_spanid_s.len,
-				  p->b3_sampled, p->b3_sampled_s.len,
-				  p->b3_flags, p->b3_flags_s.len, c))
+	if (ts_prop_parse_b3multi(p->b->b3_traceid, p->b3_traceid_s.len,
+				  p->b->b3_spanid, p->b3_spanid_s.len,
+				  p->b->b3_sampled, p->b3_sampled_s.len,
+				  p->b->b3_flags, p->b3_flags_s.len, c))
 		return true;
 	return p->uber_s.len && !p->uber_s.cut &&
-	       ts_prop_parse_uber(p->uber, p->uber_s.len, c);
+	       ts_prop_parse_uber(p->b->uber, p->uber_s.len, c);
 }
 
 /* The end of a request head: decide, if no forwarded traceparent did. */
@@ -799,7 +799,7 @@ static void keep_rest(struct ts_http_conn *h, const struct plan *pl,
 
 		if (c->emitted[k] && c->emitted[k] < e->len) {
 			h->edit.len = (uint16_t)(e->len - c->emitted[k]);
-			memmove(h->edit.bytes, e->bytes + c->emitted[k],
+			memmove(h->edit_bytes, e->bytes + c->emitted[k],
 				h->edit.len);
 			h->edit.replace = e->replace;
 			return;
@@ -817,6 +817,7 @@ static ssize_t send_once(struct ts_http_conn *h,
 	struct plan pl;
 	struct commit cm;
 	struct ts_http_parser copy;
+	struct ts_http_pbuf copy_buf;
 	ssize_t r;
 	int n, k, err;
 
@@ -835,10 +836,12 @@ static ssize_t send_once(struct ts_http_conn *h,
 		pl.e[0].replace = h->edit.replace;
 		pl.e[0].carried = true;
 		pl.e[0].group = -1;
-		pl.e[0].bytes = h->edit.bytes;
+		pl.e[0].bytes = h->edit_bytes;
 		pl.n = 1;
 	}
-	copy = h->out;
+	/* The plan parses ahead on a copy: what it captures must not
+	 * overwrite a message whose events the commit has yet to deliver. */
+	ts_http_parser_copy(&copy, &copy_buf, &h->out);
 	pl.w.p = &copy;
 	pl.w.tp_state = h->tp_state;
 	pl.w.tp_seen = h->tp_seen;

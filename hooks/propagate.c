@@ -508,31 +508,31 @@ static bool extract_one(struct ts_http_parser *p, uint8_t f,
 		 * 55 bytes), whose first 56 bytes are all that counts.
 		 */
 		if (p->traceparent_count != 1 ||
-		    (p->traceparent_s.cut && !memcmp(p->traceparent, "00", 2)) ||
-		    !ts_prop_parse_traceparent(p->traceparent,
+		    (p->traceparent_s.cut && !memcmp(p->b->traceparent, "00", 2)) ||
+		    !ts_prop_parse_traceparent(p->b->traceparent,
 					       p->traceparent_s.len, &out->ctx))
 			return false;
 		out->ts_len = ts_prop_tracestate_normalize(
-			p->tracestate, p->tracestate_s.len, p->tracestate_s.cut,
+			p->b->tracestate, p->tracestate_s.len, p->tracestate_s.cut,
 			TS_PROP_TS_MAX);
 		p->tracestate_s.len = (uint16_t)out->ts_len;
 		p->tracestate_s.cut = false;
-		p->tracestate[out->ts_len] = '\0';
-		out->ts = out->ts_len ? p->tracestate : NULL;
+		p->b->tracestate[out->ts_len] = '\0';
+		out->ts = out->ts_len ? p->b->tracestate : NULL;
 		return true;
 	case TS_PROP_B3:
 	case TS_PROP_B3MULTI:
 		/* Either one reads both forms, the single header first. */
 		if (p->b3_s.len && !p->b3_s.cut &&
-		    ts_prop_parse_b3(p->b3, p->b3_s.len, &out->ctx))
+		    ts_prop_parse_b3(p->b->b3, p->b3_s.len, &out->ctx))
 			return true;
 		return ts_prop_parse_b3multi(
-			p->b3_traceid, p->b3_traceid_s.len, p->b3_spanid,
-			p->b3_spanid_s.len, p->b3_sampled, p->b3_sampled_s.len,
-			p->b3_flags, p->b3_flags_s.len, &out->ctx);
+			p->b->b3_traceid, p->b3_traceid_s.len, p->b->b3_spanid,
+			p->b3_spanid_s.len, p->b->b3_sampled, p->b3_sampled_s.len,
+			p->b->b3_flags, p->b3_flags_s.len, &out->ctx);
 	case TS_PROP_JAEGER:
 		return p->uber_s.len && !p->uber_s.cut &&
-		       ts_prop_parse_uber(p->uber, p->uber_s.len, &out->ctx);
+		       ts_prop_parse_uber(p->b->uber, p->uber_s.len, &out->ctx);
 	default:
 		return false;
 	}
@@ -547,7 +547,7 @@ static void append_uberctx(struct ts_http_parser *p)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t pos = 0, ms, ml, w = p->baggage_s.len, j, need;
-	const char *u = p->uberctx;
+	const char *u = p->b->uberctx;
 	size_t ulen = uncut(u, p->uberctx_s.len, p->uberctx_s.cut);
 
 	while (next_member(u, ulen, &pos, &ms, &ml)) {
@@ -562,18 +562,18 @@ static void append_uberctx(struct ts_http_parser *p)
 		if (!k || need > (size_t)TS_HTTP_BAGGAGE_MAX - w)
 			continue;
 		if (w)
-			p->baggage[w++] = ',';
-		memcpy(p->baggage + w, u + ms, k + 1);
+			p->b->baggage[w++] = ',';
+		memcpy(p->b->baggage + w, u + ms, k + 1);
 		w += k + 1;
 		for (j = k + 1; j < ml; j++) {
 			unsigned char c = (unsigned char)u[ms + j];
 
 			if (bg_octet(c)) {
-				p->baggage[w++] = (char)c;
+				p->b->baggage[w++] = (char)c;
 			} else {
-				p->baggage[w++] = '%';
-				p->baggage[w++] = hex[c >> 4];
-				p->baggage[w++] = hex[c & 15];
+				p->b->baggage[w++] = '%';
+				p->b->baggage[w++] = hex[c >> 4];
+				p->b->baggage[w++] = hex[c & 15];
 			}
 		}
 	}
@@ -593,7 +593,7 @@ bool ts_prop_extract(struct ts_http_parser *p, const struct ts_prop_config *pc,
 	if (!found)
 		memset(&out->ctx, 0, sizeof(out->ctx));
 	if (pc->mask & TS_PROP_BIT(TS_PROP_BAGGAGE)) {
-		n = uncut(p->baggage, p->baggage_s.len, p->baggage_s.cut);
+		n = uncut(p->b->baggage, p->baggage_s.len, p->baggage_s.cut);
 		p->baggage_s.cut = false;
 	}
 	p->baggage_s.len = (uint16_t)n;
@@ -601,12 +601,12 @@ bool ts_prop_extract(struct ts_http_parser *p, const struct ts_prop_config *pc,
 		append_uberctx(p);
 	if (!p->baggage_s.len) /* the usual case: nothing to normalize */
 		return found;
-	n = ts_prop_baggage_normalize(p->baggage, p->baggage_s.len, false,
+	n = ts_prop_baggage_normalize(p->b->baggage, p->baggage_s.len, false,
 				      TS_PROP_BAGGAGE_MAX);
 	p->baggage_s.len = (uint16_t)n;
-	p->baggage[n] = '\0';
+	p->b->baggage[n] = '\0';
 	if (n) {
-		out->bg = p->baggage;
+		out->bg = p->b->baggage;
 		out->bg_len = n;
 	}
 	return found;

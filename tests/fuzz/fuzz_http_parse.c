@@ -262,12 +262,14 @@ static const struct ts_capture_list capture = {
 static void run(const uint8_t *in, size_t len, unsigned kind, unsigned expect,
 		uint32_t max, enum mode mode, uint64_t seed, struct trace *t)
 {
+	static struct ts_http_pbuf pb;
 	struct ts_http_parser p;
 	struct shape s = { 0 };
 	uint64_t off = 0;
 	size_t fed = 0;
 
-	ts_http_parser_init(&p, (enum ts_http_kind)kind, max);
+	memset(&pb, 0, sizeof(pb)); /* zero-filled, as the parser asks */
+	ts_http_parser_init(&p, (enum ts_http_kind)kind, max, &pb);
 	ts_http_parser_edit_events(&p, !values_off);
 	ts_http_parser_capture(&p, capture_on ? &capture : NULL);
 	ts_http_parser_expect(&p, expect);

@@ -18,6 +18,7 @@
 #include "../../hooks/http_attrs.h"
 #include "../../hooks/route.h"
 #include "../../preload/config.h"
+#include "pbuf.h"
 #include "suites.h"
 
 /* The record's name, attributes and status as one line. */
@@ -54,7 +55,7 @@ static void parse(struct ts_http_parser *p, const char *head)
 	enum ts_http_event ev;
 	size_t len = strlen(head), n;
 
-	ts_http_parser_init(p, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_init(p, TS_HTTP_REQUESTS, 8192, test_pbuf(p));
 	ts_http_parser_edit_events(p, false);
 	do {
 		n = ts_http_feed(p, head, len, &ev);
@@ -431,11 +432,11 @@ START_TEST(captured_headers_become_string_arrays)
 	ck_assert_ptr_nonnull(s);
 	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_REQ], "x-a", "accept");
 	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_RESP], "x-r", "server");
-	ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192, test_pbuf(&req));
 	ts_http_parser_capture(&req, &ts_cfg.capture[TS_CAPTURE_SERVER_REQ]);
 	feed_to_done(&req, "GET /p HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n"
 			   "Accept: */*\r\nx-a: 2\r\n\r\n");
-	ts_http_parser_init(&resp, TS_HTTP_RESPONSES, 8192);
+	ts_http_parser_init(&resp, TS_HTTP_RESPONSES, 8192, test_pbuf(&resp));
 	ts_http_parser_capture(&resp, &ts_cfg.capture[TS_CAPTURE_SERVER_RESP]);
 	feed_to_done(&resp, "HTTP/1.1 200 OK\r\nX-R: r\r\nContent-Length: 0"
 			    "\r\n\r\n");
@@ -477,12 +478,12 @@ START_TEST(captures_give_way_when_the_record_is_full)
 	big[sizeof(big) - 1] = '\0';
 	snprintf(head, sizeof(head), "GET /%s HTTP/1.1\r\nX-A: %.400s\r\n"
 		 "X-B: %.400s\r\n\r\n", big, big, big);
-	ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192, test_pbuf(&req));
 	ts_http_parser_capture(&req, &ts_cfg.capture[TS_CAPTURE_SERVER_REQ]);
 	feed_to_done(&req, head);
 	snprintf(head, sizeof(head), "HTTP/1.1 503 x\r\nX-R: %.400s\r\n"
 		 "Content-Length: 0\r\n\r\n", big);
-	ts_http_parser_init(&resp, TS_HTTP_RESPONSES, 8192);
+	ts_http_parser_init(&resp, TS_HTTP_RESPONSES, 8192, test_pbuf(&resp));
 	ts_http_parser_capture(&resp, &ts_cfg.capture[TS_CAPTURE_SERVER_RESP]);
 	feed_to_done(&resp, head);
 	ts_span_start(s, TS_KIND_SERVER, NULL, 0, NULL);

@@ -30,6 +30,7 @@
 
 #include "../../hooks/http_parse.h"
 #include "../../preload/config.h"
+#include "pbuf.h"
 #include "suites.h"
 
 #define REQ TS_HTTP_REQUESTS
@@ -142,24 +143,24 @@ static void summarize(const struct ts_http_parser *p, char *out, size_t size)
 {
 	out[0] = '\0';
 	if (p->kind == REQ)
-		add(out, size, "%s %s%s 1.%u", p->method, p->target,
+		add(out, size, "%s %s%s 1.%u", p->b->method, p->b->target,
 		    p->target_s.cut ? "+cut" : "", p->version_minor);
 	else
 		add(out, size, "%u 1.%u", p->status, p->version_minor);
-	add_str(out, size, "host", p->host, &p->host_s);
-	add_str(out, size, "ua", p->user_agent, &p->user_agent_s);
-	add_str(out, size, "tp", p->traceparent, &p->traceparent_s);
+	add_str(out, size, "host", p->b->host, &p->host_s);
+	add_str(out, size, "ua", p->b->user_agent, &p->user_agent_s);
+	add_str(out, size, "tp", p->b->traceparent, &p->traceparent_s);
 	if (p->traceparent_count > 1)
 		add(out, size, " tpn=%u", p->traceparent_count);
-	add_str(out, size, "ts", p->tracestate, &p->tracestate_s);
-	add_str(out, size, "bg", p->baggage, &p->baggage_s);
-	add_str(out, size, "b3", p->b3, &p->b3_s);
-	add_str(out, size, "b3t", p->b3_traceid, &p->b3_traceid_s);
-	add_str(out, size, "b3s", p->b3_spanid, &p->b3_spanid_s);
-	add_str(out, size, "b3smp", p->b3_sampled, &p->b3_sampled_s);
-	add_str(out, size, "b3f", p->b3_flags, &p->b3_flags_s);
-	add_str(out, size, "uber", p->uber, &p->uber_s);
-	add_str(out, size, "uctx", p->uberctx, &p->uberctx_s);
+	add_str(out, size, "ts", p->b->tracestate, &p->tracestate_s);
+	add_str(out, size, "bg", p->b->baggage, &p->baggage_s);
+	add_str(out, size, "b3", p->b->b3, &p->b3_s);
+	add_str(out, size, "b3t", p->b->b3_traceid, &p->b3_traceid_s);
+	add_str(out, size, "b3s", p->b->b3_spanid, &p->b3_spanid_s);
+	add_str(out, size, "b3smp", p->b->b3_sampled, &p->b3_sampled_s);
+	add_str(out, size, "b3f", p->b->b3_flags, &p->b3_flags_s);
+	add_str(out, size, "uber", p->b->uber, &p->uber_s);
+	add_str(out, size, "uctx", p->b->uberctx, &p->uberctx_s);
 	if (p->content_length >= 0)
 		add(out, size, " cl=%" PRId64, p->content_length);
 	if (p->chunked)
@@ -379,12 +380,12 @@ static bool values_off;
 static void run_stream(const struct tcase *tc, const char *in, size_t len,
 		       struct feeder *f, bool eof, struct run *run)
 {
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	uint64_t off = 0;
 	size_t fed = 0;
 
 	memset(run, 0, sizeof(*run));
-	ts_http_parser_init(&p, tc->kind, tc->max ? tc->max : MAX_HEAD);
+	ts_http_parser_init(&p, tc->kind, tc->max ? tc->max : MAX_HEAD, test_pbuf(&p));
 	ts_http_parser_edit_events(&p, !values_off);
 	if (tc->expect)
 		ts_http_parser_expect(&p, tc->expect);
@@ -980,10 +981,10 @@ START_TEST(test_100k_header_line_dies_at_byte_8193)
 	len += big;
 	len += (size_t)sprintf(in + len, "\r\n\r\n");
 	for (size_t i = 0; i < TS_ARRAY_SIZE(pieces); i++) {
-		struct ts_http_parser p;
+		struct ts_http_parser p = { 0 };
 		uint64_t at;
 
-		ts_http_parser_init(&p, REQ, 8192);
+		ts_http_parser_init(&p, REQ, 8192, test_pbuf(&p));
 		ck_assert_int_eq(first_event_not_in(&p, in, len, pieces[i],
 						    OK_BEGIN, &at),
 				 TS_HTTP_EV_NOT_HTTP);
@@ -1008,10 +1009,10 @@ START_TEST(test_10k_small_headers_die_at_byte_8193)
 		len += (size_t)sprintf(in + len, "X-%d: v%d\r\n", i, i % 7);
 	len += (size_t)sprintf(in + len, "\r\n");
 	for (size_t i = 0; i < TS_ARRAY_SIZE(pieces); i++) {
-		struct ts_http_parser p;
+		struct ts_http_parser p = { 0 };
 		uint64_t at;
 
-		ts_http_parser_init(&p, REQ, 8192);
+		ts_http_parser_init(&p, REQ, 8192, test_pbuf(&p));
 		ck_assert_int_eq(first_event_not_in(&p, in, len, pieces[i],
 						    OK_BEGIN, &at),
 				 TS_HTTP_EV_NOT_HTTP);
@@ -1036,13 +1037,13 @@ static size_t padded_head(char *out, size_t total)
 START_TEST(test_head_of_exactly_max_accepted_one_more_rejected)
 {
 	static char in[9000];
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 	uint64_t at;
 	size_t len;
 
 	len = padded_head(in, 8192);
-	ts_http_parser_init(&p, REQ, 8192);
+	ts_http_parser_init(&p, REQ, 8192, test_pbuf(&p));
 	ck_assert_int_eq(first_event_not_in(&p, in, len, 1,
 					    OK_BEGIN | OK_END,
 					    &at),
@@ -1058,14 +1059,14 @@ START_TEST(test_head_of_exactly_max_accepted_one_more_rejected)
 	 * HEADERS_END it would act on.
 	 */
 	len = padded_head(in, 8193);
-	ts_http_parser_init(&p, REQ, 8192);
+	ts_http_parser_init(&p, REQ, 8192, test_pbuf(&p));
 	ck_assert_int_eq(first_event_not_in(&p, in, len, 1, OK_BEGIN, &at),
 			 TS_HTTP_EV_NOT_HTTP);
 	ck_assert_uint_eq(at, 8191);
 
 	/* A longer value: dies before byte 8193, inside the value. */
 	len = padded_head(in, 8200);
-	ts_http_parser_init(&p, REQ, 8192);
+	ts_http_parser_init(&p, REQ, 8192, test_pbuf(&p));
 	ck_assert_int_eq(first_event_not_in(&p, in, len, 3, OK_BEGIN, &at),
 			 TS_HTTP_EV_NOT_HTTP);
 	ck_assert_uint_eq(at, 8192);
@@ -1095,12 +1096,12 @@ START_TEST(test_traceparent_first_kept_every_line_counted)
 		"TRACEPARENT: 00-33333333333333333333333333333333-"
 		"4444444444444444-01\r\n"
 		"traceparent:\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, in, sizeof(in) - 1);
 	ck_assert_uint_eq(p.traceparent_count, 3);
-	ck_assert_str_eq(p.traceparent, "00-11111111111111111111111111111111-"
+	ck_assert_str_eq(p.b->traceparent, "00-11111111111111111111111111111111-"
 					"2222222222222222-01");
 	ck_assert_uint_eq(p.traceparent_s.len, 55);
 	ck_assert(!p.traceparent_s.cut);
@@ -1115,11 +1116,11 @@ START_TEST(test_tracestate_lines_joined_in_order)
 				 "TraceState:\t c=3\r\n"
 				 "tracestate:  \r\n"
 				 "TRACESTATE: d=4\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, in, sizeof(in) - 1);
-	ck_assert_str_eq(p.tracestate, "a=1, b=2,c=3,d=4");
+	ck_assert_str_eq(p.b->tracestate, "a=1, b=2,c=3,d=4");
 	ck_assert_uint_eq(p.tracestate_s.len, strlen("a=1, b=2,c=3,d=4"));
 	ck_assert(!p.tracestate_s.cut);
 }
@@ -1128,7 +1129,7 @@ END_TEST
 START_TEST(test_tracestate_cut_at_its_cap_and_flagged)
 {
 	static char in[4096];
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	size_t len = (size_t)sprintf(in, "GET / HTTP/1.1\r\n");
 
 	/* 20 lines of 30 bytes: 20 * 30 + 19 commas = 619 > 512. */
@@ -1136,12 +1137,12 @@ START_TEST(test_tracestate_cut_at_its_cap_and_flagged)
 		len += (size_t)sprintf(in + len, "tracestate: k%02d=%026d\r\n",
 				       i, i);
 	len += (size_t)sprintf(in + len, "\r\n");
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, in, len);
 	ck_assert_uint_eq(p.tracestate_s.len, TS_HTTP_TS_MAX);
 	ck_assert(p.tracestate_s.cut);
-	ck_assert_uint_eq(strlen(p.tracestate), TS_HTTP_TS_MAX);
-	ck_assert(!strncmp(p.tracestate, "k00=00000000000000000000000000,k01=",
+	ck_assert_uint_eq(strlen(p.b->tracestate), TS_HTTP_TS_MAX);
+	ck_assert(!strncmp(p.b->tracestate, "k00=00000000000000000000000000,k01=",
 			   35));
 }
 END_TEST
@@ -1149,7 +1150,7 @@ END_TEST
 START_TEST(test_long_values_cut_at_their_caps_trailing_space_is_no_cut)
 {
 	static char in[8192];
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	size_t len = (size_t)sprintf(in, "GET /");
 
 	memset(in + len, 't', 1500);
@@ -1164,14 +1165,14 @@ START_TEST(test_long_values_cut_at_their_caps_trailing_space_is_no_cut)
 	memset(in + len, 'x', 70);
 	len += 70;
 	len += (size_t)sprintf(in + len, "\r\n\r\n");
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, in, len);
 	ck_assert_uint_eq(p.target_s.len, TS_HTTP_TARGET_MAX);
 	ck_assert(p.target_s.cut);
-	ck_assert_uint_eq(strlen(p.target), TS_HTTP_TARGET_MAX);
+	ck_assert_uint_eq(strlen(p.b->target), TS_HTTP_TARGET_MAX);
 	ck_assert_uint_eq(p.host_s.len, TS_HTTP_HOST_MAX);
 	ck_assert(p.host_s.cut);
-	ck_assert_uint_eq(strlen(p.host), TS_HTTP_HOST_MAX);
+	ck_assert_uint_eq(strlen(p.b->host), TS_HTTP_HOST_MAX);
 	/* Exactly the cap, then only white space: kept whole. */
 	ck_assert_uint_eq(p.user_agent_s.len, TS_HTTP_UA_MAX);
 	ck_assert(!p.user_agent_s.cut);
@@ -1189,12 +1190,12 @@ START_TEST(test_mixed_case_names_are_recognised)
 				 "TRANSFER-encoding: Chunked\r\n"
 				 "CONNECTION: CLOSE\r\n"
 				 "UpGrAdE: x\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 	size_t n, off = 0, len = sizeof(in) - 1;
 	unsigned seen = 0;
 
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	do {
 		n = ts_http_feed(&p, in + off, len - off, &ev);
 		off += n;
@@ -1207,8 +1208,8 @@ START_TEST(test_mixed_case_names_are_recognised)
 					(1u << TS_HDR_TRANSFER_ENCODING) |
 					(1u << TS_HDR_CONNECTION) |
 					(1u << TS_HDR_UPGRADE));
-	ck_assert_str_eq(p.host, "h");
-	ck_assert_str_eq(p.user_agent, "u");
+	ck_assert_str_eq(p.b->host, "h");
+	ck_assert_str_eq(p.b->user_agent, "u");
 	ck_assert_int_eq(p.content_length, 100);
 	ck_assert(p.chunked && p.conn_close && p.has_upgrade);
 }
@@ -1223,7 +1224,7 @@ START_TEST(test_method_accepts_exactly_tchar)
 
 	for (int c = 0; c < 256; c++) {
 		char in[32];
-		struct ts_http_parser p;
+		struct ts_http_parser p = { 0 };
 		enum ts_http_event ev;
 		uint64_t at;
 		bool want = c && strchr(tchar, c);
@@ -1231,7 +1232,7 @@ START_TEST(test_method_accepts_exactly_tchar)
 					      "Ax / HTTP/1.1\r\n\r\n");
 
 		in[1] = (char)c;
-		ts_http_parser_init(&p, REQ, MAX_HEAD);
+		ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 		ev = first_event_not_in(&p, in, len, SIZE_MAX,
 					OK_BEGIN | OK_END,
 					&at);
@@ -1247,12 +1248,12 @@ START_TEST(test_get_then_random_binary_is_not_http)
 
 	for (int iter = 0; iter < 2000; iter++) {
 		char in[64] = "GET ";
-		struct ts_http_parser p;
+		struct ts_http_parser p = { 0 };
 		uint64_t at;
 
 		for (size_t i = 4; i < sizeof(in); i++)
 			in[i] = (char)rng_next(&rng);
-		ts_http_parser_init(&p, REQ, MAX_HEAD);
+		ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 		ck_assert_int_eq(first_event_not_in(&p, in, sizeof(in),
 						    1 + (size_t)iter % 5,
 						    OK_BEGIN, &at),
@@ -1265,10 +1266,10 @@ END_TEST
 START_TEST(test_dead_parser_takes_everything_silently)
 {
 	static const char ok[] = "GET / HTTP/1.1\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	ck_assert_uint_eq(ts_http_feed(&p, "\x16\x03", 2, &ev), 0);
 	ck_assert_int_eq(ev, TS_HTTP_EV_NOT_HTTP);
 	for (int i = 0; i < 3; i++) {
@@ -1293,10 +1294,10 @@ START_TEST(test_events_due_at_end_of_input_come_from_len0_calls)
 {
 	static const char in[] = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
 	size_t len = sizeof(in) - 1;
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	ck_assert_uint_eq(ts_http_feed(&p, in, len, &ev), 0);
 	ck_assert_int_eq(ev, TS_HTTP_EV_MSG_BEGIN);
 	ck_assert_uint_eq(ts_http_feed(&p, in, len, &ev), len - 2);
@@ -1338,11 +1339,11 @@ START_TEST(test_eof_ends_only_close_delimited_bodies_once)
 					 "Transfer-Encoding: chunked\r\n\r\n"
 					 "3\r\nabc\r\n";
 	static const char nobody[] = "HTTP/1.1 204 No Content\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 
 	/* Close-delimited: true once; nothing is parsed afterwards. */
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, close_resp, sizeof(close_resp) - 1);
 	ck_assert(ts_http_in_message(&p));
 	ck_assert_uint_eq(p.body_bytes, 3);
@@ -1353,20 +1354,20 @@ START_TEST(test_eof_ends_only_close_delimited_bodies_once)
 	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
 
 	/* Truncated Content-Length body, chunked body, head: false. */
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, cl_resp, sizeof(cl_resp) - 1);
 	ck_assert(!ts_http_eof(&p));
 	ck_assert(ts_http_in_message(&p));
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, chunk_resp, sizeof(chunk_resp) - 1);
 	ck_assert(!ts_http_eof(&p));
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_all(&p, "HTTP/1.1 200 OK\r\nHost", 21);
 	ck_assert(!ts_http_eof(&p));
 	ck_assert(ts_http_in_message(&p));
 
 	/* Between messages, and before any: false. */
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	ck_assert(!ts_http_eof(&p));
 	feed_all(&p, nobody, sizeof(nobody) - 1);
 	ck_assert(!ts_http_in_message(&p));
@@ -1376,7 +1377,7 @@ START_TEST(test_eof_ends_only_close_delimited_bodies_once)
 	 * A caller that stopped at len == 0 after HEADERS_DONE of a
 	 * body-less message: eof completes it, exactly once.
 	 */
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, nobody, sizeof(nobody) - 1, TS_HTTP_EV_HEADERS_DONE);
 	ck_assert(ts_http_in_message(&p));
 	ck_assert(ts_http_eof(&p));
@@ -1392,11 +1393,11 @@ START_TEST(test_fields_reset_at_next_message_not_at_msg_end)
 	static const char in[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
 				 "Transfer-Encoding: chunked\r\n\r\n"
 				 "0\r\n\r\nHTTP/1.1 404 NF\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 	size_t off;
 
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	off = feed_until(&p, in, sizeof(in) - 1, TS_HTTP_EV_MSG_END);
 	ck_assert_uint_eq(p.status, 200);
 	ck_assert(p.chunked);
@@ -1511,15 +1512,15 @@ START_TEST(test_parser_set_up_again_reads_like_a_fresh_one)
 
 	ck_assert_ptr_nonnull(junk);
 	memset(junk, 0xa5, sizeof(*junk));
-	ts_http_parser_init(&used, REQ, 8192);
+	ts_http_parser_init(&used, REQ, 8192, test_pbuf(&used));
 	for (int edit = 0; edit < 2; edit++) {
 		ts_http_parser_edit_events(&used, edit);
 		parse_summary(&used, full, a, sizeof(a));
 		ck_assert_ptr_nonnull(strstr(a, " ts=kkkk=vvvv"));
 	}
-	ts_http_parser_init(&used, REQ, 8192);
-	ts_http_parser_init(&fresh, REQ, 8192);
-	ts_http_parser_init(junk, REQ, 8192);
+	ts_http_parser_init(&used, REQ, 8192, test_pbuf(&used));
+	ts_http_parser_init(&fresh, REQ, 8192, test_pbuf(&fresh));
+	ts_http_parser_init(junk, REQ, 8192, test_pbuf(junk));
 	parse_summary(&used, next, a, sizeof(a));
 	parse_summary(&fresh, next, b, sizeof(b));
 	parse_summary(junk, next, c, sizeof(c));
@@ -1530,10 +1531,105 @@ START_TEST(test_parser_set_up_again_reads_like_a_fresh_one)
 }
 END_TEST
 
+/* Feed all of msg; the summary at the first MSG_END goes to out. */
+static void first_summary(struct ts_http_parser *p, const char *msg,
+			  char *out, size_t size)
+{
+	enum ts_http_event ev;
+	size_t len = strlen(msg), n;
+	bool done = false;
+
+	out[0] = '\0';
+	do {
+		n = ts_http_feed(p, msg, len, &ev);
+		msg += n;
+		len -= n;
+		if (ev == TS_HTTP_EV_MSG_END && !done) {
+			summarize(p, out, size);
+			done = true;
+		}
+	} while (len || ev != TS_HTTP_EV_NONE);
+}
+
+/*
+ * The send path plans on a copy (ts_http_parser_copy()) that parses ahead
+ * into buffers of its own: it continues a value the original had half
+ * captured, and what it captures of a next message leaves the original's
+ * results alone.
+ */
+START_TEST(test_copy_parses_ahead_without_touching_the_original)
+{
+	static const char part1[] = "GET /a?x HTTP/1.1\r\nHost: hhh";
+	static const char rest[] =
+		"hhhh\r\nUser-Agent: uu\r\ntracestate: k=v\r\n"
+		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+		"b7ad6b7169203331-01\r\n\r\n"
+		"GET /second HTTP/1.1\r\nHost: other-host\r\nUser-Agent: "
+		"zzzzzzzzzzzz\r\ntracestate: q=w\r\ntraceparent: 00-"
+		"11111111111111111111111111111111-2222222222222222-01\r\n\r\n";
+	static const char want[] =
+		"GET /a?x 1.1 host=hhhhhhh ua=uu tp=00-0af7651916cd43dd8448eb211c"
+		"80319c-b7ad6b7169203331-01 ts=k=v";
+	static struct ts_http_parser p, copy;
+	static struct ts_http_pbuf pb, cb;
+	char a[512], b[512];
+
+	for (int edit = 0; edit < 2; edit++) {
+		memset(&pb, 0, sizeof(pb));
+		memset(&cb, 0x5a, sizeof(cb)); /* whatever a stack holds */
+		ts_http_parser_init(&p, REQ, 8192, &pb);
+		ts_http_parser_edit_events(&p, edit);
+		first_summary(&p, part1, a, sizeof(a));
+		ck_assert_str_eq(a, ""); /* the head is not done */
+		ts_http_parser_copy(&copy, &cb, &p);
+		ck_assert_ptr_eq(copy.b, &cb);
+		ck_assert_ptr_eq(p.b, &pb);
+		first_summary(&copy, rest, b, sizeof(b));
+		first_summary(&p, rest, a, sizeof(a));
+		ck_assert_str_eq(b, want);
+		ck_assert_str_eq(a, want);
+	}
+}
+END_TEST
+
+/*
+ * A response stream writes none of its buffers (an idle server
+ * connection's outbound buffers stay untouched, their pages never
+ * resident): after three responses every byte is as it was.
+ */
+START_TEST(test_response_stream_writes_no_buffer_byte)
+{
+	static const char resp[] =
+		"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 3\r\n"
+		"Connection: keep-alive\r\n\r\nok\n"
+		"HTTP/1.1 404 Not Found\r\nDate: Tue, 01 Dec 2026 18:00:00 GMT\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+		"HTTP/1.1 204 No Content\r\nHost: h\r\n\r\n";
+	static struct ts_http_pbuf pb, same;
+	static struct ts_http_parser p;
+	char out[256];
+
+	memset(&pb, 0x5a, sizeof(pb));
+	memset(&same, 0x5a, sizeof(same));
+	for (int edit = 0; edit < 2; edit++) {
+		ts_http_parser_init(&p, RESP, MAX_HEAD, &pb);
+		ts_http_parser_edit_events(&p, edit);
+		parse_summary(&p, resp, out, sizeof(out));
+		ck_assert_str_eq(out, "204 1.1 host=h");
+	}
+	ck_assert_int_eq(p.host_s.len, 1); /* Host is read from responses */
+	/* ...into its buffer, the one byte (and NUL) written: */
+	ck_assert_int_eq(memcmp(pb.method, same.method, sizeof(pb.method)), 0);
+	ck_assert_int_eq(memcmp(pb.target, same.target, sizeof(pb.target)), 0);
+	ck_assert_int_eq(memcmp(pb.tracestate, same.tracestate,
+				(size_t)((char *)(&pb + 1) - pb.tracestate)), 0);
+}
+END_TEST
+
 START_TEST(test_trailer_section_bounded_by_max_header_bytes)
 {
 	static char in[4096];
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	uint64_t at;
 	size_t len = (size_t)sprintf(in, "POST / HTTP/1.1\r\n"
 					 "Transfer-Encoding: chunked\r\n\r\n"
@@ -1544,7 +1640,7 @@ START_TEST(test_trailer_section_bounded_by_max_header_bytes)
 	for (int i = 0; i < 100; i++)
 		len += (size_t)sprintf(in + len, "X-T%02d: vvvvvvvvvv\r\n", i);
 	len += (size_t)sprintf(in + len, "\r\n");
-	ts_http_parser_init(&p, REQ, 256);
+	ts_http_parser_init(&p, REQ, 256, test_pbuf(&p));
 	ck_assert_int_eq(first_event_not_in(&p, in, len, 5,
 					    OK_HEAD, &at),
 			 TS_HTTP_EV_NOT_HTTP);
@@ -1555,7 +1651,7 @@ END_TEST
 START_TEST(test_chunk_extension_line_bounded)
 {
 	static char in[8192];
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	uint64_t at;
 	size_t head = (size_t)sprintf(in, "POST / HTTP/1.1\r\n"
 					  "Transfer-Encoding: chunked\r\n\r\n");
@@ -1565,7 +1661,7 @@ START_TEST(test_chunk_extension_line_bounded)
 	in[len++] = ';';
 	memset(in + len, 'e', 5000);
 	len += 5000;
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	ck_assert_int_eq(first_event_not_in(&p, in, len, SIZE_MAX,
 					    OK_HEAD, &at),
 			 TS_HTTP_EV_NOT_HTTP);
@@ -1579,11 +1675,11 @@ START_TEST(test_content_length_body_taken_in_one_call)
 	static const char head[] = "POST / HTTP/1.1\r\n"
 				   "Content-Length: 1000000\r\n\r\n";
 	char *body = calloc(1, 1000000);
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 
 	ck_assert_ptr_nonnull(body);
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, head, sizeof(head) - 1, TS_HTTP_EV_HEADERS_DONE);
 	/* Body bytes are not looked at: NULs there are fine. */
 	ck_assert_uint_eq(ts_http_feed(&p, body, 1000000, &ev), 1000000);
@@ -1601,10 +1697,10 @@ START_TEST(test_skip_body_only_where_the_framing_is_a_count)
 	static const char close_resp[] = "HTTP/1.1 200 OK\r\n\r\n";
 	static const char chunked[] = "HTTP/1.1 200 OK\r\n"
 				      "Transfer-Encoding: chunked\r\n\r\n";
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	enum ts_http_event ev;
 
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, cl, sizeof(cl) - 1, TS_HTTP_EV_HEADERS_DONE);
 	ck_assert(ts_http_skip_body(&p, 4));
 	ck_assert_uint_eq(ts_http_feed(&p, "ab", 2, &ev), 2);
@@ -1616,19 +1712,19 @@ START_TEST(test_skip_body_only_where_the_framing_is_a_count)
 	ck_assert(!ts_http_in_message(&p));
 
 	/* More than the body has left: the stream is out of step. */
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, cl, sizeof(cl) - 1, TS_HTTP_EV_HEADERS_DONE);
 	ck_assert(!ts_http_skip_body(&p, 11));
 	ck_assert(ts_http_is_dead(&p));
 
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, close_resp, sizeof(close_resp) - 1,
 		   TS_HTTP_EV_HEADERS_DONE);
 	ck_assert(ts_http_skip_body(&p, 1u << 20));
 	ck_assert(ts_http_eof(&p));
 	ck_assert_uint_eq(p.body_bytes, 1u << 20);
 
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, chunked, sizeof(chunked) - 1, TS_HTTP_EV_HEADERS_DONE);
 	ck_assert(!ts_http_skip_body(&p, 1));
 	ck_assert(ts_http_is_dead(&p));
@@ -1654,14 +1750,14 @@ static void captured(const struct ts_http_parser *p,
 {
 	out[0] = '\0';
 	for (unsigned i = 0; i < p->hcap_n; i++) {
-		const struct ts_http_hcap *e = &p->hcap[i];
+		const struct ts_http_hcap *e = &p->b->hcap[i];
 
 		REQUIRE(e->name < l->n);
 		REQUIRE(e->off + e->len < TS_HTTP_HCAP_BYTES);
-		REQUIRE(p->hcap_buf[e->off + e->len] == '\0');
-		REQUIRE(strlen(p->hcap_buf + e->off) == e->len);
+		REQUIRE(p->b->hcap_buf[e->off + e->len] == '\0');
+		REQUIRE(strlen(p->b->hcap_buf + e->off) == e->len);
 		add(out, size, "%s%s=%s%s", i ? "|" : "", l->name[e->name],
-		    p->hcap_buf + e->off, e->cut ? "+cut" : "");
+		    p->b->hcap_buf + e->off, e->cut ? "+cut" : "");
 	}
 	if (p->hcap_lost)
 		add(out, size, "|lost");
@@ -1720,17 +1816,17 @@ START_TEST(test_capture_lines_in_order_whatever_the_pieces)
 		"tracestate=a=1|x-tenant=beta|x-empty=|tracestate=b=2|"
 		"x_request_id=r1|a^b=c";
 	struct ts_capture_list l;
-	struct ts_http_parser p, plain;
+	struct ts_http_parser p = { 0 }, plain = { 0 };
 	char got[1024];
 	size_t len = sizeof(in) - 1;
 
 	capture_list(&l, names, TS_ARRAY_SIZE(names));
-	ts_http_parser_init(&plain, REQ, MAX_HEAD);
+	ts_http_parser_init(&plain, REQ, MAX_HEAD, test_pbuf(&plain));
 	feed_head(&plain, in, len, 0);
 	ck_assert_uint_eq(plain.hcap_n, 0);
 	for (int edit = 0; edit < 2; edit++) {
 		for (size_t step = 0; step <= len; step++) {
-			ts_http_parser_init(&p, REQ, MAX_HEAD);
+			ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 			ts_http_parser_edit_events(&p, edit);
 			ts_http_parser_capture(&p, &l);
 			feed_head(&p, in, len, step);
@@ -1739,9 +1835,9 @@ START_TEST(test_capture_lines_in_order_whatever_the_pieces)
 				ck_abort_msg("step %zu edit %d: %s", step, edit,
 					     got);
 			REQUIRE(p.content_length == 5);
-			REQUIRE(!strcmp(p.tracestate, plain.tracestate));
-			REQUIRE(!strcmp(p.traceparent, plain.traceparent));
-			REQUIRE(!strcmp(p.host, "example"));
+			REQUIRE(!strcmp(p.b->tracestate, plain.b->tracestate));
+			REQUIRE(!strcmp(p.b->traceparent, plain.b->traceparent));
+			REQUIRE(!strcmp(p.b->host, "example"));
 			REQUIRE(p.header_bytes == plain.header_bytes);
 		}
 	}
@@ -1755,7 +1851,7 @@ START_TEST(test_capture_bounded_in_lines_and_bytes)
 {
 	static const char *const names[] = { "x-a", "x-b" };
 	struct ts_capture_list l;
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	char in[4096], got[2048];
 	size_t n = 0;
 
@@ -1764,12 +1860,12 @@ START_TEST(test_capture_bounded_in_lines_and_bytes)
 	for (int i = 0; i < TS_HTTP_HCAP_MAX + 4; i++)
 		n += (size_t)snprintf(in + n, sizeof(in) - n, "X-A: %d\r\n", i);
 	n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\n");
-	ts_http_parser_init(&p, REQ, MAX_HEAD);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 	ts_http_parser_capture(&p, &l);
 	feed_head(&p, in, n, 0);
 	ck_assert_uint_eq(p.hcap_n, TS_HTTP_HCAP_MAX);
 	ck_assert(p.hcap_lost);
-	ck_assert_str_eq(p.hcap_buf + p.hcap[TS_HTTP_HCAP_MAX - 1].off, "15");
+	ck_assert_str_eq(p.b->hcap_buf + p.b->hcap[TS_HTTP_HCAP_MAX - 1].off, "15");
 
 	/* One value longer than the whole buffer, then one more line. */
 	n = (size_t)snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nX-B: ");
@@ -1777,13 +1873,13 @@ START_TEST(test_capture_bounded_in_lines_and_bytes)
 	n += 700;
 	n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\nX-A: a\r\n\r\n");
 	for (size_t step = 0; step < 3; step++) {
-		ts_http_parser_init(&p, REQ, MAX_HEAD);
+		ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
 		ts_http_parser_capture(&p, &l);
 		feed_head(&p, in, n, step);
 		captured(&p, &l, got, sizeof(got));
 		ck_assert_uint_eq(p.hcap_n, 1);
-		ck_assert(p.hcap[0].cut);
-		ck_assert_uint_eq(p.hcap[0].len, TS_HTTP_HCAP_BYTES - 1);
+		ck_assert(p.b->hcap[0].cut);
+		ck_assert_uint_eq(p.b->hcap[0].len, TS_HTTP_HCAP_BYTES - 1);
 		ck_assert(p.hcap_lost); /* X-A found no room */
 	}
 }
@@ -1800,12 +1896,12 @@ START_TEST(test_capture_per_message_on_both_kinds)
 				   "content-type: text/html\r\n"
 				   "Content-Length: 0\r\n\r\n";
 	struct ts_capture_list l;
-	struct ts_http_parser p;
+	struct ts_http_parser p = { 0 };
 	char got[256];
 	size_t off;
 
 	capture_list(&l, names, 2);
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	ts_http_parser_capture(&p, &l);
 	off = feed_until(&p, resp, sizeof(resp) - 1, TS_HTTP_EV_HEADERS_DONE);
 	captured(&p, &l, got, sizeof(got));
@@ -1818,7 +1914,7 @@ START_TEST(test_capture_per_message_on_both_kinds)
 
 	/* An empty list captures nothing. */
 	memset(&l, 0, sizeof(l));
-	ts_http_parser_init(&p, RESP, MAX_HEAD);
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	ts_http_parser_capture(&p, &l);
 	ck_assert_ptr_null(p.capture);
 }
@@ -2070,6 +2166,8 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_fields_reset_at_next_message_not_at_msg_end);
 	tcase_add_test(tc, test_every_captured_field_is_empty_in_the_next_message);
 	tcase_add_test(tc, test_parser_set_up_again_reads_like_a_fresh_one);
+	tcase_add_test(tc, test_copy_parses_ahead_without_touching_the_original);
+	tcase_add_test(tc, test_response_stream_writes_no_buffer_byte);
 	tcase_add_test(tc, test_trailer_section_bounded_by_max_header_bytes);
 	tcase_add_test(tc, test_chunk_extension_line_bounded);
 	tcase_add_test(tc, test_content_length_body_taken_in_one_call);

@@ -11,6 +11,7 @@
 
 #include "../../hooks/http_parse.h"
 #include "../../hooks/propagate.h"
+#include "pbuf.h"
 #include "suites.h"
 
 #define TP_OK "00-12345678901234567890123456789012-1234567890123456-01"
@@ -329,7 +330,7 @@ static void parse_head(struct ts_http_parser *p, const char *head)
 	enum ts_http_event ev;
 	size_t len = strlen(head), n;
 
-	ts_http_parser_init(p, TS_HTTP_REQUESTS, 8192);
+	ts_http_parser_init(p, TS_HTTP_REQUESTS, 8192, test_pbuf(p));
 	ts_http_parser_edit_events(p, false);
 	do {
 		n = ts_http_feed(p, head, len, &ev);
