@@ -7,10 +7,12 @@
  * readers load fdmap with acquire.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "../preload/log.h"
 #include "conn.h"
@@ -228,11 +230,31 @@ struct ts_conn *ts_conn_create(int fd, enum ts_conn_kind kind)
 }
 
 /*
- * A stream socket of a family we parse: TCP/IPv4, TCP/IPv6, Unix.  The
- * application's errno is kept: a pipe or file answers ENOTSOCK here, and
- * the call we classify for may succeed without touching errno.
+ * Both ends of a Unix socket unnamed: a socketpair, the parent's end of a
+ * child's stdin or stdout (node.js spawns children so), or a pipe between
+ * two threads; what goes through it is the program's own business, never
+ * a connection to trace, whatever it looks like.  A Unix server's
+ * connections have the server's path at one end.
  */
-bool ts_conn_fd_is_stream(int fd)
+static bool unix_unnamed(int fd)
+{
+	struct sockaddr_un a;
+	socklen_t len = sizeof(a);
+	const socklen_t bare = (socklen_t)offsetof(struct sockaddr_un, sun_path);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 || len > bare)
+		return false;
+	len = sizeof(a);
+	return getpeername(fd, (struct sockaddr *)&a, &len) == 0 && len <= bare;
+}
+
+/*
+ * A stream socket of a family we parse: TCP/IPv4, TCP/IPv6, Unix (not a
+ * socketpair).  The application's errno is kept: a pipe or file answers
+ * ENOTSOCK here, and the call we classify for may succeed without
+ * touching errno.
+ */
+bool ts_conn_fd_traceable(int fd)
 {
 	int type = 0, dom = 0, saved = errno;
 	socklen_t len = sizeof(type);
@@ -244,7 +266,8 @@ bool ts_conn_fd_is_stream(int fd)
 	len = sizeof(dom);
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0)
 		goto out;
-	yes = dom == AF_INET || dom == AF_INET6 || dom == AF_UNIX;
+	yes = dom == AF_INET || dom == AF_INET6 ||
+	      (dom == AF_UNIX && !unix_unnamed(fd));
 out:
 	errno = saved;
 	return yes;
@@ -327,7 +350,7 @@ struct ts_conn *ts_conn_get(int fd)
 	if (v == FD_OFF)
 		return NULL;
 	/* Unknown: inherited, or created before us.  Classify once. */
-	if (!ts_conn_fd_is_stream(fd)) {
+	if (!ts_conn_fd_traceable(fd)) {
 		uint32_t expect = FD_UNKNOWN;
 
 		raise_high(fd);

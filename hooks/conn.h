@@ -76,10 +76,10 @@ void ts_conn_closed(int fd);
 void ts_conn_closed_range(unsigned lo, unsigned hi);
 
 /*
- * `fd` is a stream socket of a family we parse (TCP over IPv4/IPv6, Unix).
- * One system call; errno is kept.
+ * `fd` is a stream socket of a family we parse (TCP over IPv4/IPv6, Unix
+ * but not a socketpair).  Two system calls (four for Unix); errno is kept.
  */
-bool ts_conn_fd_is_stream(int fd);
+bool ts_conn_fd_traceable(int fd);
 
 /* newfd now refers to what oldfd refers to (dup, dup2, dup3, F_DUPFD). */
 void ts_conn_dup(int oldfd, int newfd);

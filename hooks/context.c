@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../preload/log.h"
+#include "../preload/real.h"
 #include "context.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE };
@@ -44,7 +45,7 @@ static TS_TLS struct ts_span_ctx inherited;
 int ts_ctx_tid(void)
 {
 	if (ts_unlikely(!my_tid))
-		my_tid = (int)syscall(SYS_gettid);
+		my_tid = (int)ts_syscall(SYS_gettid);
 	return my_tid;
 }
 
@@ -281,7 +282,7 @@ void ts_ctx_after_fork_child(void)
 	int parent_tid = my_tid; /* TLS was copied: the forking thread's id */
 	uint32_t i;
 
-	my_tid = (int)syscall(SYS_gettid);
+	my_tid = (int)ts_syscall(SYS_gettid);
 	for (i = 0; i < TS_CTX_SLOTS; i++) {
 		if (__atomic_load_n(&slots[i].state, __ATOMIC_RELAXED) ==
 		    SLOT_FREE)

@@ -15,6 +15,7 @@
 #include "../preload/config.h"
 #include "../preload/ids.h"
 #include "../preload/log.h"
+#include "../preload/real.h"
 #include "context.h"
 #include "curl_attr.h"
 #include "curl_xfer.h"
@@ -244,7 +245,7 @@ static void install_list(const struct ts_curl_api *api,
 
 static int raw_pid(void)
 {
-	return (int)syscall(SYS_getpid);
+	return (int)ts_syscall(SYS_getpid);
 }
 
 /*

@@ -927,13 +927,14 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 		return send_plain(h, op);
 	/*
 	 * A descriptor closed where no hook saw it (a raw close system call,
-	 * io_uring) and reused for a file or a pipe still names this state:
-	 * a request written there must not get a traceparent.  So each
-	 * request but the first on a connection we saw made starts by making
-	 * sure the descriptor is still a stream socket: one system call.
+	 * io_uring) and reused for a file, a pipe or a socketpair still names
+	 * this state: a request written there must not get a traceparent.  So
+	 * each request but the first on a connection we saw made starts by
+	 * making sure the descriptor is still a traced kind of socket: two
+	 * system calls.
 	 */
 	if (!ts_http_in_message(&h->out)) {
-		if (h->recheck && !ts_conn_fd_is_stream(op->fd)) {
+		if (h->recheck && !ts_conn_fd_traceable(op->fd)) {
 			h->out_lost = true;
 			__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
 			return ts_http_send_raw(op, op->iov, op->iovcnt);

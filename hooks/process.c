@@ -25,7 +25,7 @@ extern TS_TLS int ts_vfork_parent; /* preload/guard.c */
  */
 __attribute__((used)) void *ts_vfork_prepare(void)
 {
-	ts_vfork_parent = (int)syscall(SYS_getpid);
+	ts_vfork_parent = (int)ts_syscall(SYS_getpid);
 	ts_guard_depth |= TS_GUARD_VFORK;
 	return (void *)TS_REAL(vfork);
 }

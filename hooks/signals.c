@@ -93,8 +93,8 @@ static void die_of(int sig)
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid),
-		(pid_t)syscall(SYS_gettid), sig);
+	ts_syscall(SYS_tgkill, (pid_t)ts_syscall(SYS_getpid),
+		(pid_t)ts_syscall(SYS_gettid), sig);
 }
 
 /*

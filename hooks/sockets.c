@@ -16,10 +16,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -491,6 +493,92 @@ static int dup_done(int fd, int r)
 	return r;
 }
 
+/* Bytes of a traced connection went by in a raw system call: its state
+ * no longer matches the stream, so that direction passes through. */
+static void unseen_io(int fd, bool in)
+{
+	struct ts_conn *c = ts_conn_get(fd);
+
+	if (!c)
+		return;
+	__atomic_store_n(in ? &c->http.in_lost : &c->http.out_lost, true,
+			 __ATOMIC_RELAXED);
+	ts_conn_put(c);
+}
+
+/*
+ * syscall(3): libuv (node.js) closes every descriptor with
+ * syscall(SYS_close) to avoid the cancellation point.  Unseen, the
+ * socket's state stayed with its number, and the next socket on it (a
+ * child's stdin socketpair) got a traceparent written into it.  Closes
+ * and dups are booked as their libc calls are; I/O on a traced socket
+ * makes that direction pass through.  The real call is always syscall.
+ */
+static long hook_syscall(long n, const long a[6])
+{
+	long r;
+	int saved;
+
+	if (!ts_guard_enter())
+		return TS_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	saved = errno;
+	if (ts_is_active()) {
+		switch (n) {
+		case SYS_close:
+			if (a[0] >= 0 && a[0] <= INT_MAX)
+				ts_conn_closed((int)a[0]);
+			break;
+#ifdef SYS_close_range
+		case SYS_close_range:
+			if (!((int)a[2] & CLOSE_RANGE_CLOEXEC))
+				ts_conn_closed_range((unsigned)a[0],
+						     (unsigned)a[1]);
+			break;
+#endif
+		case SYS_read:
+		case SYS_readv:
+		case SYS_recvfrom:
+		case SYS_recvmsg:
+		case SYS_recvmmsg:
+			if (a[0] >= 0 && a[0] <= INT_MAX)
+				unseen_io((int)a[0], true);
+			break;
+		case SYS_write:
+		case SYS_writev:
+		case SYS_sendto:
+		case SYS_sendmsg:
+		case SYS_sendmmsg:
+			if (a[0] >= 0 && a[0] <= INT_MAX)
+				unseen_io((int)a[0], false);
+			break;
+		case SYS_sendfile:
+		case SYS_splice:
+			/* sendfile(out, in, ...), splice(in, off, out, ...) */
+			if (a[n == SYS_splice ? 2 : 0] >= 0 &&
+			    a[n == SYS_splice ? 2 : 0] <= INT_MAX)
+				unseen_io((int)a[n == SYS_splice ? 2 : 0], false);
+			if (a[n == SYS_splice ? 0 : 1] >= 0 &&
+			    a[n == SYS_splice ? 0 : 1] <= INT_MAX)
+				unseen_io((int)a[n == SYS_splice ? 0 : 1], true);
+			break;
+		}
+	}
+	errno = saved;
+	r = TS_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	switch (n) {
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup:
+	case SYS_dup3:
+		if (r >= 0 && ts_is_active())
+			dup_done((int)a[0], (int)r);
+		break;
+	}
+	ts_guard_leave();
+	return r;
+}
+
 static int hook_dup(int fd)
 {
 	int r;
@@ -705,6 +793,23 @@ TS_EXPORT void closefrom(int lo)
 TS_EXPORT int fclose(FILE *f)
 {
 	return hook_fclose(f);
+}
+
+/*
+ * Six arguments are read whatever the call takes (libc's syscall does the
+ * same): the ones not passed are whatever their registers hold, unused.
+ */
+TS_EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return hook_syscall(n, a);
 }
 
 TS_EXPORT int dup(int fd)

@@ -33,7 +33,7 @@ static TS_TLS sigset_t fork_mask; /* caller's mask across fork() */
 static int raw_getpid(void)
 {
 	/* Not getpid(): no cache may hide a vfork child's own pid. */
-	return (int)syscall(SYS_getpid);
+	return (int)ts_syscall(SYS_getpid);
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "ids.h"
+#include "real.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
 
@@ -26,12 +27,12 @@ static void seed(unsigned gen)
 	uint64_t s = 0;
 	long got;
 
-	got = syscall(SYS_getrandom, &s, sizeof(s), 1 /* GRND_NONBLOCK */);
+	got = ts_syscall(SYS_getrandom, &s, sizeof(s), 1 /* GRND_NONBLOCK */);
 	if (got != (long)sizeof(s)) {
 		/* No entropy yet (early boot): mix what differs per thread. */
 		s = mix(ts_clock_mono_ns() ^ ts_clock_realtime_ns());
-		s ^= mix((uint64_t)syscall(SYS_gettid) << 32 ^
-			 (uint64_t)syscall(SYS_getpid));
+		s ^= mix((uint64_t)ts_syscall(SYS_gettid) << 32 ^
+			 (uint64_t)ts_syscall(SYS_getpid));
 		s ^= mix((uint64_t)(uintptr_t)&stream);
 	}
 	__atomic_store_n(&stream, s, __ATOMIC_RELAXED);

@@ -17,6 +17,59 @@
 #include "guard.h"
 #include "real.h"
 
+/*
+ * A system call without libc: syscall(3) is interposed (hooks/sockets.c),
+ * so neither the fallbacks here nor the fallback for syscall itself may
+ * call it.  Returns like syscall(3): -1 with errno set on failure.
+ */
+static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
+{
+	long r;
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+			   "r"(r9)
+			 : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	r = x0;
+#else
+#error "raw_syscall: no system call sequence for this architecture"
+#endif
+	if ((unsigned long)r > -4096ul) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static long fb_syscall(long n, long a, long b, long c, long d, long e, long f)
+{
+	return raw_syscall(n, a, b, c, d, e, f);
+}
+
+/* The fallbacks' system calls, any number of arguments up to six. */
+#define fb_sys(...) fb_sys_n(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define fb_sys_n(n, a, b, c, d, e, f, ...)                                     \
+	raw_syscall((long)(n), (long)(a), (long)(b), (long)(c), (long)(d),     \
+		    (long)(e), (long)(f))
+
 /* glibc's own name for sigaction, which we do not interpose. */
 int __sigaction(int sig, const struct sigaction *act, struct sigaction *oact);
 
@@ -43,28 +96,28 @@ static sighandler_t fb_signal(int sig, sighandler_t fn)
 
 static ssize_t fb_read(int fd, void *buf, size_t n)
 {
-	return syscall(SYS_read, fd, buf, n);
+	return fb_sys(SYS_read, fd, buf, n);
 }
 
 static ssize_t fb_write(int fd, const void *buf, size_t n)
 {
-	return syscall(SYS_write, fd, buf, n);
+	return fb_sys(SYS_write, fd, buf, n);
 }
 
 static ssize_t fb_readv(int fd, const struct iovec *iov, int cnt)
 {
-	return syscall(SYS_readv, fd, iov, cnt);
+	return fb_sys(SYS_readv, fd, iov, cnt);
 }
 
 static ssize_t fb_writev(int fd, const struct iovec *iov, int cnt)
 {
-	return syscall(SYS_writev, fd, iov, cnt);
+	return fb_sys(SYS_writev, fd, iov, cnt);
 }
 
 static ssize_t fb_recvfrom(int fd, void *buf, size_t n, int fl,
 			   struct sockaddr *a, socklen_t *al)
 {
-	return syscall(SYS_recvfrom, fd, buf, n, fl, a, al);
+	return fb_sys(SYS_recvfrom, fd, buf, n, fl, a, al);
 }
 
 static ssize_t fb_recv(int fd, void *buf, size_t n, int fl)
@@ -74,13 +127,13 @@ static ssize_t fb_recv(int fd, void *buf, size_t n, int fl)
 
 static ssize_t fb_recvmsg(int fd, struct msghdr *m, int fl)
 {
-	return syscall(SYS_recvmsg, fd, m, fl);
+	return fb_sys(SYS_recvmsg, fd, m, fl);
 }
 
 static ssize_t fb_sendto(int fd, const void *buf, size_t n, int fl,
 			 const struct sockaddr *a, socklen_t al)
 {
-	return syscall(SYS_sendto, fd, buf, n, fl, a, al);
+	return fb_sys(SYS_sendto, fd, buf, n, fl, a, al);
 }
 
 static ssize_t fb_send(int fd, const void *buf, size_t n, int fl)
@@ -90,29 +143,29 @@ static ssize_t fb_send(int fd, const void *buf, size_t n, int fl)
 
 static ssize_t fb_sendmsg(int fd, const struct msghdr *m, int fl)
 {
-	return syscall(SYS_sendmsg, fd, m, fl);
+	return fb_sys(SYS_sendmsg, fd, m, fl);
 }
 
 static ssize_t fb_sendfile(int out, int in, off_t *off, size_t n)
 {
-	return syscall(SYS_sendfile, out, in, off, n);
+	return fb_sys(SYS_sendfile, out, in, off, n);
 }
 
 static ssize_t fb_splice(int in, loff_t *oin, int out, loff_t *oout,
 			 size_t n, unsigned fl)
 {
-	return syscall(SYS_splice, in, oin, out, oout, n, fl);
+	return fb_sys(SYS_splice, in, oin, out, oout, n, fl);
 }
 
 static int fb_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int fl)
 {
-	return (int)syscall(SYS_sendmmsg, fd, v, n, fl);
+	return (int)fb_sys(SYS_sendmmsg, fd, v, n, fl);
 }
 
 static int fb_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int fl,
 		       struct timespec *t)
 {
-	return (int)syscall(SYS_recvmmsg, fd, v, n, fl, t);
+	return (int)fb_sys(SYS_recvmmsg, fd, v, n, fl, t);
 }
 
 /* The _chk fallbacks skip the buffer check: they only run during bootstrap. */
@@ -137,7 +190,7 @@ static ssize_t fb___recvfrom_chk(int fd, void *buf, size_t n, size_t bl,
 
 static int fb_accept4(int fd, struct sockaddr *a, socklen_t *al, int fl)
 {
-	return (int)syscall(SYS_accept4, fd, a, al, fl);
+	return (int)fb_sys(SYS_accept4, fd, a, al, fl);
 }
 
 static int fb_accept(int fd, struct sockaddr *a, socklen_t *al)
@@ -147,27 +200,27 @@ static int fb_accept(int fd, struct sockaddr *a, socklen_t *al)
 
 static int fb_connect(int fd, const struct sockaddr *a, socklen_t al)
 {
-	return (int)syscall(SYS_connect, fd, a, al);
+	return (int)fb_sys(SYS_connect, fd, a, al);
 }
 
 static int fb_shutdown(int fd, int how)
 {
-	return (int)syscall(SYS_shutdown, fd, how);
+	return (int)fb_sys(SYS_shutdown, fd, how);
 }
 
 static int fb_close(int fd)
 {
-	return (int)syscall(SYS_close, fd);
+	return (int)fb_sys(SYS_close, fd);
 }
 
 static int fb_close_range(unsigned lo, unsigned hi, int fl)
 {
-	return (int)syscall(SYS_close_range, lo, hi, fl);
+	return (int)fb_sys(SYS_close_range, lo, hi, fl);
 }
 
 static void fb_closefrom(int lo)
 {
-	syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
+	fb_sys(SYS_close_range, (unsigned)lo, ~0u, 0);
 }
 
 /* glibc's other exported name for fclose (weak: NULL elsewhere). */
@@ -183,24 +236,24 @@ static int fb_fclose(FILE *f)
 
 static int fb_dup(int fd)
 {
-	return (int)syscall(SYS_dup, fd);
+	return (int)fb_sys(SYS_dup, fd);
 }
 
 static int fb_dup3(int fd, int to, int fl)
 {
-	return (int)syscall(SYS_dup3, fd, to, fl);
+	return (int)fb_sys(SYS_dup3, fd, to, fl);
 }
 
 static int fb_dup2(int fd, int to)
 {
 	if (fd == to) /* dup3 refuses equal fds; dup2 checks validity */
-		return (int)syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : to;
+		return (int)fb_sys(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : to;
 	return fb_dup3(fd, to, 0);
 }
 
 static int fb_fcntl(int fd, int cmd, long arg)
 {
-	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)fb_sys(SYS_fcntl, fd, cmd, arg);
 }
 
 static int fb_fcntl64(int fd, int cmd, long arg)
@@ -229,7 +282,7 @@ static pid_t fb_vfork(void)
 static TS_NORETURN void fb__exit(int status)
 {
 	for (;;)
-		syscall(SYS_exit_group, status);
+		fb_sys(SYS_exit_group, status);
 }
 
 static TS_NORETURN void fb__Exit(int status)

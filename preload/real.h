@@ -92,6 +92,9 @@
 	X(void, _exit, (int status), (status))                                 \
 	X(pid_t, vfork, (void), ())                                            \
 	X(void, _Exit, (int status), (status))                                 \
+	X(long, syscall, (long n, long a, long b, long c, long d, long e,      \
+			  long f),                                             \
+	  (n, a, b, c, d, e, f))                                               \
 	X(int, sigaction,                                                      \
 	  (int sig, const struct sigaction *act, struct sigaction *oact),      \
 	  (sig, act, oact))                                                    \
@@ -107,6 +110,16 @@ extern struct ts_real_table ts_real;
 
 /* The current pointer for `name`: fallback or resolved, never NULL. */
 #define TS_REAL(name) __atomic_load_n(&ts_real.name, __ATOMIC_RELAXED)
+
+/*
+ * syscall(3) for our own code (it is interposed: never call it by name),
+ * with up to six arguments.  libc's syscall reads its arguments from the
+ * registers whatever its prototype says; the table's has them all.
+ */
+#define ts_syscall(...) ts_syscall_n(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define ts_syscall_n(n, a, b, c, d, e, f, ...)                                 \
+	TS_REAL(syscall)((long)(n), (long)(a), (long)(b), (long)(c), (long)(d), \
+			 (long)(e), (long)(f))
 
 /*
  * Resolve the table with dlsym(RTLD_NEXT).  Idempotent, never blocks on

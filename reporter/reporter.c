@@ -58,12 +58,12 @@ static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 		.tv_nsec = (long)(timeout_ns % 1000000000u),
 	};
 
-	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+	ts_syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 }
 
 static void futex_wake_all(uint32_t *word)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	ts_syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 void ts_reporter_setup(const struct ts_config *c)
@@ -227,7 +227,7 @@ void ts_reporter_start_once(void)
 void ts_reporter_wake(void)
 {
 	__atomic_add_fetch(&rep.wake, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &rep.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	ts_syscall(SYS_futex, &rep.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 /* Sleep on `word` until pred(word) or the deadline; true if pred held. */

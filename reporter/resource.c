@@ -275,7 +275,7 @@ void ts_resource_build(struct ts_resource *r, const struct ts_config *c)
 {
 	r->n = 0;
 	r->used = 0;
-	r->pid = (int)syscall(SYS_getpid);
+	r->pid = (int)ts_syscall(SYS_getpid);
 	/*
 	 * OTEL_SERVICE_NAME beats service.name from the attribute list,
 	 * which beats the derived default; other user attributes beat the
@@ -294,7 +294,7 @@ const struct ts_resource *ts_resource_get(const struct ts_config *c)
 {
 	static struct ts_resource res;
 
-	if (res.n == 0 || res.pid != (int)syscall(SYS_getpid))
+	if (res.n == 0 || res.pid != (int)ts_syscall(SYS_getpid))
 		ts_resource_build(&res, c);
 	return &res;
 }

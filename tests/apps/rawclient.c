@@ -32,7 +32,9 @@
  *                             FILE opened on the
  *                             same number and a request's text written to
  *                             it with write(); prints "<HOW> fd <n> wrote
- *                             <bytes>"
+ *                             <bytes>".  FILE "socketpair:OUT": a
+ *                             socketpair takes the number instead, and
+ *                             what its other end reads goes to OUT
  *   rawclient unseen-server HOW FILE  the same on the server side, in one
  *                             process: a request over loopback to itself,
  *                             answered, the accepted socket closed by HOW,
@@ -433,6 +435,28 @@ static void mode_unseen(int port, const char *how, const char *path)
 	send_all(fd, req, sizeof(req) - 1);
 	read_response(fd);
 	close_unseen(fd, how);
+	if (!strncmp(path, "socketpair:", 11)) {
+		/* A socketpair takes the number; what the other end reads is
+		 * saved to the file. */
+		char got[256];
+		int sp[2], f;
+		ssize_t r;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0 || sp[0] != fd) {
+			fprintf(stderr, "%s: socketpair not on fd %d\n", how, fd);
+			exit(1);
+		}
+		w = write(sp[0], req_unseen, sizeof(req_unseen) - 1);
+		close(sp[0]);
+		f = open(path + 11, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		while ((r = read(sp[1], got, sizeof(got))) > 0)
+			if (write(f, got, (size_t)r) != r)
+				exit(1);
+		close(f);
+		close(sp[1]);
+		printf("%s fd %d wrote %zd\n", how, fd, w);
+		return;
+	}
 	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (out != fd) {
 		fprintf(stderr, "%s: file on fd %d, not the socket's %d\n", how,

@@ -194,6 +194,10 @@ rec http rec-unseen
 for how in fclose closefrom close_range syscall; do
 	SVC=unseen-$how traced "$RAW" unseen "$RPORT" "$how" "$T/file-$how.txt" >"$T/out-unseen-$how" ||
 		fail "$how: rawclient failed"
+	# the number taken by a socketpair instead (node.js closes with a raw
+	# close system call and gives a child's stdin such a socket)
+	SVC=unseen-pair-$how traced "$RAW" unseen "$RPORT" "$how" "socketpair:$T/pair-$how.txt" \
+		>"$T/out-unseen-pair-$how" || fail "$how: rawclient (socketpair) failed"
 done
 # The server side: the accepted socket closed unseen, a file holding a
 # request opened on its number and read: no server span for the file.
@@ -219,14 +223,16 @@ print("  accepted socket closed by fclose(), closefrom(), close_range(); a file 
 TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
 want = b"GET /written-to-a-file HTTP/1.1\r\nHost: localhost\r\n\r\n"
 conns = [open(p, "rb").read() for p in glob.glob(T + "/rec-unseen/conn-*.bin")]
-assert len(conns) == 4 and all(len(TP.findall(c)) == 1 for c in conns), conns
+assert len(conns) == 8 and all(len(TP.findall(c)) == 1 for c in conns), conns
 for how in ("fclose", "closefrom", "close_range", "syscall"):
-    out = open(T + "/out-unseen-" + how).read().split("\n")
-    assert out[1].startswith(how + " fd ") and out[1].endswith(" wrote %d" % len(want)), out
-    got = open(T + "/file-%s.txt" % how, "rb").read()
-    assert got == want, (how, got)
-    cs = [s for s in spans(T + "/spans-unseen-%s.jsonl" % how) if s["kind"] == "client"]
-    assert [c["attrs"]["url.full"] for c in cs] == ["http://localhost/unseen"], (how, cs)
-print("  socket closed by fclose(), closefrom(), close_range(), a raw close system call; its number reused by a file:"
-      " the request written there byte for byte, the socket's request traced")
+    for kind, svc, got in (("file", "unseen-" + how, "/file-%s.txt" % how),
+                           ("socketpair", "unseen-pair-" + how, "/pair-%s.txt" % how)):
+        out = open(T + "/out-" + svc).read().split("\n")
+        assert out[1].startswith(how + " fd ") and out[1].endswith(" wrote %d" % len(want)), out
+        got = open(T + got, "rb").read()
+        assert got == want, (how, kind, got)
+        cs = [s for s in spans(T + "/spans-%s.jsonl" % svc) if s["kind"] == "client"]
+        assert [c["attrs"]["url.full"] for c in cs] == ["http://localhost/unseen"], (how, kind, cs)
+print("  socket closed by fclose(), closefrom(), close_range(), a raw close system call; its number reused by a file"
+      " or a socketpair: the request written there byte for byte, the socket's request traced")
 PY
