@@ -143,7 +143,7 @@ static void *reporter_main(void *arg)
 	const struct ts_span **batch;
 	uint64_t delay = (uint64_t)rep.cfg->schedule_delay_ms * 1000000u;
 	uint64_t next, now;
-	uint32_t seen, req, served = 0;
+	uint32_t seen, req, stop, served = 0;
 	unsigned i;
 
 	(void)arg;
@@ -159,15 +159,20 @@ static void *reporter_main(void *arg)
 	for (;;) {
 		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
 		req = __atomic_load_n(&rep.flush_req, __ATOMIC_ACQUIRE);
+		/*
+		 * Read before the drain: a stop (or flush) asked while a drain
+		 * runs may follow spans that drain did not see, so only one
+		 * asked before it ends the loop; the next round drains again.
+		 */
+		stop = __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE);
 		now = ts_clock_mono_ns();
-		if (req != served || now >= next ||
-		    __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE)) {
+		if (req != served || now >= next || stop) {
 			drain(batch, true);
 			next = ts_clock_mono_ns() + delay;
 			served = req;
 			__atomic_store_n(&rep.flush_done, req, __ATOMIC_RELEASE);
 			futex_wake_all(&rep.flush_done);
-			if (__atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE))
+			if (stop)
 				break;
 			continue;
 		}

@@ -42,6 +42,9 @@
  *                             number and read; prints "<HOW> fd <n> read
  *                             <bytes>"
  *
+ *   rawclient twice    PORT USEC  a GET, USEC microseconds of sleep, a
+ *                             GET, then return from main at once
+ *
  * HTTP modes read every response (Content-Length framing) and print the
  * response bodies, one per line; bigpost also prints
  * "partial <n> eagain <n> sent <n>".  Exit status 1 on any I/O error.
@@ -532,6 +535,21 @@ static void mode_unseen_server(const char *how, const char *path)
 	close(ls);
 }
 
+static void mode_twice(int port, const char *usec)
+{
+	static const char req[] = "GET /twice HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		if (i)
+			usleep((useconds_t)atoi(usec));
+		fd = dial(port, 0);
+		send_all(fd, req, sizeof(req) - 1);
+		read_response(fd);
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int port;
@@ -539,6 +557,7 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
 				"       rawclient unseen PORT fclose|closefrom|close_range|syscall FILE\n"
+				"       rawclient twice PORT USEC\n"
 				"       rawclient unseen-server fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient inherit FD\n");
 		return 2;
@@ -562,6 +581,8 @@ int main(int argc, char **argv)
 		mode_nullmsg(port);
 	else if (!strcmp(argv[1], "splice"))
 		mode_splice(port);
+	else if (!strcmp(argv[1], "twice") && argc > 3)
+		mode_twice(port, argv[3]);
 	else if (!strcmp(argv[1], "unseen-server") && argc > 3)
 		mode_unseen_server(argv[2], argv[3]);
 	else if (!strcmp(argv[1], "unseen") && argc > 4)

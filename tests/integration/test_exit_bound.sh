@@ -56,3 +56,21 @@ note "reader that never reads, bound 300: exit after ${ms} ms"
 ms=$(run_timed 0 exit)
 [ "$ms" -le "$margin" ] || fail "timeout 0: exit took ${ms} ms"
 note "bound 0: exit after ${ms} ms"
+
+# Exit right after a scheduled export: the span that ended while that
+# export ran is exported too (the stop must not take the drain it
+# interrupted for the last one).  A GET, a sleep of about the schedule
+# delay, a GET, return from main.
+PORT=$(free_port)
+start_traced pysrv "$T/pysrv.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+for us in 97000 99000 100000 100500 101000 102000 104000; do
+	rm -f "$T/twice.jsonl"
+	OTEL_BSP_SCHEDULE_DELAY=100 OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/twice.jsonl" \
+		TRACESHIM_LOG_LEVEL=info LD_PRELOAD="$PRELOAD" \
+		"$ROOT/$BUILD/tests/apps/rawclient" twice "$PORT" "$us" >"$T/twice.out" 2>"$T/twice.err" ||
+		fail "rawclient twice failed"
+	grep -q '2 spans created, 2 exported' "$T/twice.err" || { cat "$T/twice.err"; fail "exit $us us after an export: a span was not exported"; }
+	n=$(grep -o '"spanId"' "$T/twice.jsonl" | wc -l)
+	[ "$n" = 2 ] || fail "exit $us us after an export: $n spans in the file"
+done
+note "exit at 97-104 ms with a 100 ms schedule: both spans exported every time"
