@@ -47,15 +47,27 @@ struct ts_http_req *ts_http_q_back(struct ts_http_conn *h)
 	return h->q_len ? q_at(h, h->q_len - 1u) : NULL;
 }
 
-/* A new request in flight; NULL when too many are (it goes untraced). */
+/*
+ * A new request in flight; NULL when TS_HTTP_PENDING are already (or
+ * untraced ones are, behind them): it is counted in q_over, untraced, and
+ * so is every later one until the responses have caught up, so that each
+ * response still pairs with its request.  `over` is the direction's flag:
+ * set while its current request is such a one.
+ */
 TS_HOT
-struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono)
+struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono,
+				   bool *over)
 {
 	struct ts_http_req *r;
 	uint64_t mono;
 
-	if (h->q_len >= TS_HTTP_PENDING)
+	if (h->q_len >= TS_HTTP_PENDING ||
+	    __atomic_load_n(&h->q_over, __ATOMIC_ACQUIRE)) {
+		*over = __atomic_add_fetch(&h->q_over, 1, __ATOMIC_ACQ_REL) <
+			0xff; /* saturated: the caller gives up */
 		return NULL;
+	}
+	*over = false;
 	r = q_at(h, h->q_len++);
 	r->traced = r->decided = false;
 	r->head_done = r->no_body = r->connect = false;
@@ -121,7 +133,8 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	/* One we did not see made may have been classified long before its
 	 * first request goes out. */
 	h->recheck = !server && !client;
-	h->q_head = h->q_len = 0;
+	h->q_head = h->q_len = h->q_over = 0;
+	h->in_over = h->out_over = false;
 	h->edit.len = 0;
 	h->tp_state = TP_IDLE;
 	h->tp_seen = 0;
@@ -228,6 +241,24 @@ static void finish(struct ts_http_req *r, bool server, bool closed,
 	(sizeof(m) <= sizeof((p)->b->method) &&                                \
 	 !memcmp((p)->b->method, m, sizeof(m)))
 
+/*
+ * A response with no queued request: one of the untraced requests behind
+ * the queue (q_over) is answered when it ends.
+ */
+static void over_answered(struct ts_http_conn *h, const struct ts_http_parser *p,
+			  int ev)
+{
+	uint8_t n = __atomic_load_n(&h->q_over, __ATOMIC_ACQUIRE);
+
+	if ((ev != TS_HTTP_EV_MSG_END && ev != TS_HTTP_EV_UPGRADE) ||
+	    (p->status < 200 && p->status != 101))
+		return; /* an interim response: the final one follows */
+	while (n && !__atomic_compare_exchange_n(&h->q_over, &n, n - 1, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+		;
+}
+
 /* ---- server side --------------------------------------------------------- */
 
 static void server_request_head(struct ts_http_conn *h, int fd)
@@ -272,14 +303,16 @@ static void server_in(struct ts_http_conn *h, int fd, int ev)
 	switch (ev) {
 	case TS_HTTP_EV_MSG_BEGIN:
 		ts_http_set_role(h, TS_CONN_SERVER);
-		if (!ts_http_q_push(h, h->in_mono_ns))
+		if (!ts_http_q_push(h, h->in_mono_ns, &h->in_over) &&
+		    !h->in_over)
 			h->in_lost = true; /* too deep a pipeline: give up */
 		break;
 	case TS_HTTP_EV_HEADERS_DONE:
-		server_request_head(h, fd);
+		if (!h->in_over)
+			server_request_head(h, fd);
 		break;
 	case TS_HTTP_EV_MSG_END:
-		r = ts_http_q_back(h);
+		r = h->in_over ? NULL : ts_http_q_back(h);
 		if (r)
 			r->req_body = h->in.body_bytes;
 		break;
@@ -298,8 +331,10 @@ void ts_http_server_out(struct ts_http_conn *h, int ev)
 	 * flag is atomic. */
 	if (ev == TS_HTTP_EV_UPGRADE)
 		__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
-	if (!r)
+	if (!r) {
+		over_answered(h, &h->out, ev);
 		return;
+	}
 	switch (ev) {
 	case TS_HTTP_EV_MSG_BEGIN:
 		ts_http_parser_expect(&h->out,
@@ -371,8 +406,10 @@ static void client_in(struct ts_http_conn *h, int ev)
 	 * the tunnel (or is the new protocol), never parsed, never edited. */
 	if (ev == TS_HTTP_EV_UPGRADE)
 		__atomic_store_n(&h->out_lost, true, __ATOMIC_RELAXED);
-	if (!r)
+	if (!r) {
+		over_answered(h, &h->in, ev);
 		return;
+	}
 	switch (ev) {
 	case TS_HTTP_EV_HEADERS_DONE:
 		r->status = h->in.status;
@@ -398,6 +435,26 @@ static void client_in(struct ts_http_conn *h, int ev)
 }
 
 /* ---- inbound ------------------------------------------------------------- */
+
+/* Every request in flight ends, its connection closed, at `end_mono`
+ * (0: now). */
+static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono)
+{
+	struct ts_http_req *r;
+
+	while ((r = q_front(h)) != NULL) {
+		/* A response whose head went by ends with the connection. */
+		const struct ts_http_parser *p = server ? &h->out : &h->in;
+
+		if (!r->status && p->status >= 200 && ts_http_in_message(p)) {
+			r->status = p->status;
+			r->resp_body = p->body_bytes;
+		}
+		finish(r, server, true, end_mono);
+		q_pop(h);
+	}
+}
+
 
 TS_HOT
 static void in_event(struct ts_http_conn *h, int fd, int ev)
@@ -442,6 +499,10 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 	if (n == 0) { /* the peer closed its side */
 		if (ts_http_eof(&h->in))
 			in_event(h, fd, TS_HTTP_EV_MSG_END);
+		/* No response can come any more: a client's requests end
+		 * now, failed, not when the program gets round to close(). */
+		if (h->role == TS_CONN_CLIENT)
+			end_all(h, false, h->in_mono_ns);
 		return;
 	}
 	for (i = 0; i < cnt && n; i++) {
@@ -474,7 +535,6 @@ void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t)
 
 void ts_http_conn_release(struct ts_http_conn *h)
 {
-	struct ts_http_req *r;
 	bool server = h->role == TS_CONN_SERVER;
 
 	if (h->role != TS_CONN_SERVER && h->role != TS_CONN_CLIENT)
@@ -482,15 +542,5 @@ void ts_http_conn_release(struct ts_http_conn *h)
 	/* A close-delimited response ends with the connection. */
 	if (!server && ts_http_in_message(&h->in) && ts_http_eof(&h->in))
 		client_in(h, TS_HTTP_EV_MSG_END);
-	while ((r = q_front(h)) != NULL) {
-		/* A response whose head went by ends with the connection. */
-		const struct ts_http_parser *p = server ? &h->out : &h->in;
-
-		if (!r->status && p->status >= 200 && ts_http_in_message(p)) {
-			r->status = p->status;
-			r->resp_body = p->body_bytes;
-		}
-		finish(r, server, true, 0);
-		q_pop(h);
-	}
+	end_all(h, server, 0);
 }

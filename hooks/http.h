@@ -78,6 +78,10 @@ struct ts_http_conn {
 					  went out before, or we did not see
 					  the connection made) */
 	uint8_t q_head, q_len;         /* FIFO of requests in flight */
+	uint8_t q_over;                /* more in flight behind them, not
+					  queued: untraced (atomic) */
+	bool in_over, out_over;        /* the request being read / sent is
+					  one of those */
 	uint8_t tp_state;              /* forwarded-traceparent rewrite */
 	uint16_t tp_seen;              /* value bytes of it seen so far */
 	uint16_t peer_port;            /* peer port (0 for Unix) */

@@ -26,7 +26,8 @@ void ts_http_set_role(struct ts_http_conn *h, uint8_t role);
  * A new request in flight, started at CLOCK_MONOTONIC `at_mono` (0: now);
  * NULL when too many are (it goes untraced).
  */
-struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono);
+struct ts_http_req *ts_http_q_push(struct ts_http_conn *h, uint64_t at_mono,
+				   bool *over);
 
 /* The request most recently started, or NULL. */
 struct ts_http_req *ts_http_q_back(struct ts_http_conn *h);

@@ -175,6 +175,8 @@ struct plan {
 	bool client;              /* this connection sends requests */
 	bool decided;             /* current request already decided */
 	bool earlier;             /* ... by an earlier send */
+	bool over;                /* a request begun here found no room */
+	unsigned begun;           /* requests begun in this send */
 	int cur;                  /* its group when decided here, or -1 */
 	int n, ng;                /* edits, groups planned */
 	uint64_t stop;            /* send no application byte past this */
@@ -520,6 +522,12 @@ static void plan_event(struct walker *w, int ev, uint64_t at)
 	case TS_HTTP_EV_MSG_BEGIN:
 		pl->decided = pl->earlier = false;
 		pl->cur = -1;
+		/* No room in the queue when the commit gets here (responses
+		 * only make room): untraced, nothing inserted or rewritten. */
+		if (pl->over || __atomic_load_n(&pl->h->q_over, __ATOMIC_ACQUIRE) ||
+		    pl->h->q_len + pl->begun >= TS_HTTP_PENDING)
+			pl->over = pl->decided = true;
+		pl->begun++;
 		break;
 	case EV_TP_PARENT:
 		if (!pl->decided)
@@ -613,9 +621,14 @@ static void commit_event(struct walker *w, int ev, uint64_t at)
 		return;
 	switch (ev) {
 	case TS_HTTP_EV_MSG_BEGIN:
-		if (!ts_http_q_push(h, h->out_mono_ns))
+		if (!ts_http_q_push(h, h->out_mono_ns, &h->out_over) &&
+		    !h->out_over)
 			h->out_lost = true;
 		break;
+	}
+	if (h->out_over)
+		return; /* behind a full queue: untraced, planned so */
+	switch (ev) {
 	case EV_TP_PARENT:
 	case TS_HTTP_EV_HEADERS_END:
 		commit_decision(c, at);
@@ -829,7 +842,9 @@ static ssize_t send_once(struct ts_http_conn *h,
 	/* A request whose head is under way may have been settled by an
 	 * earlier send. */
 	pl.decided = pl.earlier = ts_http_in_message(&h->out) && back &&
-				  back->decided;
+				  back->decided && !h->out_over;
+	if (ts_http_in_message(&h->out) && h->out_over)
+		pl.over = pl.decided = true; /* untraced, behind a full queue */
 	pl.stop = total;
 	if (h->edit.len) { /* the rest of an edit cut by the last send */
 		pl.e[0].len = h->edit.len;

@@ -42,6 +42,9 @@
  *                             number and read; prints "<HOW> fd <n> read
  *                             <bytes>"
  *
+ *   rawclient drop     PORT  GET /drop, read to EOF, close 300 ms later
+ *   rawclient deep     PORT N  N pipelined GETs (one write each), their
+ *                             responses, then one more GET
  *   rawclient twice    PORT USEC  a GET, USEC microseconds of sleep, a
  *                             GET, then return from main at once
  *
@@ -184,6 +187,43 @@ static void mode_pipeline(int port)
 	}
 	for (i = 0; i < 3; i++)
 		read_response(fd);
+	close(fd);
+}
+
+/* GET /drop (the server closes without answering): read to the end of
+ * the stream, print "eof", then keep the socket 300 ms before close(). */
+static void mode_drop(int port)
+{
+	static const char req[] = "GET /drop HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	char buf[256];
+	int fd = dial(port, 0);
+
+	send_all(fd, req, sizeof(req) - 1);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	printf("eof\n");
+	fflush(stdout);
+	usleep(300000);
+	close(fd);
+}
+
+/* N pipelined GETs /d0.. each in a write of its own, their responses,
+ * then GET /after on the same connection. */
+static void mode_deep(int port, int n)
+{
+	char req[64];
+	int fd = dial(port, 0), i, len;
+
+	for (i = 0; i < n; i++) {
+		len = snprintf(req, sizeof(req),
+			       "GET /d%d HTTP/1.1\r\nHost: localhost\r\n\r\n", i);
+		send_all(fd, req, (size_t)len);
+	}
+	for (i = 0; i < n; i++)
+		read_response(fd);
+	send_all(fd, "GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		 strlen("GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+	read_response(fd);
 	close(fd);
 }
 
@@ -557,7 +597,7 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
 				"       rawclient unseen PORT fclose|closefrom|close_range|syscall FILE\n"
-				"       rawclient twice PORT USEC\n"
+				"       rawclient twice PORT USEC | deep PORT N | drop PORT\n"
 				"       rawclient unseen-server fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient inherit FD\n");
 		return 2;
@@ -581,6 +621,10 @@ int main(int argc, char **argv)
 		mode_nullmsg(port);
 	else if (!strcmp(argv[1], "splice"))
 		mode_splice(port);
+	else if (!strcmp(argv[1], "drop"))
+		mode_drop(port);
+	else if (!strcmp(argv[1], "deep") && argc > 3)
+		mode_deep(port, atoi(argv[3]));
 	else if (!strcmp(argv[1], "twice") && argc > 3)
 		mode_twice(port, argv[3]);
 	else if (!strcmp(argv[1], "unseen-server") && argc > 3)

@@ -11,6 +11,7 @@ GET /sleep/<ms>       -> 200 after that many milliseconds
 GET /redirect/<n>     -> 302 to /redirect/<n-1>; /redirect/0 -> 200
 GET /call?url=U[&url=V...] -> calls each U with urllib (sequentially) and
                          answers 200 with the downstream statuses joined
+GET /drop             -> closes the connection without answering
 GET /spawn[?url=U...] -> runs /bin/true with subprocess (vfork on python
                          3.10 and later), then as /call
 POST /sha256          -> 200, hex SHA-256 of the request body
@@ -78,6 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if u.path.startswith("/status/"):
             return self.reply(int(u.path.split("/")[2]), "status\n")
+        if u.path == "/drop":
+            self.close_connection = True
+            return
         if u.path == "/spawn":
             subprocess.run(["/bin/true"], check=True)
         if u.path in ("/call", "/spawn"):

@@ -236,3 +236,50 @@ for how in ("fclose", "closefrom", "close_range", "syscall"):
 print("  socket closed by fclose(), closefrom(), close_range(), a raw close system call; its number reused by a file"
       " or a socketpair: the request written there byte for byte, the socket's request traced")
 PY
+
+# --- more requests in flight than the queue holds (4) ---
+# 7 pipelined requests, then one more after their responses: the 3 behind
+# the queue go untraced and carry no traceparent (none names a span that
+# does not exist), and tracing resumes for the next request.  Client side
+# against the recorder, server side in a traced python server.
+stop_all
+rec http rec-deep
+SVC=deep traced "$RAW" deep "$RPORT" 7 >"$T/out-deep" || fail "rawclient deep failed"
+PPORT=$(free_port)
+start_traced pydeep "$T/pydeep.log" /usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PPORT"
+"$RAW" deep "$PPORT" 7 >"$T/out-deep-srv" || fail "rawclient deep (untraced, to python) failed"
+# A server that closes without answering: the client span ends at the
+# end of the stream, not when the program closes the socket 300 ms later.
+SVC=drop traced "$RAW" drop "$PPORT" >"$T/out-drop" || fail "rawclient drop failed"
+sleep 0.3
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+import glob, re
+T = sys.argv[1]
+TP = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
+raw = [open(p, "rb").read() for p in glob.glob(T + "/rec-deep/conn-*.bin")]
+assert len(raw) == 1, len(raw)
+heads = raw[0].split(b"\r\n\r\n")[:-1]
+assert len(heads) == 8, len(heads)
+cs = {c["attrs"]["url.full"].rsplit("/", 1)[1]: c for c in spans(T + "/spans-deep.jsonl") if c["kind"] == "client"}
+traced = ["d0", "d1", "d2", "d3", "after"]
+assert sorted(cs) == sorted(traced), sorted(cs)
+for h in heads:
+    path = h.split(b" ")[1][1:].decode()
+    found = TP.findall(h + b"\r\n")
+    if path in traced:
+        assert found == [(cs[path]["trace"].encode(), cs[path]["span"].encode())], (path, found)
+        assert cs[path]["attrs"]["http.response.status_code"] == 200, cs[path]
+    else:
+        assert found == [], (path, h)
+sv = sorted(s["attrs"]["url.path"] for s in spans(T + "/spans-pydeep.jsonl") if s["kind"] == "server" and s["attrs"]["url.path"] != "/drop")
+assert sv == ["/after", "/d0", "/d1", "/d2", "/d3"], sv
+print("  7 pipelined requests: 4 traced, the 3 behind the queue carry no traceparent and make no span;"
+      " the next request traced again (client and server side)")
+c = one(spans(T + "/spans-drop.jsonl"), kind="client")
+ms = (c["end"] - c["start"]) / 1e6
+assert c["status"] == 2 and c["attrs"].get("error.type") and ms < 150, (ms, c)
+print("  server closed without answering: the client span ends at the end of the stream (%.1f ms, %s),"
+      " not at close() 300 ms later" % (ms, c["attrs"]["error.type"]))
+PY
