@@ -30,6 +30,15 @@ __attribute__((used)) void *ts_vfork_prepare(void)
 	return (void *)TS_REAL(vfork);
 }
 
+/* The same for syscall(SYS_vfork / SYS_clone / SYS_clone3): returns the
+ * real syscall (hooks/sockets.c jumps to it). */
+__attribute__((used)) void *ts_syscall_fork_prepare(void)
+{
+	ts_vfork_parent = (int)ts_syscall(SYS_getpid);
+	ts_guard_depth |= TS_GUARD_VFORK;
+	return (void *)TS_REAL(syscall);
+}
+
 #if defined(__x86_64__)
 TS_EXPORT __attribute__((naked)) pid_t vfork(void)
 {

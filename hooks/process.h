@@ -12,4 +12,8 @@
 /* vfork()'s entry stub calls this before jumping to the real vfork: it
  * marks the thread (TS_GUARD_VFORK) and returns the real function. */
 void *ts_vfork_prepare(void);
+
+/* The same for syscall(SYS_vfork, SYS_clone or SYS_clone3): marks the
+ * thread, returns the real syscall. */
+void *ts_syscall_fork_prepare(void);
 #endif

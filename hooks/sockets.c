@@ -32,6 +32,7 @@
 #include "conn.h"
 #include "curl.h"
 #include "http.h"
+#include "process.h"
 
 /* glibc's fortified entry points have no public prototypes. */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
@@ -799,7 +800,7 @@ TS_EXPORT int fclose(FILE *f)
  * Six arguments are read whatever the call takes (libc's syscall does the
  * same): the ones not passed are whatever their registers hold, unused.
  */
-TS_EXPORT long syscall(long n, ...)
+static __attribute__((used)) long ts_syscall_entry(long n, ...)
 {
 	va_list ap;
 	long a[6];
@@ -811,6 +812,72 @@ TS_EXPORT long syscall(long n, ...)
 	va_end(ap);
 	return hook_syscall(n, a);
 }
+
+#define TS_STR_(x) #x
+#define TS_STR(x) TS_STR_(x)
+
+/*
+ * The entry: a process made by a raw vfork, clone or clone3 must not
+ * return through a frame of ours (a vfork-like child shares our stack),
+ * so those jump to the real syscall, the thread marked as for vfork()
+ * (hooks/process.c): the child, which glibc's fork handlers never saw,
+ * passes everything through.  Everything else goes to the hook above.
+ */
+#if defined(__x86_64__)
+TS_EXPORT __attribute__((naked)) long syscall(long n, ...)
+{
+	__asm__("cmp $" TS_STR(SYS_vfork) ", %rdi\n\t"
+		"je 1f\n\t"
+		"cmp $" TS_STR(SYS_clone) ", %rdi\n\t"
+		"je 1f\n\t"
+		"cmp $" TS_STR(SYS_clone3) ", %rdi\n\t"
+		"je 1f\n\t"
+		"jmp ts_syscall_entry\n"
+		"1:\n\t"
+		"push %rdi\n\t"
+		"push %rsi\n\t"
+		"push %rdx\n\t"
+		"push %rcx\n\t"
+		"push %r8\n\t"
+		"push %r9\n\t"
+		"sub $8, %rsp\n\t" /* the call on a 16-byte boundary */
+		"call ts_syscall_fork_prepare\n\t"
+		"add $8, %rsp\n\t"
+		"pop %r9\n\t"
+		"pop %r8\n\t"
+		"pop %rcx\n\t"
+		"pop %rdx\n\t"
+		"pop %rsi\n\t"
+		"pop %rdi\n\t"
+		"jmp *%rax\n\t");
+}
+#elif defined(__aarch64__)
+TS_EXPORT __attribute__((naked)) long syscall(long n, ...)
+{
+	__asm__("cmp x0, #" TS_STR(SYS_clone) "\n\t"
+		"b.eq 1f\n\t"
+		"cmp x0, #" TS_STR(SYS_clone3) "\n\t"
+		"b.eq 1f\n\t"
+		"b ts_syscall_entry\n"
+		"1:\n\t"
+		"stp x29, x30, [sp, #-80]!\n\t"
+		"mov x29, sp\n\t"
+		"stp x0, x1, [sp, #16]\n\t"
+		"stp x2, x3, [sp, #32]\n\t"
+		"stp x4, x5, [sp, #48]\n\t"
+		"str x6, [sp, #64]\n\t"
+		"bl ts_syscall_fork_prepare\n\t"
+		"mov x16, x0\n\t"
+		"ldp x0, x1, [sp, #16]\n\t"
+		"ldp x2, x3, [sp, #32]\n\t"
+		"ldp x4, x5, [sp, #48]\n\t"
+		"ldr x6, [sp, #64]\n\t"
+		"ldp x29, x30, [sp], #80\n\t"
+		"br x16\n\t");
+}
+#else
+#error "syscall entry: no stub for this architecture"
+#endif
 
 TS_EXPORT int dup(int fd)
 {

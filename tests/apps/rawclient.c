@@ -42,6 +42,8 @@
  *                             number and read; prints "<HOW> fd <n> read
  *                             <bytes>"
  *
+ *   rawclient rawclone PORT  a GET; a child made by syscall(SYS_clone)
+ *                             makes one and leaves by _exit; another GET
  *   rawclient drop     PORT  GET /drop, read to EOF, close 300 ms later
  *   rawclient deep     PORT N  N pipelined GETs (one write each), their
  *                             responses, then one more GET
@@ -58,6 +60,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int dial(int port, int sndbuf)
@@ -205,6 +209,40 @@ static void mode_drop(int port)
 	fflush(stdout);
 	usleep(300000);
 	close(fd);
+}
+
+/* A GET, then a child made by syscall(SYS_clone) as fork (glibc's fork
+ * handlers never run in it) makes a GET and leaves by _exit, then the
+ * parent makes another. */
+static void mode_rawclone(int port)
+{
+	static const char r1[] = "GET /parent-1 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	static const char r2[] = "GET /raw-child HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	static const char r3[] = "GET /parent-2 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	const char *reqs[] = { r1, r2, r3 };
+	int i, fd, st;
+	long pid = 0;
+
+	for (i = 0; i < 3; i++) {
+		if (i == 1) {
+			pid = syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+			if (pid < 0) {
+				perror("clone");
+				exit(1);
+			}
+			if (pid > 0) {
+				waitpid((pid_t)pid, &st, 0);
+				printf("child %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+				continue;
+			}
+		}
+		fd = dial(port, 0);
+		send_all(fd, reqs[i], strlen(reqs[i]));
+		read_response(fd);
+		close(fd);
+		if (i == 1)
+			_exit(7);
+	}
 }
 
 /* N pipelined GETs /d0.. each in a write of its own, their responses,
@@ -597,7 +635,7 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
 				"       rawclient unseen PORT fclose|closefrom|close_range|syscall FILE\n"
-				"       rawclient twice PORT USEC | deep PORT N | drop PORT\n"
+				"       rawclient twice PORT USEC | deep PORT N | drop PORT | rawclone PORT\n"
 				"       rawclient unseen-server fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient inherit FD\n");
 		return 2;
@@ -621,6 +659,8 @@ int main(int argc, char **argv)
 		mode_nullmsg(port);
 	else if (!strcmp(argv[1], "splice"))
 		mode_splice(port);
+	else if (!strcmp(argv[1], "rawclone"))
+		mode_rawclone(port);
 	else if (!strcmp(argv[1], "drop"))
 		mode_drop(port);
 	else if (!strcmp(argv[1], "deep") && argc > 3)

@@ -251,6 +251,9 @@ start_traced pydeep "$T/pydeep.log" /usr/bin/python3 "$ROOT/tests/integration/py
 # A server that closes without answering: the client span ends at the
 # end of the stream, not when the program closes the socket 300 ms later.
 SVC=drop traced "$RAW" drop "$PPORT" >"$T/out-drop" || fail "rawclient drop failed"
+# A child made by a raw clone system call (no fork handlers ran in it):
+# it passes through, the parent traces on.
+SVC=rawclone traced "$RAW" rawclone "$PPORT" >"$T/out-rawclone" || fail "rawclient rawclone failed"
 sleep 0.3
 stop_all
 /usr/bin/python3 - "$T" <<PY
@@ -273,10 +276,17 @@ for h in heads:
         assert cs[path]["attrs"]["http.response.status_code"] == 200, cs[path]
     else:
         assert found == [], (path, h)
-sv = sorted(s["attrs"]["url.path"] for s in spans(T + "/spans-pydeep.jsonl") if s["kind"] == "server" and s["attrs"]["url.path"] != "/drop")
+sv = sorted(s["attrs"]["url.path"] for s in spans(T + "/spans-pydeep.jsonl") if s["kind"] == "server" and s["attrs"]["url.path"][:2] in ("/d", "/a") and s["attrs"]["url.path"] != "/drop")
 assert sv == ["/after", "/d0", "/d1", "/d2", "/d3"], sv
 print("  7 pipelined requests: 4 traced, the 3 behind the queue carry no traceparent and make no span;"
       " the next request traced again (client and server side)")
+out = open(T + "/out-rawclone").read().split("\n")
+assert "child 7" in out, out
+rc = sorted(c["attrs"]["url.full"].rsplit("/", 1)[1] for c in spans(T + "/spans-rawclone.jsonl") if c["kind"] == "client")
+assert rc == ["parent-1", "parent-2"], rc
+hs = {s["attrs"]["url.path"]: s for s in spans(T + "/spans-pydeep.jsonl") if s["kind"] == "server"}
+assert hs["/raw-child"]["parent"] == "" and hs["/parent-2"]["parent"] != "", hs
+print("  a child made by syscall(SYS_clone): its request passes through untraced; the parent's are traced")
 c = one(spans(T + "/spans-drop.jsonl"), kind="client")
 ms = (c["end"] - c["start"]) / 1e6
 assert c["status"] == 2 and c["attrs"].get("error.type") and ms < 150, (ms, c)
