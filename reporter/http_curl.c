@@ -15,6 +15,7 @@
 #include "../preload/clock.h"
 #include "../preload/log.h"
 #include "http_curl.h"
+#include "reporter.h"
 
 static struct {
 	int tried;   /* 0 not yet, 1 loaded, -1 unavailable */
@@ -31,12 +32,31 @@ static struct {
 	CURL *easy;  /* kept between exports: connection reuse */
 } cu;
 
+static bool https_wanted; /* a transport has an https:// endpoint */
+
+/* preload/entry.c; weak: the unit tests link the reporter without it. */
+extern void ts_exit_flush(void) __attribute__((weak));
+
+static void exit_flush(void)
+{
+	if (ts_exit_flush)
+		ts_exit_flush();
+}
+
 static bool load(void)
 {
 	void *h;
 
 	if (cu.tried)
 		return cu.tried > 0;
+	/*
+	 * Not while the process exits: libcurl and the TLS library it
+	 * brings may already be torn down by their own finalizers (curl the
+	 * program, at its exit, crashed in OpenSSL here).  Those spans are
+	 * dropped; ts_curl_prepare() loads libcurl when the reporter starts.
+	 */
+	if (ts_reporter_exiting())
+		return false;
 	cu.tried = -1;
 	h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
@@ -64,8 +84,31 @@ static bool load(void)
 		ts_warn("curl_global_init failed; https spans are dropped");
 		return false;
 	}
+	/*
+	 * The TLS library registered its clean-up with atexit() just now (or
+	 * earlier); handlers run in reverse order, so the flush registered
+	 * after it runs before it, with libcurl whole.  The destructor's
+	 * flush then finds the work done.
+	 */
+	atexit(exit_flush);
 	cu.tried = 1;
 	return true;
+}
+
+void ts_curl_want(void)
+{
+	https_wanted = true;
+}
+
+bool ts_curl_wanted(void)
+{
+	return https_wanted;
+}
+
+void ts_curl_prepare(void)
+{
+	if (https_wanted)
+		(void)load();
 }
 
 /* Header callback: pick up Retry-After. */

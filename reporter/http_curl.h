@@ -32,6 +32,15 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 		 size_t blen, struct ts_http_resp *r, uint64_t deadline);
 
 /* Fork child: forget the parent's handle (leaked, never touched). */
+/* A transport will post to an https:// endpoint (its set-up); whether
+ * one will. */
+void ts_curl_want(void);
+bool ts_curl_wanted(void);
+
+/* On the reporter thread at its start: load libcurl now if one will be
+ * needed, never for the first time while the process exits. */
+void ts_curl_prepare(void);
+
 void ts_curl_after_fork(void);
 
 /* Release the easy handle (reporter shutdown). */

@@ -29,6 +29,7 @@
 #include "../preload/real.h"
 #include "../preload/span.h"
 #include "exporter.h"
+#include "http_curl.h"
 #include "reporter.h"
 #include "resource.h"
 
@@ -64,6 +65,33 @@ static void futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 static void futex_wake_all(uint32_t *word)
 {
 	ts_syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/*
+ * libcurl (https:// endpoints) must never be set up once the process has
+ * begun to exit: the TLS library's own atexit clean-up may run under it.
+ * At the first span, while the program runs normally, this handler is
+ * registered, after the program's own TLS set-up: it runs before that
+ * clean-up, says the process is exiting, and waits for a set-up already
+ * under way on the reporter (which then registers the flush that runs
+ * next, with libcurl whole).
+ */
+static int exiting, preparing;
+
+static void mark_exit(void)
+{
+	uint64_t deadline = ts_clock_mono_ns() + 2000000000ull;
+
+	__atomic_store_n(&exiting, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&preparing, __ATOMIC_SEQ_CST) &&
+	       ts_clock_mono_ns() < deadline)
+		futex_wait((uint32_t *)&preparing, 1, 1000000u);
+}
+
+bool ts_reporter_exiting(void)
+{
+	return __atomic_load_n(&exiting, __ATOMIC_SEQ_CST) != 0 ||
+	       ts_reporter_is_stopping();
 }
 
 void ts_reporter_setup(const struct ts_config *c)
@@ -150,6 +178,11 @@ static void *reporter_main(void *arg)
 	ts_guard_hold(); /* everything this thread does is untraced */
 	on_reporter = true;
 	prctl(PR_SET_NAME, "traceshim");
+	__atomic_store_n(&preparing, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
+		ts_curl_prepare();
+	__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
+	futex_wake_all((uint32_t *)&preparing);
 	batch = malloc(sizeof(*batch) * rep.cfg->max_export_batch);
 	if (!batch) {
 		ts_warn("cannot allocate the export batch; spans are dropped");
@@ -212,6 +245,8 @@ void ts_reporter_start_once(void)
 	/* pthread_create has no syscall fallback: make sure it is resolved
 	 * (a no-op once the entry code has done it). */
 	ts_real_resolve();
+	if (ts_curl_wanted())
+		atexit(mark_exit);
 	/* The thread inherits a full mask: no app signal is ever run there. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -42,6 +42,10 @@ bool ts_reporter_stop(uint64_t deadline);
  */
 bool ts_reporter_is_stopping(void);
 
+/* The process has begun to exit (or the reporter to stop): nothing may be
+ * set up for the first time any more (see reporter.c). */
+bool ts_reporter_exiting(void);
+
 /*
  * Reporter thread: sleep until CLOCK_MONOTONIC `when`, waking early when
  * the final drain is asked for.  False when it was (or already had been).

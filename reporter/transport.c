@@ -18,6 +18,7 @@
 #include "../preload/clock.h"
 #include "../preload/log.h"
 #include "gzip.h"
+#include "http_curl.h"
 #include "reporter.h"
 #include "transport.h"
 
@@ -195,6 +196,8 @@ void ts_transport_init(struct ts_transport *t, const char *what,
 	t->rng = ts_clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^
 		 (uint64_t)(uintptr_t)t;
 	t->usable = ts_url_parse(url, &t->url) == 0;
+	if (t->usable && t->url.https)
+		ts_curl_want();
 	if (!t->usable)
 		ts_warn("%s endpoint \"%s\" is not a valid http:// or "
 			"https:// URL (host[:port] without credentials); "

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../../preload/config.h"
+#include "../../preload/log.h"
 #include "capture.h"
 
 void ts_capture_begin(struct ts_capture *c)
@@ -15,6 +16,7 @@ void ts_capture_begin(struct ts_capture *c)
 	c->saved = dup(2);
 	ck_assert_int_ge(c->saved, 0);
 	ck_assert_int_eq(dup2(fileno(c->tmp), 2), 2);
+	ts_stderr_note(); /* the shim writes only to the stderr it noted */
 }
 
 void ts_capture_end(struct ts_capture *c, char *out, size_t size)
@@ -23,6 +25,7 @@ void ts_capture_end(struct ts_capture *c, char *out, size_t size)
 
 	ck_assert_int_eq(dup2(c->saved, 2), 2);
 	close(c->saved);
+	ts_stderr_note();
 	rewind(c->tmp);
 	n = fread(out, 1, size - 1, c->tmp);
 	out[n] = '\0';
