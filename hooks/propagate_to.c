@@ -337,12 +337,17 @@ struct pending {
 	char text[80];
 	const char *why;
 	bool set;
+	int shown;        /* entries warned about (or counted) */
 };
 
 static void flush_pending(struct pending *pw, bool none_left)
 {
 	if (!pw->set)
 		return;
+	if (++pw->shown > TS_WARN_ENTRIES && !none_left) {
+		pw->set = false; /* counted in the summary line */
+		return;
+	}
 	ts_warn("TRACESHIM_PROPAGATE_TO: \"%s\" ignored: %s%s", pw->text,
 		pw->why,
 		none_left ? "; no valid entry is left, so trace context is "
@@ -390,6 +395,12 @@ int ts_propagate_to_configure(const char *spec)
 			s++;
 	}
 	flush_pending(&pw, restricted && npats == 0);
+	if (pw.shown > TS_WARN_ENTRIES + 1 ||
+	    (pw.shown == TS_WARN_ENTRIES + 1 && !(restricted && npats == 0)))
+		ts_warn("TRACESHIM_PROPAGATE_TO: %d more entries ignored (not "
+			"listed)",
+			pw.shown - TS_WARN_ENTRIES -
+				(restricted && npats == 0 ? 1 : 0));
 	if (over)
 		ts_warn("TRACESHIM_PROPAGATE_TO: more than %u entries; the %u "
 			"after the %uth are ignored",

@@ -69,9 +69,10 @@ static void add_name(const char *s, size_t n, int *bad)
 	if (!why && nextra == TS_REDACT_MAX_EXTRA)
 		why = "more than 32 names";
 	if (why) {
-		ts_warn("TRACESHIM_REDACT_QUERY_PARAMS: \"%s\" ignored: %s",
-			ts_quote(q, sizeof(q), s, n), why);
-		(*bad)++;
+		if (++*bad <= TS_WARN_ENTRIES)
+			ts_warn("TRACESHIM_REDACT_QUERY_PARAMS: \"%s\" ignored: "
+				"%s",
+				ts_quote(q, sizeof(q), s, n), why);
 		return;
 	}
 	memcpy(extra_text[nextra], s, n);
@@ -103,6 +104,10 @@ int ts_redact_configure(const char *spec)
 		if (*spec == ',')
 			spec++;
 	}
+	if (bad > TS_WARN_ENTRIES)
+		ts_warn("TRACESHIM_REDACT_QUERY_PARAMS: %d more names ignored "
+			"(not listed)",
+			bad - TS_WARN_ENTRIES);
 	return bad;
 }
 

@@ -328,9 +328,9 @@ static void add_template(const char *t, size_t n, int *bad, unsigned *over)
 	char q[80];
 
 	if (why) {
-		ts_warn("TRACESHIM_ROUTES: template \"%s\" ignored: %s",
-			ts_quote(q, sizeof(q), t, n), why);
-		(*bad)++;
+		if (++*bad <= TS_WARN_ENTRIES)
+			ts_warn("TRACESHIM_ROUTES: template \"%s\" ignored: %s",
+				ts_quote(q, sizeof(q), t, n), why);
 		return;
 	}
 	if (ntmpls == TS_ROUTE_MAX_TEMPLATES) {
@@ -367,6 +367,10 @@ int ts_route_configure(const char *spec)
 		if (*spec == ',')
 			spec++;
 	}
+	if (bad - (int)over > TS_WARN_ENTRIES)
+		ts_warn("TRACESHIM_ROUTES: %d more templates ignored (not "
+			"listed)",
+			bad - (int)over - TS_WARN_ENTRIES);
 	if (over)
 		ts_warn("TRACESHIM_ROUTES: more than %u templates; the %u "
 			"after the %uth are ignored",

@@ -35,6 +35,10 @@ void ts_log(int level, const char *fmt, ...) TS_PRINTF(2, 3) TS_COLD;
 bool ts_stderr_is_safe(void);
 
 /* Remember what fd 2 is at start-up (entry code, once). */
+/* Per-entry warnings about one list variable before the rest are only
+ * counted (one summary line). */
+#define TS_WARN_ENTRIES 3
+
 void ts_stderr_note(void);
 
 #define ts_log_enabled(lvl) ((lvl) <= ts_log_level)

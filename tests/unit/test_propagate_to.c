@@ -342,6 +342,22 @@ START_TEST(random_hosts_never_crash_or_overread)
 }
 END_TEST
 
+/* Many bad entries: three warnings and one line counting the rest. */
+START_TEST(many_bad_entries_warn_three_times_then_count)
+{
+	char spec[1024] = "", err[4096];
+	int i, w;
+
+	for (i = 0; i < 60; i++)
+		strcat(spec, "%,");
+	strcat(spec, "localhost");
+	w = configure_captured(spec, err, sizeof(err));
+	ck_assert_int_eq(w, 60);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 4);
+	ck_assert_ptr_nonnull(strstr(err, "57 more entries ignored"));
+}
+END_TEST
+
 Suite *ts_test_propagate_to_suite(void)
 {
 	Suite *s = suite_create("propagate_to");
@@ -362,6 +378,7 @@ Suite *ts_test_propagate_to_suite(void)
 	tcase_add_test(c, invalid_entries_warn_once_each_and_are_ignored);
 	tcase_add_test(c, valid_entries_survive_invalid_neighbours);
 	tcase_add_test(c, more_than_the_maximum_of_entries_warns_once);
+	tcase_add_test(c, many_bad_entries_warn_three_times_then_count);
 	suite_add_tcase(s, m);
 	suite_add_tcase(s, c);
 	return s;

@@ -512,6 +512,23 @@ START_TEST(template_cut_to_a_small_output_ends_at_a_segment)
 }
 END_TEST
 
+/* A hundred bad templates: three warnings and one line counting the rest,
+ * not a hundred lines. */
+START_TEST(many_bad_templates_warn_three_times_then_count)
+{
+	char spec[1024] = "", err[4096];
+	int i, w;
+
+	for (i = 0; i < 100; i++)
+		strcat(spec, "x,");
+	strcat(spec, "/ok/{id}");
+	w = configure_captured(spec, err, sizeof(err));
+	ck_assert_int_eq(w, 100);
+	ck_assert_uint_eq(ts_capture_count_lines(err), 4);
+	ck_assert_ptr_nonnull(strstr(err, "97 more templates ignored"));
+}
+END_TEST
+
 Suite *ts_test_route_suite(void)
 {
 	Suite *s = suite_create("route");
@@ -536,6 +553,7 @@ Suite *ts_test_route_suite(void)
 	tcase_add_test(t, too_long_and_too_many_templates);
 	tcase_add_test(t, reconfiguring_replaces_and_null_clears);
 	tcase_add_test(t, template_cut_to_a_small_output_ends_at_a_segment);
+	tcase_add_test(t, many_bad_templates_warn_three_times_then_count);
 	suite_add_tcase(s, h);
 	suite_add_tcase(s, o);
 	suite_add_tcase(s, t);
