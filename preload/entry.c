@@ -2,6 +2,7 @@
  * entry.c - constructor, destructor and fork handlers (see entry.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -65,6 +66,27 @@ static void fork_child(void)
 	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
+/*
+ * The exporters keep their descriptors at 700 and up, out of the
+ * program's way.  Growing the descriptor table that far costs the kernel
+ * an RCU grace period (about 15 ms) when threads share it, as they do by
+ * the first export; now, before main, there is usually one thread and
+ * the growth is free.  The table never shrinks.
+ */
+static void grow_fd_table(void)
+{
+	int saved = errno, fd, src;
+
+	for (src = 0; src < 3; src++) {
+		fd = TS_REAL(fcntl)(src, F_DUPFD_CLOEXEC, 711);
+		if (fd >= 0) {
+			TS_REAL(close)(fd);
+			break;
+		}
+	}
+	errno = saved;
+}
+
 static int init_locked(void)
 {
 	int err;
@@ -96,6 +118,7 @@ static int init_locked(void)
 		return -err;
 	}
 	owner_pid = raw_getpid();
+	grow_fd_table();
 	ts_signals_setup(); /* SIGTERM and SIGINT flush before they kill */
 	return 0;
 }
