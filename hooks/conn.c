@@ -122,10 +122,16 @@ static struct ts_conn *conn_alloc(void)
 			return c;
 	}
 	idx = __atomic_fetch_add(&next_index, 1, __ATOMIC_RELAXED);
-	if (idx >= MAX_CHUNKS * CHUNK_CONNS || !chunk_ensure(idx)) {
+	if (idx >= MAX_CHUNKS * CHUNK_CONNS) {
 		ts_warn_once("more than %u traced connections at once; new "
 			     "ones are not traced",
 			     MAX_CHUNKS * CHUNK_CONNS);
+		return NULL;
+	}
+	if (!chunk_ensure(idx)) {
+		ts_warn_once("cannot map memory for connection state (%s); "
+			     "new connections are not traced",
+			     strerror(errno));
 		return NULL;
 	}
 	return conn_at(idx);

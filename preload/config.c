@@ -601,13 +601,19 @@ int ts_config_load(struct ts_config *c)
 	w += load_lists();
 	w += load_captures(c);
 	if (c->max_export_batch > c->max_queue_size) {
-		/* The specification: the batch must not exceed the queue. */
-		ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "
-			"OTEL_BSP_MAX_QUEUE_SIZE=%u; using %u",
-			c->max_export_batch, c->max_queue_size,
-			c->max_queue_size);
+		char set[8];
+
+		/* The specification: the batch must not exceed the queue.  A
+		 * default batch under a small queue is cut silently. */
+		if (ts_config_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", set,
+				  sizeof(set))) {
+			ts_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=%u exceeds "
+				"OTEL_BSP_MAX_QUEUE_SIZE=%u; using %u",
+				c->max_export_batch, c->max_queue_size,
+				c->max_queue_size);
+			w++;
+		}
 		c->max_export_batch = c->max_queue_size;
-		w++;
 	}
 	return w;
 }

@@ -99,6 +99,8 @@ struct ts_config {
 	/* OTLP and Zipkin exporters (config_export.c). */
 	char otlp_endpoint[TS_URL_MAX];   /* full URL of the traces endpoint */
 	char otlp_headers[4096];          /* raw `k=v,...`, percent-encoded */
+	bool otlp_headers_signal;         /* ...from OTEL_EXPORTER_OTLP_TRACES_
+					     HEADERS (else the general one) */
 	unsigned otlp_timeout_ms;         /* OTEL_EXPORTER_OTLP_TIMEOUT, 10000 */
 	int otlp_protocol;                /* TS_OTLP_HTTP_*; http/protobuf */
 	bool otlp_gzip;                   /* OTEL_EXPORTER_OTLP_COMPRESSION=gzip */

@@ -128,6 +128,8 @@ static int load_otlp(struct ts_config *c)
 	else
 		w += load_url(OTLP "ENDPOINT", "/v1/traces", c->otlp_endpoint,
 			      sizeof(c->otlp_endpoint), OTLP_DEFAULT_ENDPOINT);
+	c->otlp_headers_signal =
+		ts_config_env(OTLP_TRACES "HEADERS", buf, sizeof(buf)) != NULL;
 	w += ts_config_load_string(pick(OTLP_TRACES "HEADERS", OTLP "HEADERS"),
 				   c->otlp_headers, sizeof(c->otlp_headers));
 	w += ts_config_load_uint(pick(OTLP_TRACES "TIMEOUT", OTLP "TIMEOUT"), 1,

@@ -170,7 +170,9 @@ void ts_exporter_otlp_init(struct ts_exporter *e, const struct ts_config *c)
 	ts_transport_init(&st.tr, "OTLP", c->otlp_endpoint, c->otlp_timeout_ms,
 			  st.json ? "application/json"
 				  : "application/x-protobuf",
-			  c->otlp_headers, "OTEL_EXPORTER_OTLP_HEADERS",
+			  c->otlp_headers,
+			  c->otlp_headers_signal ? "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
+						 : "OTEL_EXPORTER_OTLP_HEADERS",
 			  c->otlp_gzip, &tls);
 	e->name = "otlp";
 	e->export = otlp_export;
