@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "../reporter/http_client.h"
 #include "config_internal.h"
 #include "log.h"
 
@@ -44,16 +45,21 @@ static const char *pick(const char *specific, const char *general)
 	return ts_config_env(specific, buf, sizeof(buf)) ? specific : general;
 }
 
+/* What the exporters can use: the same parser they use (no empty host,
+ * port 1-65535, no credentials, no blank). */
 static bool is_http_url(const char *v)
 {
-	return !strncasecmp(v, "http://", 7) || !strncasecmp(v, "https://", 8);
+	struct ts_url u;
+
+	return (!strncasecmp(v, "http://", 7) || !strncasecmp(v, "https://", 8)) &&
+	       ts_url_parse(v, &u) == 0;
 }
 
 /* An endpoint URL into field; `suffix` appended (general OTLP variable). */
 static int load_url(const char *name, const char *suffix, char *field,
 		    size_t size, const char *def)
 {
-	char buf[TS_URL_MAX + 8];
+	char buf[TS_URL_MAX + 8], url[TS_URL_MAX + 16];
 	const char *v = ts_config_env(name, buf, sizeof(buf));
 	size_t n;
 
@@ -62,15 +68,20 @@ static int load_url(const char *name, const char *suffix, char *field,
 	n = strlen(v);
 	if (suffix && n && v[n - 1] == '/')
 		suffix++; /* "http://h:4318/" + "v1/traces" */
-	if (!is_http_url(v) || n + (suffix ? strlen(suffix) : 0) >= size) {
-		ts_warn("%s=\"%s\" is not an http:// or https:// URL of at most "
-			"%zu bytes; using %s",
-			name, v, size - 1, def);
-		return 1;
+	/* The value itself must be a URL ("http://" + "v1/traces" would
+	 * name a host "v1"), and so must the endpoint made of it. */
+	if (n + (suffix ? strlen(suffix) : 0) < size && is_http_url(v)) {
+		memcpy(url, v, n);
+		strcpy(url + n, suffix ? suffix : "");
+		if (is_http_url(url)) {
+			strcpy(field, url);
+			return 0;
+		}
 	}
-	memcpy(field, v, n);
-	strcpy(field + n, suffix ? suffix : "");
-	return 0;
+	ts_warn("%s=\"%s\" is not an http:// or https:// URL (host[:port], "
+		"no credentials) of at most %zu bytes; using %s",
+		name, v, size - 1, def);
+	return 1;
 }
 
 static int load_protocol(struct ts_config *c)
@@ -120,14 +131,22 @@ static int load_compression(struct ts_config *c)
 static int load_otlp(struct ts_config *c)
 {
 	char buf[8];
-	int w = 0;
+	int w = 0, bad;
 
+	/* An invalid signal-specific endpoint falls back to the general one
+	 * (then the default), as an unset one does. */
 	if (ts_config_env(OTLP_TRACES "ENDPOINT", buf, sizeof(buf)))
-		w += load_url(OTLP_TRACES "ENDPOINT", NULL, c->otlp_endpoint,
-			      sizeof(c->otlp_endpoint), OTLP_DEFAULT_ENDPOINT);
+		bad = load_url(OTLP_TRACES "ENDPOINT", NULL, c->otlp_endpoint,
+			       sizeof(c->otlp_endpoint),
+			       ts_config_env(OTLP "ENDPOINT", buf, sizeof(buf))
+				       ? OTLP "ENDPOINT"
+				       : OTLP_DEFAULT_ENDPOINT);
 	else
+		bad = -1; /* unset */
+	if (bad)
 		w += load_url(OTLP "ENDPOINT", "/v1/traces", c->otlp_endpoint,
 			      sizeof(c->otlp_endpoint), OTLP_DEFAULT_ENDPOINT);
+	w += bad > 0;
 	c->otlp_headers_signal =
 		ts_config_env(OTLP_TRACES "HEADERS", buf, sizeof(buf)) != NULL;
 	w += ts_config_load_string(pick(OTLP_TRACES "HEADERS", OTLP "HEADERS"),

@@ -66,6 +66,18 @@ START_TEST(test_endpoint_rules)
 }
 END_TEST
 
+/* An invalid signal-specific endpoint: the general one, as if unset. */
+START_TEST(test_invalid_traces_endpoint_falls_back_to_the_general_one)
+{
+	const char *kv[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318",
+			     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://", NULL };
+
+	ck_assert_int_eq(load(kv), 1);
+	ck_assert_str_eq(c.otlp_endpoint, "http://col:4318/v1/traces");
+	ck_assert_ptr_nonnull(strstr(err, "using OTEL_EXPORTER_OTLP_ENDPOINT"));
+}
+END_TEST
+
 START_TEST(test_traces_variables_take_precedence)
 {
 	const char *kv[] = {
@@ -99,6 +111,12 @@ START_TEST(test_bad_values_warn_once_each_and_keep_defaults)
 {
 	static const char *const cases[][2] = {
 		{ "OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318" },
+		{ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://" }, /* not host "v1" */
+		{ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1" },
+		{ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:99999" },
+		{ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:p@h" },
+		{ "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://h/a b" },
+		{ "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://:9411/api/v2/spans" },
 		{ "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "grpc://x" },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT", "10s" },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT", "0" },
@@ -138,6 +156,7 @@ Suite *ts_test_config_export_suite(void)
 	tcase_add_test(tc, test_endpoint_rules);
 	tcase_add_test(tc, test_traces_variables_take_precedence);
 	tcase_add_test(tc, test_bad_values_warn_once_each_and_keep_defaults);
+	tcase_add_test(tc, test_invalid_traces_endpoint_falls_back_to_the_general_one);
 	suite_add_tcase(s, tc);
 	return s;
 }
