@@ -421,8 +421,15 @@ void ts_http_expand(struct ts_span *s)
 		if (origin)
 			ADD_IN(s, "url.path", path, plen);
 		if (q && origin) {
-			qlen = ts_redact_query(q, qlen, query, sizeof(query));
-			ts_span_add_str(s, "url.query", query, qlen);
+			size_t rlen = ts_redact_query(q, qlen, query,
+						      sizeof(query));
+
+			/* Nothing redacted: the recorded bytes are the value
+			 * (a long query then costs no copy of the arena). */
+			if (rlen == qlen && !memcmp(query, q, qlen))
+				ADD_IN(s, "url.query", q, qlen);
+			else
+				ts_span_add_str(s, "url.query", query, rlen);
 		}
 		ts_span_add_str(s, "url.scheme", "http", 4);
 	} else {

@@ -130,7 +130,8 @@ enum { L_PRE, L_TOKEN, L_POST, L_PARAM };
 
 /* Character classes of RFC 9110 section 5.6 and RFC 9112. */
 #define C_TCHAR 0x01 /* token character */
-#define C_VCHAR 0x02 /* visible ASCII: request-target */
+#define C_VCHAR 0x02 /* request-target: visible ASCII, and obs-text as
+			servers take it (raw UTF-8 paths from clients) */
 #define C_FIELD 0x04 /* field-value / reason-phrase: HT SP VCHAR obs-text */
 #define V (C_VCHAR | C_FIELD)
 #define TV (C_TCHAR | C_VCHAR | C_FIELD)
@@ -145,7 +146,7 @@ static const uint8_t ts_http_cls[256] = {
 	[']'] = V,          ['^'] = TV,        ['_'] = TV,
 	['`'] = TV,         ['a' ... 'z'] = TV, ['{'] = V,
 	['|'] = TV,         ['}'] = V,         ['~'] = TV,
-	[0x80 ... 0xff] = C_FIELD,
+	[0x80 ... 0xff] = C_FIELD | C_VCHAR,
 };
 
 #undef V
@@ -1337,8 +1338,7 @@ static size_t run_vchar(const unsigned char *s, size_t n)
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x = load_n(s + i, 8);
 
-		if ((x & HIGHS) | HAS_LESS(x, 0x21) |
-		    HAS_ZERO(x ^ (ONES * 0x7f)))
+		if (HAS_LESS(x, 0x21) | HAS_ZERO(x ^ (ONES * 0x7f)))
 			break;
 	}
 	return i + run_len(s + i, n - i, C_VCHAR);
@@ -1355,7 +1355,7 @@ static size_t vchar_end(const unsigned char *s, size_t n)
 	for (; i + 16 <= n; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x),
-					   _mm_cmpeq_epi8(_mm_max_epu8(x, del), x));
+					   _mm_cmpeq_epi8(x, del));
 		unsigned m = (unsigned)_mm_movemask_epi8(bad);
 
 		if (m)

@@ -86,6 +86,9 @@ static bool arena_put(struct ts_span *s, const char *p, size_t len,
 
 static ts_span_expander expanders[TS_DEFER_KINDS_];
 
+/* Arena bytes a long string value leaves for the ones after it. */
+#define ARENA_RESERVE 128
+
 void ts_span_set_expander(enum ts_span_defer kind, ts_span_expander fn)
 {
 	if (kind > TS_DEFER_NONE && kind < TS_DEFER_KINDS_)
@@ -238,6 +241,13 @@ static bool attr_str(struct ts_span *s, const char *key, size_t klen,
 	if (!a)
 		return false;
 	len = attr_value_len(val, len);
+	if (len > (size_t)TS_SPAN_ARENA - s->arena_used &&
+	    (size_t)TS_SPAN_ARENA - s->arena_used > ARENA_RESERVE + 32)
+		/* Cut to the room left, less a reserve for the attributes
+		 * after it: a long value shortened rather than lost. */
+		len = utf8_cut(val, len,
+			       (size_t)TS_SPAN_ARENA - s->arena_used -
+				       ARENA_RESERVE);
 	if (!arena_put(s, val, len, &a->val_off)) {
 		s->arena_used = used; /* give the key's bytes back */
 		s->dropped_attrs++;
@@ -253,10 +263,12 @@ bool ts_span_attr_str_in(struct ts_span *s, const char *key, size_t klen,
 {
 	struct ts_attr *a;
 
-	if ((size_t)off + len > s->arena_used) {
+	if (off > s->arena_used) {
 		s->dropped_attrs++; /* not a value of this record */
 		return false;
 	}
+	if ((size_t)off + len > s->arena_used)
+		len = s->arena_used - off; /* recorded cut: the value is too */
 	a = attr_new(s, key, klen, TS_ATTR_STRING, true);
 	if (!a)
 		return false;

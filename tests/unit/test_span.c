@@ -463,6 +463,31 @@ START_TEST(string_arrays_keep_their_strings_in_order)
 }
 END_TEST
 
+/* A long value where the arena is nearly full is cut to the room left
+ * (less a reserve for later attributes), not dropped. */
+START_TEST(long_value_in_a_full_arena_is_cut_not_dropped)
+{
+	struct ts_span *s = new_span();
+	static char big[1400], val[600];
+	const struct ts_attr *a;
+
+	memset(big, 'b', sizeof(big));
+	memset(val, 'v', sizeof(val));
+	start_root(s, "n");
+	ck_assert(ts_span_add_str(s, "filler", big, sizeof(big)));
+	ck_assert(ts_span_add_str(s, "filler2", big, 400));
+	ck_assert(ts_span_add_str(s, "filler3", big, 400));
+	ck_assert_uint_lt(TS_SPAN_ARENA - s->arena_used, 300);
+	ck_assert(ts_span_add_str(s, "long", val, sizeof(val)));
+	a = &s->attrs[s->nattrs - 1];
+	ck_assert_uint_gt(a->val_len, 0);
+	ck_assert_uint_lt(a->val_len, 512);
+	ck_assert_uint_eq(s->dropped_attrs, 0);
+	ck_assert(ts_span_add_str(s, "after", "x", 1)); /* the reserve */
+	free(s);
+}
+END_TEST
+
 Suite *ts_test_span_suite(void)
 {
 	Suite *s = suite_create("span");
@@ -487,6 +512,7 @@ Suite *ts_test_span_suite(void)
 	tc = tcase_create("record");
 	tcase_add_test(tc, status_message_is_kept_only_with_error);
 	tcase_add_test(tc, end_stamps_a_time_after_the_start);
+	tcase_add_test(tc, long_value_in_a_full_arena_is_cut_not_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }
