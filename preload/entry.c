@@ -166,13 +166,21 @@ void ts_exit_flush(void)
 	ts_guard_hold();
 	ts_pipeline_shutdown(deadline);
 	if (ts_log_enabled(TS_LOG_INFO)) {
+		uint64_t done;
+
 		ts_pipeline_stats(&st);
+		done = st.exported + st.dropped + st.failed;
+		/* The rest were still queued or being sent (a collector that
+		 * never answers) when the shutdown deadline came. */
 		ts_info("%llu spans created, %llu exported, %llu dropped "
-			"(queue full), %llu lost to export failures",
+			"(queue full), %llu lost to export failures, %llu "
+			"unsent at the shutdown deadline",
 			(unsigned long long)st.created,
 			(unsigned long long)st.exported,
 			(unsigned long long)st.dropped,
-			(unsigned long long)st.failed);
+			(unsigned long long)st.failed,
+			(unsigned long long)(st.created > done ? st.created - done
+							       : 0));
 	}
 	ts_guard_release();
 }

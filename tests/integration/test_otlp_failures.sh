@@ -72,6 +72,14 @@ for bound in 300 1000; do
 	[ ! -s "$T/err" ] || { cat "$T/err"; fail "blackhole: stderr not empty"; }
 	note "black hole, bound ${bound} ms: exit after ${ms} ms"
 done
+# The summary accounts for every span: those the deadline caught unsent.
+set +e
+TRACESHIM_LOG_LEVEL=info TRACESHIM_SHUTDOWN_TIMEOUT=300 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" \
+	OTEL_TRACES_EXPORTER=otlp "$SPANGEN" -n 10 -x exit >"$T/out" 2>"$T/err"
+set -e
+grep -q ' 0 exported, 0 dropped (queue full), 0 lost to export failures, [1-9][0-9]* unsent at the shutdown deadline' "$T/err" ||
+	{ cat "$T/err"; fail "blackhole: the summary does not count the unsent spans"; }
+note "black hole: $(grep -o '[0-9]* unsent' "$T/err") at the shutdown deadline, counted in the summary"
 cms=$(curl_same blackhole "http://127.0.0.1:$COLLECTOR_PORT" 500)
 note "black hole: curl output unchanged, exit after ${cms} ms (bound 500)"
 
