@@ -55,8 +55,12 @@ static bool load(void)
 	 * program, at its exit, crashed in OpenSSL here).  Those spans are
 	 * dropped; ts_curl_prepare() loads libcurl when the reporter starts.
 	 */
-	if (ts_reporter_exiting())
+	if (ts_reporter_exiting()) {
+		ts_warn_once("https export: the process began to exit before "
+			     "libcurl was set up; spans for https:// "
+			     "endpoints are dropped");
 		return false;
+	}
 	cu.tried = -1;
 	h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
