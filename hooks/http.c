@@ -455,7 +455,6 @@ static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono)
 	}
 }
 
-
 TS_HOT
 static void in_event(struct ts_http_conn *h, int fd, int ev)
 {

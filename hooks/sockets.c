@@ -494,13 +494,14 @@ static int dup_done(int fd, int r)
 	return r;
 }
 
-/* Bytes of a traced connection went by in a raw system call: its state
- * no longer matches the stream, so that direction passes through. */
-static void unseen_io(int fd, bool in)
+/* Bytes of a traced connection went by in a raw system call (fd as the
+ * call's argument): its state no longer matches the stream, so that
+ * direction passes through. */
+static void unseen_io(long fd, bool in)
 {
-	struct ts_conn *c = ts_conn_get(fd);
+	struct ts_conn *c;
 
-	if (!c)
+	if (fd < 0 || fd > INT_MAX || !(c = ts_conn_get((int)fd)))
 		return;
 	__atomic_store_n(in ? &c->http.in_lost : &c->http.out_lost, true,
 			 __ATOMIC_RELAXED);
@@ -541,26 +542,22 @@ static long hook_syscall(long n, const long a[6])
 		case SYS_recvfrom:
 		case SYS_recvmsg:
 		case SYS_recvmmsg:
-			if (a[0] >= 0 && a[0] <= INT_MAX)
-				unseen_io((int)a[0], true);
+			unseen_io(a[0], true);
 			break;
 		case SYS_write:
 		case SYS_writev:
 		case SYS_sendto:
 		case SYS_sendmsg:
 		case SYS_sendmmsg:
-			if (a[0] >= 0 && a[0] <= INT_MAX)
-				unseen_io((int)a[0], false);
+			unseen_io(a[0], false);
 			break;
-		case SYS_sendfile:
-		case SYS_splice:
-			/* sendfile(out, in, ...), splice(in, off, out, ...) */
-			if (a[n == SYS_splice ? 2 : 0] >= 0 &&
-			    a[n == SYS_splice ? 2 : 0] <= INT_MAX)
-				unseen_io((int)a[n == SYS_splice ? 2 : 0], false);
-			if (a[n == SYS_splice ? 0 : 1] >= 0 &&
-			    a[n == SYS_splice ? 0 : 1] <= INT_MAX)
-				unseen_io((int)a[n == SYS_splice ? 0 : 1], true);
+		case SYS_sendfile: /* (out, in, ...) */
+			unseen_io(a[0], false);
+			unseen_io(a[1], true);
+			break;
+		case SYS_splice: /* (in, off_in, out, ...) */
+			unseen_io(a[0], true);
+			unseen_io(a[2], false);
 			break;
 		}
 	}
@@ -572,8 +569,7 @@ static long hook_syscall(long n, const long a[6])
 #endif
 	case SYS_dup:
 	case SYS_dup3:
-		if (r >= 0 && ts_is_active())
-			dup_done((int)a[0], (int)r);
+		dup_done((int)a[0], (int)r); /* it checks r and ts_is_active() */
 		break;
 	}
 	ts_guard_leave();

@@ -51,8 +51,7 @@ static bool is_http_url(const char *v)
 {
 	struct ts_url u;
 
-	return (!strncasecmp(v, "http://", 7) || !strncasecmp(v, "https://", 8)) &&
-	       ts_url_parse(v, &u) == 0;
+	return ts_url_parse(v, &u) == 0; /* it checks the scheme too */
 }
 
 /* An endpoint URL into field; `suffix` appended (general OTLP variable). */
