@@ -130,6 +130,7 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	parser_init(&h->out, &h->out_buf,
 		    server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS, true);
 	h->in_lost = h->out_lost = h->addr_known = false;
+	h->responses_lost = false;
 	/* One we did not see made may have been classified long before its
 	 * first request goes out. */
 	h->recheck = !server && !client;
@@ -259,6 +260,53 @@ static void over_answered(struct ts_http_conn *h, const struct ts_http_parser *p
 		;
 }
 
+/*
+ * The responses can no longer be followed: their parser refused what came
+ * (a head over TRACESHIM_MAX_HEADER_BYTES, bytes that are not HTTP/1.x).
+ * Every request in flight ends now, the one answered with the status its
+ * response's status line gave (if it got that far), and none failed: the
+ * program's exchange goes on, only we lost it.  The connection passes
+ * through both ways from now on.  A client's request still being sent is
+ * left to the send side, which may owe it an edit: it ends that request
+ * and stops at its end (ts_http_send_lost()).
+ */
+static void responses_lost(struct ts_http_conn *h, bool server, uint64_t at)
+{
+	const struct ts_http_parser *p = server ? &h->out : &h->in;
+	struct ts_http_req *r;
+	bool first = true;
+
+	while ((r = q_front(h)) != NULL) {
+		if (!server && h->q_len == 1 && ts_http_in_message(&h->out))
+			break; /* being sent */
+		if (first && p->status >= 200)
+			r->status = p->status;
+		first = false;
+		finish(r, server, false, at);
+		q_pop(h);
+	}
+	__atomic_store_n(&h->responses_lost, true, __ATOMIC_RELEASE);
+	if (server) { /* we hold the outbound side */
+		h->out_lost = true;
+		__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
+	} else {
+		h->in_lost = true;
+	}
+	ts_debug("responses no longer followed: the connection passes "
+		 "through");
+}
+
+void ts_http_send_lost(struct ts_http_conn *h)
+{
+	struct ts_http_req *r;
+
+	while ((r = q_front(h)) != NULL) {
+		finish(r, false, false, 0);
+		q_pop(h);
+	}
+	h->out_lost = true;
+}
+
 /* ---- server side --------------------------------------------------------- */
 
 static void server_request_head(struct ts_http_conn *h, int fd)
@@ -331,6 +379,10 @@ void ts_http_server_out(struct ts_http_conn *h, int ev)
 	 * flag is atomic. */
 	if (ev == TS_HTTP_EV_UPGRADE)
 		__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
+	if (ev == TS_HTTP_EV_NOT_HTTP) {
+		responses_lost(h, true, h->out_mono_ns);
+		return;
+	}
 	if (!r) {
 		over_answered(h, &h->out, ev);
 		return;
@@ -461,6 +513,8 @@ static void in_event(struct ts_http_conn *h, int fd, int ev)
 	if (ev == TS_HTTP_EV_NOT_HTTP) {
 		if (h->role == TS_CONN_UNKNOWN)
 			h->role = TS_CONN_OFF;
+		else if (h->role == TS_CONN_CLIENT)
+			responses_lost(h, false, h->in_mono_ns);
 		return;
 	}
 	if (h->role == TS_CONN_CLIENT)

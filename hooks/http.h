@@ -73,6 +73,9 @@ struct ts_http_conn {
 	bool in_lost;                  /* inbound bytes missed: give up */
 	bool out_lost;                 /* outbound state unusable: give up */
 	bool addr_known;               /* peer/local fields filled */
+	bool responses_lost;           /* the responses could not be
+					  followed: a client's send side
+					  stops at its next request (atomic) */
 	bool recheck;                  /* the next request sent checks that
 					  fd is still a socket (a request
 					  went out before, or we did not see

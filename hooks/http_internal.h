@@ -35,6 +35,11 @@ struct ts_http_req *ts_http_q_back(struct ts_http_conn *h);
 /* Outbound parser event on a server connection (responses). */
 void ts_http_server_out(struct ts_http_conn *h, int ev);
 
+/* A client's responses could not be followed (http.c): at the end of the
+ * request being sent, every request left ends and sending passes
+ * through from then on. */
+void ts_http_send_lost(struct ts_http_conn *h);
+
 /* The request head being sent is complete: its span's attributes. */
 void ts_http_client_request_head(struct ts_http_conn *h, int fd);
 

@@ -949,6 +949,12 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 	 * system calls.
 	 */
 	if (!ts_http_in_message(&h->out)) {
+		/* Between requests (no edit owed): the responses are lost. */
+		if (__atomic_load_n(&h->responses_lost, __ATOMIC_ACQUIRE) &&
+		    !h->edit.len) {
+			ts_http_send_lost(h);
+			return ts_http_send_raw(op, op->iov, op->iovcnt);
+		}
 		if (h->recheck && !ts_conn_fd_traceable(op->fd)) {
 			h->out_lost = true;
 			__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);

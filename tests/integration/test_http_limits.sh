@@ -46,3 +46,83 @@ for size in (1024, 8191, 8192, 8193, 65536):
         assert raw == head and not cs, (size, len(cs))
 print("  heads of 1024, 8191, 8192 bytes traced; 8193 and 65536 passed through byte for byte, untraced")
 PY
+
+# A response head over the limit on a kept-alive connection, on either
+# side: its request's span ends as the head goes by (the status line's
+# code, no error), the connection passes through from then on (later
+# requests untraced, no traceparent added), and the connection staying
+# open a second more changes no span.  (The old build ended them all at
+# close, ERROR connection_closed, and kept queueing and injecting.)
+cat >"$T/bighead.py" <<'PY'
+import socket, sys, time, threading
+mode, port = sys.argv[1], int(sys.argv[2])
+BIG = b"".join(b"X-Big-%d: %s\r\n" % (i, b"v" * 100) for i in range(100))
+
+def answer(c, f):
+    line = f.readline()
+    if not line:
+        return False
+    tp = "-"
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b""):
+            break
+        if h.lower().startswith(b"traceparent:"):
+            tp = h.split(b"-")[2].decode()  # the parent (span) id
+    print(line.split()[1].decode(), tp, flush=True)
+    body = b"ok\n"
+    extra = BIG if b"/big" in line else b""
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n" + extra + b"\r\n" + body)
+    return True
+
+def read_response(f):
+    n = 0
+    while True:
+        l = f.readline()
+        if l.lower().startswith(b"content-length:"):
+            n = int(l.split(b":")[1])
+        if l == b"\r\n":
+            return f.read(n)
+
+if mode == "server":  # keep-alive server; the client is untraced
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port)); s.listen(8); print("ready", flush=True)
+    while True:
+        c, _ = s.accept(); f = c.makefile("rb")
+        while answer(c, f):
+            pass
+        c.close()
+elif mode == "client":  # one connection: /big, 3 small ones, then 1 s idle
+    c = socket.create_connection(("127.0.0.1", port)); f = c.makefile("rb")
+    for path in ("/big", "/small?1", "/small?2", "/small?3"):
+        c.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(f) == b"ok\n"
+    time.sleep(1)
+    c.close()
+PY
+BPORT=$(free_port)
+start_traced bighead-srv "$T/bighead-srv.log" /usr/bin/python3 "$T/bighead.py" server "$BPORT"
+/usr/bin/python3 "$T/bighead.py" client "$BPORT" || fail "untraced client against the traced server failed"
+stop_all
+RPORT=$(free_port)
+/usr/bin/python3 "$T/bighead.py" server "$RPORT" >"$T/bighead-plain.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q ready "$T/bighead-plain.log" && break; sleep 0.05; done
+SVC=bighead-cli traced /usr/bin/python3 "$T/bighead.py" client "$RPORT" || fail "traced client failed"
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+T = sys.argv[1]
+for svc, kind in (("bighead-srv", "server"), ("bighead-cli", "client")):
+    ss = spans(T + "/spans-%s.jsonl" % svc)
+    assert len(ss) == 1, (svc, [(s["name"], s["attrs"].get("url.full", s["attrs"].get("url.path"))) for s in ss])
+    s = ss[0]
+    assert s["kind"] == kind and s["status"] != 2 and "error.type" not in s["attrs"], s
+    assert s["attrs"]["http.response.status_code"] == 200, s["attrs"]
+    dur = (s["end"] - s["start"]) / 1e9
+    assert dur < 0.5, (svc, dur)  # not at the close a second later
+seen = [l.split() for l in open(T + "/bighead-plain.log") if l.startswith("/")]
+assert seen == [["/big", s["span"]], ["/small?1", "-"], ["/small?2", "-"], ["/small?3", "-"]], seen
+print("  response heads over the limit, server and client side: that span ends with status 200, no error;"
+      " the kept-alive connection passes through (3 later requests, no span, no false error)")
+PY
