@@ -494,14 +494,18 @@ static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono)
 {
 	struct ts_http_req *r;
 
-	while ((r = q_front(h)) != NULL) {
-		/* A response whose head went by ends with the connection. */
-		const struct ts_http_parser *p = server ? &h->out : &h->in;
+	const struct ts_http_parser *p = server ? &h->out : &h->in;
+	bool first = true;
 
-		if (!r->status && p->status >= 200 && ts_http_in_message(p)) {
+	while ((r = q_front(h)) != NULL) {
+		/* The first one's response may be under way, cut short: its
+		 * status (once its status line went by) and the body bytes
+		 * that came.  Those behind it had no response. */
+		if (first && p->status >= 200 && ts_http_in_message(p)) {
 			r->status = p->status;
 			r->resp_body = p->body_bytes;
 		}
+		first = false;
 		finish(r, server, true, end_mono);
 		q_pop(h);
 	}
@@ -592,8 +596,11 @@ void ts_http_conn_release(struct ts_http_conn *h)
 
 	if (h->role != TS_CONN_SERVER && h->role != TS_CONN_CLIENT)
 		return;
-	/* A close-delimited response ends with the connection. */
+	/* A close-delimited response ends with the connection: a server's
+	 * when its last byte went out. */
 	if (!server && ts_http_in_message(&h->in) && ts_http_eof(&h->in))
 		client_in(h, TS_HTTP_EV_MSG_END);
+	if (server && ts_http_in_message(&h->out) && ts_http_eof(&h->out))
+		ts_http_server_out(h, TS_HTTP_EV_MSG_END);
 	end_all(h, server, 0);
 }

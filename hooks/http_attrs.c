@@ -23,7 +23,7 @@
 #include "route.h"
 
 #define RAW_SERVER 0x01  /* a SERVER span (else CLIENT) */
-#define RAW_CLOSED 0x02  /* the connection closed before a response */
+#define RAW_CLOSED 0x02  /* the connection closed before the response ended */
 #define RAW_OUTCOME 0x04 /* ts_http_raw_outcome() ran */
 
 /* Where a string of the payload lies in the arena. */
@@ -167,10 +167,16 @@ static void add_outcome(struct ts_span *s, bool server, uint16_t status,
 	}
 	if (req_body)
 		ts_span_add_int(s, "http.request.body.size", (int64_t)req_body);
-	if (!status && closed) {
+	if (closed) { /* before the response, or inside it */
 		ts_span_add_str(s, "error.type", "connection_closed", 17);
-		ts_span_set_status(s, TS_STATUS_ERROR,
-				   "connection closed before the response", 37);
+		if (status)
+			ts_span_set_status(s, TS_STATUS_ERROR,
+					   "connection closed before the end "
+					   "of the response", 48);
+		else
+			ts_span_set_status(s, TS_STATUS_ERROR,
+					   "connection closed before the "
+					   "response", 37);
 	} else if (status >= 500 || (!server && status >= 400)) {
 		n = snprintf(code, sizeof(code), "%u", status);
 		ts_span_add_str(s, "error.type", code, (size_t)n);

@@ -185,6 +185,29 @@ START_TEST(closed_before_response_is_an_error_with_a_message)
 }
 END_TEST
 
+START_TEST(response_cut_short_is_an_error_with_its_status_and_bytes)
+{
+	char out[2048];
+	struct ts_span *s;
+	int server;
+
+	/* Either side: the status line went by, 1234 body bytes, then the
+	 * connection closed inside the body. */
+	for (server = 0; server <= 1; server++) {
+		s = run("GET /big HTTP/1.1\r\nHost: h\r\n\r\n", server,
+			conn("127.0.0.1", 80, 5), 200, 0, 1234, true, out,
+			sizeof(out));
+		ck_assert_uint_eq(s->status, TS_STATUS_ERROR);
+		ck_assert_ptr_nonnull(strstr(out, "http.response.status_code=200 "
+						  "http.response.body.size=1234 "));
+		ck_assert_ptr_nonnull(strstr(out, " error.type=connection_closed | "
+						  "status=2 connection closed before "
+						  "the end of the response"));
+		free(s);
+	}
+}
+END_TEST
+
 START_TEST(absolute_form_ipv6_host_and_missing_port)
 {
 	char out[2048];
@@ -516,6 +539,7 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, client_span_takes_its_port_from_the_peer_and_4xx_is_an_error);
 	tcase_add_test(tc, server_4xx_is_no_error_5xx_is);
 	tcase_add_test(tc, closed_before_response_is_an_error_with_a_message);
+	tcase_add_test(tc, response_cut_short_is_an_error_with_its_status_and_bytes);
 	tcase_add_test(tc, absolute_form_ipv6_host_and_missing_port);
 	tcase_add_test(tc, tracestate_survives_expansion);
 	tcase_add_test(tc, head_that_never_completed_gets_its_outcome_directly);
