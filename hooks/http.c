@@ -406,6 +406,10 @@ void ts_http_server_out(struct ts_http_conn *h, int ev)
 		r->resp_body = h->out.body_bytes;
 		finish(r, true, false, h->out_mono_ns);
 		q_pop(h);
+		/* Answered without a switch: a request holding its parser
+		 * (ts_http_parser_release()) was the last one read. */
+		if (ev == TS_HTTP_EV_MSG_END && !h->q_len)
+			ts_http_parser_release(&h->in);
 		break;
 	}
 }
@@ -476,6 +480,8 @@ static void client_in(struct ts_http_conn *h, int ev)
 		r->resp_body = h->in.body_bytes;
 		finish(r, false, false, h->in_mono_ns);
 		q_pop(h);
+		if (ev == TS_HTTP_EV_MSG_END && !h->q_len)
+			ts_http_parser_release(&h->out);
 		next = q_front(h);
 		if (next && next->head_done)
 			ts_http_parser_expect(

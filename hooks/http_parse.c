@@ -98,6 +98,8 @@ enum {
 	S_UPGRADE_PENDING,     /* UPGRADE due */
 	S_DEAD,                /* NOT_HTTP or UPGRADE reported */
 	S_CLOSED,              /* ts_http_eof() completed the last message */
+	S_HOLD,                /* after a request that may switch protocols,
+				  until its response (ts_http_parser_release) */
 };
 
 /* What one byte did, for the loop in ts_http_feed(). */
@@ -331,6 +333,11 @@ void ts_http_parser_capture(struct ts_http_parser *p,
 			    const struct ts_capture_list *list)
 {
 	p->capture = list && list->n ? list : NULL;
+}
+
+void ts_http_parser_release(struct ts_http_parser *p)
+{
+	__atomic_store_n(&p->released, 1, __ATOMIC_RELEASE);
 }
 
 void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags)
@@ -945,6 +952,11 @@ static void head_done(struct ts_http_parser *p)
 static void end_message(struct ts_http_parser *p)
 {
 	p->state = S_IDLE;
+	if (p->kind == TS_HTTP_REQUESTS &&
+	    (p->has_upgrade || !memcmp(p->b->method, "CONNECT", 8))) {
+		__atomic_store_n(&p->released, 0, __ATOMIC_RELAXED);
+		p->state = S_HOLD;
+	}
 	/* The flags described the request this final response answers. */
 	if (p->kind == TS_HTTP_RESPONSES && !is_interim(p))
 		p->expect = 0;
@@ -1848,6 +1860,14 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 	case S_BODY_CLOSE:
 		p->body_bytes += len;
 		return len;
+	case S_HOLD:
+		if (!__atomic_load_n(&p->released, __ATOMIC_ACQUIRE)) {
+			p->state = S_DEAD;
+			*ev = TS_HTTP_EV_NOT_HTTP;
+			return 0;
+		}
+		p->state = S_IDLE;
+		break;
 	}
 
 	while (i < len) {

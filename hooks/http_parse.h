@@ -189,6 +189,8 @@ struct ts_http_parser {
 	/* --- internal state (opaque to callers) --- */
 	uint8_t state;            /* where in the message grammar we are */
 	uint8_t expect;           /* TS_HTTP_EXPECT_* for the next response */
+	uint8_t released;         /* S_HOLD may end (atomic: the other
+				     direction's parser sets it) */
 	uint8_t sub;              /* sub-state within a state */
 	uint8_t reported;         /* a "before" event already reported */
 	uint8_t flags;            /* facts about the current head (F_*) */
@@ -246,6 +248,17 @@ void ts_http_parser_capture(struct ts_http_parser *p,
  * it applies to the next response only (1xx interim responses keep it).
  */
 void ts_http_parser_expect(struct ts_http_parser *p, unsigned flags);
+
+/*
+ * A request that may switch the connection to another protocol (one with
+ * an Upgrade header, or a CONNECT) leaves its parser holding: the bytes
+ * after it are the new protocol's if the response switches, so they are
+ * not taken for a request.  Until the response decides, any byte ends the
+ * parser (NOT_HTTP: the connection passes through from there); a final
+ * response that switches nothing lets it parse requests again, by this
+ * call from the direction that read it (any thread, any time).
+ */
+void ts_http_parser_release(struct ts_http_parser *p);
 
 /* Consume bytes up to the next event (see the contract above). */
 size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,

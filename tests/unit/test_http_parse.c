@@ -466,6 +466,13 @@ static const struct tcase cases[] = {
 	{ "http10_keep_alive_is_not_close", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.0\r\nConnection: {V:conn}Keep-Alive\r\n"
 	      "{E}\r\n{D}{M:GET / 1.0}") },
+	{ "bytes_behind_an_upgrade_request_are_not_a_request", REQ, 0, 0,
+	  ANN("{B}GET /ws HTTP/1.1\r\nUpgrade: {V:upgrade}websocket\r\n"
+	      "{E}\r\n{D}{M:GET /ws 1.1 upgrade}"
+	      "{X}POST /fake HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc") },
+	{ "bytes_behind_a_connect_are_not_a_request", REQ, 0, 0,
+	  ANN("{B}CONNECT h:443 HTTP/1.1\r\nHost: {V:host}h:443\r\n{E}\r\n"
+	      "{D}{M:CONNECT h:443 1.1 host=h:443}{X}GET / HTTP/1.1\r\n\r\n") },
 	{ "http11_connection_close_and_upgrade_tokens", REQ, 0, 0,
 	  ANN("{B}GET /ws HTTP/1.1\r\n"
 	      "Connection: {V:conn}keep-alive, Upgrade ,close;x=1\r\n"
@@ -1217,6 +1224,56 @@ START_TEST(test_mixed_case_names_are_recognised)
 	ck_assert_str_eq(p.b->user_agent, "u");
 	ck_assert_int_eq(p.content_length, 100);
 	ck_assert(p.chunked && p.conn_close && p.has_upgrade);
+}
+END_TEST
+
+/*
+ * A request that may switch protocols holds its parser: bytes before the
+ * response decides end it; after ts_http_parser_release() (a response
+ * that switched nothing) the next request parses as usual, and the hold
+ * comes back with the next such request.
+ */
+START_TEST(test_upgrade_request_holds_until_released)
+{
+	static const char up[] = "GET /ws HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
+	static const char next[] = "GET /next HTTP/1.1\r\n\r\n";
+	struct ts_http_parser p = { 0 };
+	enum ts_http_event ev;
+	unsigned round, ends;
+	size_t n, off;
+
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
+	for (round = 0; round < 2; round++) {
+		off = ends = 0;
+		do {
+			n = ts_http_feed(&p, up + off, sizeof(up) - 1 - off, &ev);
+			off += n;
+			ends += ev == TS_HTTP_EV_MSG_END;
+		} while (ev != TS_HTTP_EV_NONE);
+		ck_assert_uint_eq(ends, 1);
+		ck_assert(!ts_http_in_message(&p) && !ts_http_is_dead(&p));
+		ts_http_parser_release(&p);
+		off = ends = 0;
+		do {
+			n = ts_http_feed(&p, next + off, sizeof(next) - 1 - off,
+					 &ev);
+			off += n;
+			ends += ev == TS_HTTP_EV_MSG_END;
+			ck_assert_uint_ne(ev, TS_HTTP_EV_NOT_HTTP);
+		} while (ev != TS_HTTP_EV_NONE);
+		ck_assert_uint_eq(ends, 1);
+		ck_assert_str_eq(p.b->target, "/next");
+	}
+	/* Held again, not released: the next byte ends the parser. */
+	off = 0;
+	do {
+		n = ts_http_feed(&p, up + off, sizeof(up) - 1 - off, &ev);
+		off += n;
+	} while (ev != TS_HTTP_EV_NONE);
+	n = ts_http_feed(&p, next, sizeof(next) - 1, &ev);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(ev, TS_HTTP_EV_NOT_HTTP);
+	ck_assert(ts_http_is_dead(&p));
 }
 END_TEST
 
@@ -2163,6 +2220,7 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_tracestate_cut_at_its_cap_and_flagged);
 	tcase_add_test(tc, test_long_values_cut_at_their_caps_trailing_space_is_no_cut);
 	tcase_add_test(tc, test_mixed_case_names_are_recognised);
+	tcase_add_test(tc, test_upgrade_request_holds_until_released);
 	tcase_add_test(tc, test_method_accepts_exactly_tchar);
 	tcase_add_test(tc, test_get_then_random_binary_is_not_http);
 	tcase_add_test(tc, test_dead_parser_takes_everything_silently);
