@@ -31,6 +31,7 @@
 #include "exporter.h"
 #include "http_curl.h"
 #include "reporter.h"
+#include "span_prefetch.h"
 #include "resource.h"
 
 enum { ST_IDLE, ST_RUNNING, ST_FAILED, ST_STOPPED };
@@ -152,8 +153,18 @@ static uint64_t drain(const struct ts_span **batch, bool all)
 		     n++) {
 			/* Ours until released: deferred attributes are named
 			 * now, off the application's threads (span.h). */
-			if (rep.nexp)
+			if (rep.nexp) {
+				/* Written long enough ago to be out of this
+				 * core's caches: the record four places ahead
+				 * is asked for while this one is expanded. */
+				const void *ahead = n + 4 < max
+					? ts_ring_peek(&ts_span_ring, n + 4)
+					: NULL;
+
+				if (ahead)
+					ts_span_prefetch(ahead);
 				ts_span_expand((struct ts_span *)p);
+			}
 			batch[n] = p;
 		}
 		if (n == 0 || (!all && n < max))
