@@ -444,7 +444,14 @@ void ts_http_expand(struct ts_span *s)
 	ts_span_add_str(s, "network.protocol.version",
 			r.version_minor ? "1.1" : "1.0", 3);
 	ADD_RAW(s, "user_agent.original", r.ua);
-	add_host(s, s->arena + r.host.off, r.host.len, r.default_port);
+	if (!server && !r.host.len && r.peer.len) {
+		/* No Host (HTTP/1.0): the server is the peer we talk to. */
+		ADD_RAW(s, "server.address", r.peer);
+		if (r.peer_port)
+			ts_span_add_int(s, "server.port", r.peer_port);
+	} else {
+		add_host(s, s->arena + r.host.off, r.host.len, r.default_port);
+	}
 	if (server)
 		ADD_RAW(s, "client.address", r.peer);
 	ADD_RAW(s, "network.peer.address", r.peer);

@@ -377,6 +377,14 @@ START_TEST(secrets_are_redacted_and_ids_folded_out_of_names)
 	s = run("GET /p HTTP/1.0\r\n\r\n", false, conn("10.1.2.3", 8080, 1),
 		200, 0, 0, false, out, sizeof(out));
 	ck_assert_ptr_nonnull(strstr(out, " url.full=http://10.1.2.3:8080/p "));
+	ck_assert_ptr_nonnull(strstr(out, " server.address=10.1.2.3 "
+					  "server.port=8080 "));
+	free(s);
+	/* The same to an IPv6 peer, and for a target that is no path. */
+	s = run("OPTIONS * HTTP/1.0\r\n\r\n", false, conn("::1", 8081, 1),
+		200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " server.address=::1 "
+					  "server.port=8081 "));
 	free(s);
 }
 END_TEST
