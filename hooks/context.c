@@ -41,6 +41,7 @@ static TS_TLS uint8_t mine_n;
 static TS_TLS bool mine_over;
 static TS_TLS int my_tid;
 static TS_TLS struct ts_span_ctx inherited;
+static TS_TLS struct ts_ctx_ref inherited_ref; /* where it came from */
 
 int ts_ctx_tid(void)
 {
@@ -241,7 +242,22 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 		return true;
 	if (!ts_span_ctx_is_valid(&inherited))
 		return false;
+	/*
+	 * Inherited from a request: only while that request is in flight.
+	 * A pool's thread is made by whichever request first needs one and
+	 * then serves others: their calls are not the first one's.
+	 */
+	if (inherited_ref.slot) {
+		i = inherited_ref.slot - 1;
+		if (!slot_read(i, &tid, &c, &seq) || seq != inherited_ref.seq) {
+			memset(&inherited, 0, sizeof(inherited));
+			inherited_ref.slot = 0;
+			return false;
+		}
+	}
 	*out = inherited;
+	if (ref)
+		*ref = inherited_ref;
 	return true;
 }
 
@@ -269,12 +285,15 @@ bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
 	return found;
 }
 
-void ts_ctx_set_inherited(const struct ts_span_ctx *c)
+void ts_ctx_set_inherited(const struct ts_span_ctx *c,
+			  const struct ts_ctx_ref *ref)
 {
 	if (c)
 		inherited = *c;
 	else
 		memset(&inherited, 0, sizeof(inherited));
+	inherited_ref.slot = c && ref ? ref->slot : 0;
+	inherited_ref.seq = c && ref ? ref->seq : 0;
 }
 
 void ts_ctx_after_fork_child(void)

@@ -10,7 +10,8 @@
  *  - otherwise, when exactly one server span is active on this thread
  *    (thread-per-request servers), that one;
  *  - otherwise the context this thread inherited from its creator
- *    (pthread_create), if any.
+ *    (pthread_create), if any, while the request it came from is in
+ *    flight.
  * Ambiguity gives no parent: a missing link is better than a wrong one.
  *
  * The registry is a fixed array of slots claimed with CAS; readers copy a
@@ -59,8 +60,13 @@ bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
 bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
 		   char *bg, size_t *bg_len);
 
-/* This thread's inherited context (pthread_create); NULL clears it. */
-void ts_ctx_set_inherited(const struct ts_span_ctx *c);
+/*
+ * This thread's inherited context (pthread_create); NULL clears it.  `ref`
+ * (may be NULL) is where the creator found it: inherited from a request's
+ * slot, it holds only while that request is in flight.
+ */
+void ts_ctx_set_inherited(const struct ts_span_ctx *c,
+			  const struct ts_ctx_ref *ref);
 
 /* Forked child: the forking thread's spans are now this thread's; the
  * other threads' are gone. */

@@ -21,6 +21,7 @@ struct start {
 	void *(*fn)(void *);       /* the application's start routine */
 	void *arg;                 /* and its argument */
 	struct ts_span_ctx ctx;    /* the creator's context */
+	struct ts_ctx_ref ref;     /* where the creator found it */
 };
 
 static void *trampoline(void *p)
@@ -28,7 +29,7 @@ static void *trampoline(void *p)
 	struct start s = *(struct start *)p;
 
 	free(p);
-	ts_ctx_set_inherited(&s.ctx);
+	ts_ctx_set_inherited(&s.ctx, &s.ref);
 	return s.fn(s.arg);
 }
 
@@ -36,17 +37,19 @@ static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
 {
 	struct ts_span_ctx ctx;
+	struct ts_ctx_ref ref;
 	struct start *s = NULL;
 	int err;
 
 	if (!ts_guard_enter())
 		return TS_REAL(pthread_create)(t, attr, fn, arg);
-	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx, NULL)) {
+	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx, &ref)) {
 		s = malloc(sizeof(*s));
 		if (s) {
 			s->fn = fn;
 			s->arg = arg;
 			s->ctx = ctx;
+			s->ref = ref;
 		}
 	}
 	ts_guard_leave();
