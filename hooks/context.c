@@ -1,6 +1,7 @@
 /*
  * context.c - the active server span registry (see context.h).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@ struct slot {
 	uint32_t seq;              /* bumped on every change (readers) */
 	int tid;                   /* thread that read the request */
 	uint16_t ts_len, bg_len;   /* bytes of ts[], bg[] in use */
+	uint64_t parent;           /* the server span's parent span id (the
+				      caller's), as a word */
 	uint64_t ctx[CTX_WORDS];   /* the server span's struct ts_span_ctx,
 				      as words so readers copy it atomically */
 	uint64_t ts[TS_CTX_TS_MAX / 8]; /* its tracestate, as words */
@@ -135,6 +138,12 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 		__atomic_add_fetch(&slots[i].seq, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&slots[i].tid, ts_ctx_tid(), __ATOMIC_RELAXED);
 		ctx_store(&slots[i], s);
+		{
+			uint64_t w;
+
+			memcpy(&w, s->parent_id, 8);
+			__atomic_store_n(&slots[i].parent, w, __ATOMIC_RELAXED);
+		}
 		__atomic_store_n(&slots[i].ts_len,
 				 words_store(slots[i].ts, TS_CTX_TS_MAX, ts,
 					     ts_len),
@@ -261,28 +270,54 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 	return true;
 }
 
-bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
-		       struct ts_ctx_ref *ref)
+bool ts_ctx_find_trace(const uint8_t trace_id[16], const uint8_t *parent_id,
+		       struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 {
-	struct ts_span_ctx c;
-	int me = ts_ctx_tid(), tid;
-	bool found = false;
+	struct ts_span_ctx c, any_c = { 0 }, mine_c = { 0 };
+	struct ts_ctx_ref any_r = { 0, 0 }, mine_r = { 0, 0 };
+	int me = ts_ctx_tid(), tid, any = 0, mine_k = 0;
+	bool by_parent = false;
+	uint64_t want = 0, got;
 	uint32_t i, seq;
 
+	if (parent_id)
+		memcpy(&want, parent_id, 8);
 	for (i = 0; i < scan_end(); i++) {
 		if (!slot_read(i, &tid, &c, &seq) ||
 		    memcmp(c.trace_id, trace_id, 16))
 			continue;
-		*out = c;
-		if (ref) {
-			ref->slot = i + 1;
-			ref->seq = seq;
+		got = __atomic_load_n(&slots[i].parent, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&slots[i].seq, __ATOMIC_ACQUIRE) != seq)
+			continue; /* reused meanwhile */
+		/* The caller's span named: only those answering it count. */
+		if (parent_id && got == want && !by_parent) {
+			by_parent = true;
+			any = mine_k = 0;
+		} else if (by_parent && got != want) {
+			continue;
 		}
-		found = true;
-		if (tid == me)
-			break;
+		if (!any++) {
+			any_c = c;
+			any_r.slot = i + 1;
+			any_r.seq = seq;
+		}
+		if (abs(tid) == me && !mine_k++) {
+			mine_c = c;
+			mine_r.slot = i + 1;
+			mine_r.seq = seq;
+		}
 	}
-	return found;
+	/*
+	 * One request of that trace in flight, or one on this thread (thread
+	 * per request): it.  Several that nothing tells apart (an event loop
+	 * serving two requests of one trace): none, rather than the wrong one.
+	 */
+	if (any != 1 && mine_k != 1)
+		return false;
+	*out = any == 1 ? any_c : mine_c;
+	if (ref)
+		*ref = any == 1 ? any_r : mine_r;
+	return true;
 }
 
 void ts_ctx_set_inherited(const struct ts_span_ctx *c,

@@ -48,9 +48,14 @@ void ts_ctx_server_end(uint32_t slot);
  * (may be NULL) says where it was found. */
 bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref);
 
-/* The active server span of trace `trace_id`, preferring this thread's. */
-bool ts_ctx_find_trace(const uint8_t trace_id[16], struct ts_span_ctx *out,
-		       struct ts_ctx_ref *ref);
+/*
+ * The active server span of trace `trace_id`: the only one, or the only
+ * one on this thread; with `parent_id` (may be NULL: the span id a
+ * forwarded header names), only those whose caller is that span count
+ * when any is.  Several that nothing tells apart: false.
+ */
+bool ts_ctx_find_trace(const uint8_t trace_id[16], const uint8_t *parent_id,
+		       struct ts_span_ctx *out, struct ts_ctx_ref *ref);
 
 /*
  * Copy the tracestate and baggage registered with the parent `ref` found

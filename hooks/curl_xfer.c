@@ -488,7 +488,7 @@ static bool choose_parent(const struct ts_curl_handle *e,
 	w->pc = ts_cfg.prop;
 	w->skip = has;
 	if (has & TS_CURL_PROP_CTX) {
-		if (!valid || !ts_ctx_find_trace(fwd.trace_id, &x->parent, &ref))
+		if (!valid || !ts_ctx_find_trace(fwd.trace_id, fwd.span_id, &x->parent, &ref))
 			return false;
 		x->has_parent = true;
 		x->parent.flags = fwd.flags; /* the caller's decision */

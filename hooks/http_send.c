@@ -172,6 +172,7 @@ struct plan {
 	struct walker w;
 	struct ts_http_conn *h;
 	int fd;                   /* for diagnostics */
+	const struct ts_http_sendop *op; /* the send planned */
 	bool client;              /* this connection sends requests */
 	bool decided;             /* current request already decided */
 	bool earlier;             /* ... by an earlier send */
@@ -252,11 +253,36 @@ static void edit_push(struct plan *pl, uint64_t at, uint16_t len, bool replace,
 	pl->pool_used += len;
 }
 
+/* `n` application bytes of the send from offset `at`, if it holds them. */
+static bool app_bytes(const struct ts_http_sendop *op, uint64_t at, char *dst,
+		      size_t n)
+{
+	uint64_t pos = 0;
+	size_t got = 0, k;
+	int i;
+
+	for (i = 0; i < op->iovcnt && got < n; i++) {
+		uint64_t a = pos, b = pos + op->iov[i].iov_len;
+
+		pos = b;
+		if (b <= at + got)
+			continue;
+		k = (size_t)(b - (at + got));
+		if (k > n - got)
+			k = n - got;
+		memcpy(dst + got,
+		       (const char *)op->iov[i].iov_base + (at + got - a), k);
+		got += k;
+	}
+	return got == n;
+}
+
 /* A forwarded traceparent reached its parent id: ours, or hands off? */
 static void plan_forwarded(struct plan *pl, uint64_t at)
 {
 	const struct ts_http_parser *p = pl->w.p;
-	struct ts_span_ctx fwd, parent;
+	struct ts_span_ctx fwd, parent, named;
+	const uint8_t *caller = NULL;
 	struct ts_ctx_ref ref;
 	struct plan_group *g;
 	char tp[56], *bytes;
@@ -271,7 +297,12 @@ static void plan_forwarded(struct plan *pl, uint64_t at)
 	memcpy(tp + 36, "0000000000000001-01", 19);
 	if (!ts_prop_parse_traceparent(tp, 55, &fwd))
 		return;
-	if (!ts_ctx_find_trace(fwd.trace_id, &parent, &ref)) {
+	/* The caller's span it names, when this send holds it: it tells
+	 * apart two requests of one trace served at once (a fan-out). */
+	if (app_bytes(pl->op, at, tp + 36, 16) &&
+	    ts_prop_parse_traceparent(tp, 55, &named))
+		caller = named.span_id;
+	if (!ts_ctx_find_trace(fwd.trace_id, caller, &parent, &ref)) {
 		/* Not a trace we serve: the program propagates itself. */
 		if (ts_log_enabled(TS_LOG_DEBUG))
 			ts_debug("fd %d: forwarded traceparent %.36s... names "
@@ -472,7 +503,7 @@ static void plan_headers_end(struct plan *pl, uint64_t at)
 			   (g = group_new(pl, at, true)) != NULL) {
 			/* Settled by an earlier send: its ids are the span's. */
 			ts_span_ctx_of(&back->span, &g->d.self);
-			ts_ctx_find_trace(back->span.trace_id, &parent, &g->ref);
+			ts_ctx_find_trace(back->span.trace_id, NULL, &parent, &g->ref);
 			plan_insert(pl, at, g, fwd);
 		}
 		return;
@@ -485,7 +516,7 @@ static void plan_headers_end(struct plan *pl, uint64_t at)
 	if (fwd & (TS_PROP_HAS_B3 | TS_PROP_HAS_B3MULTI | TS_PROP_HAS_UBER)) {
 		g = group_new(pl, at, false);
 		if (!g || !forwarded_ctx(p, &fc) ||
-		    !ts_ctx_find_trace(fc.trace_id, &parent, &g->ref))
+		    !ts_ctx_find_trace(fc.trace_id, fc.span_id, &parent, &g->ref))
 			return; /* not a trace we serve: the program's own */
 		decide(&g->d, &parent);
 		g->d.self.flags = fc.flags; /* the caller's decision */
@@ -837,6 +868,7 @@ static ssize_t send_once(struct ts_http_conn *h,
 	memset(&pl, 0, offsetof(struct plan, pool));
 	pl.h = h;
 	pl.fd = op->fd;
+	pl.op = op;
 	pl.client = h->role == TS_CONN_CLIENT;
 	pl.cur = -1;
 	/* A request whose head is under way may have been settled by an
