@@ -315,6 +315,25 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 	ts_span_add_str(s, "url.full", red, n);
 }
 
+/*
+ * The method as the conventions name it: one of the methods they know
+ * (exactly, case included), or NULL: recorded as _OTHER, with the method
+ * as sent in http.request.method_original, and "HTTP" names the span (the
+ * method comes off the network: span names must not multiply with it).
+ */
+static const char *method_known(const char *m, size_t n)
+{
+	static const char *const known[] = { "GET", "HEAD", "POST", "PUT",
+					     "DELETE", "CONNECT", "OPTIONS",
+					     "TRACE", "PATCH" };
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_SIZE(known); i++)
+		if (strlen(known[i]) == n && !memcmp(m, known[i], n))
+			return known[i];
+	return NULL;
+}
+
 /* Bytes of the literal values the expansion adds after the name. */
 #define LITERALS (sizeof("http") - 1 + sizeof("1.1") - 1)
 
@@ -396,6 +415,7 @@ void ts_http_expand(struct ts_span *s)
 	char query[TS_HTTP_TARGET_MAX + 1];
 	const char *path, *q;
 	size_t plen, qlen;
+	const char *known;
 	struct raw r;
 	bool server, origin;
 
@@ -415,14 +435,23 @@ void ts_http_expand(struct ts_span *s)
 	/* A CONNECT's authority or OPTIONS' "*" is no path: the method
 	 * alone names the span (clients are named so anyway). */
 	origin = plen && path[0] == '/';
+	known = method_known(s->arena + r.method.off, r.method.len);
 	if (!server || !origin ||
-	    !name_server(s, s->arena + r.method.off, r.method.len, path, plen)) {
+	    !name_server(s, known ? known : "HTTP", known ? r.method.len : 4,
+			 path, plen)) {
 		/* The method, where it lies (at most 16 bytes): what the
 		 * conventions name a span without a route. */
-		s->name_off = r.method.off;
-		s->name_len = r.method.len;
+		if (known || !ts_span_set_name(s, "HTTP", 4)) {
+			s->name_off = r.method.off;
+			s->name_len = r.method.len;
+		}
 	}
-	ADD_RAW(s, "http.request.method", r.method);
+	if (known) {
+		ADD_RAW(s, "http.request.method", r.method);
+	} else {
+		ts_span_add_str(s, "http.request.method", "_OTHER", 6);
+		ADD_RAW(s, "http.request.method_original", r.method);
+	}
 	if (server) {
 		if (origin)
 			ADD_IN(s, "url.path", path, plen);

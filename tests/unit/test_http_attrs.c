@@ -208,6 +208,31 @@ START_TEST(response_cut_short_is_an_error_with_its_status_and_bytes)
 }
 END_TEST
 
+START_TEST(unknown_methods_are_other_and_name_no_span)
+{
+	char out[2048];
+	struct ts_span *s;
+
+	s = run("PURGE /cache/a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", true,
+		conn("127.0.0.1", 1, 80), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "HTTP /cache/a | "));
+	ck_assert_ptr_nonnull(strstr(out, " http.request.method=_OTHER "
+					  "http.request.method_original=PURGE "));
+	free(s);
+	/* Methods are case-sensitive: "get" is no GET. */
+	s = run("get /x HTTP/1.1\r\nHost: h\r\n\r\n", false,
+		conn("127.0.0.1", 80, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "HTTP | http.request.method=_OTHER "
+					  "http.request.method_original=get "));
+	free(s);
+	s = run("PATCH /x HTTP/1.1\r\nHost: h\r\n\r\n", false,
+		conn("127.0.0.1", 80, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, "PATCH | http.request.method=PATCH "));
+	ck_assert_ptr_null(strstr(out, "method_original"));
+	free(s);
+}
+END_TEST
+
 START_TEST(absolute_form_ipv6_host_and_missing_port)
 {
 	char out[2048];
@@ -547,6 +572,7 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, client_span_takes_its_port_from_the_peer_and_4xx_is_an_error);
 	tcase_add_test(tc, server_4xx_is_no_error_5xx_is);
 	tcase_add_test(tc, closed_before_response_is_an_error_with_a_message);
+	tcase_add_test(tc, unknown_methods_are_other_and_name_no_span);
 	tcase_add_test(tc, response_cut_short_is_an_error_with_its_status_and_bytes);
 	tcase_add_test(tc, absolute_form_ipv6_host_and_missing_port);
 	tcase_add_test(tc, tracestate_survives_expansion);
