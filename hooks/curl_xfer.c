@@ -199,29 +199,55 @@ static const char *info_str(const struct ts_curl_api *api, CURL *h,
 			    CURLINFO i);
 
 /* TRACESHIM_PROPAGATE_TO: may the current attempt's host get our context? */
+/* TRACESHIM_PROPAGATE_TO: the URL's host, or the connected peer's
+ * address (`peer`, NULL when not known yet) for an address pattern. */
 static bool may_propagate(const struct ts_curl_api *api,
-			  struct ts_curl_xfer *x)
+			  struct ts_curl_xfer *x, const char *peer)
 {
 	const char *url = info_str(api, x->easy, CURLINFO_EFFECTIVE_URL), *host;
-	size_t hlen;
+	size_t hlen, plen = peer ? strlen(peer) : 0;
 	int port;
 
 	if (!ts_curl_url_server(url, &host, &hlen, &port))
-		return ts_propagate_to_allowed("", 0, 0);
-	return ts_propagate_to_allowed(host, hlen, (uint16_t)port);
+		return ts_propagate_to_allowed_peer("", 0, peer, plen, 0);
+	return ts_propagate_to_allowed_peer(host, hlen, peer, plen,
+					    (uint16_t)port);
 }
 
-/* Put a fresh copy with the current attempt's context on the handle. */
+/* Drop our list: the application's own goes with this request. */
+static void uninstall_list(const struct ts_curl_api *api,
+			   const struct ts_curl_handle *e,
+			   struct ts_curl_xfer *x)
+{
+	if (!x->installed)
+		return;
+	api->curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, e->app_headers);
+	/* Freed a generation later, as below. */
+	api->curl_slist_free_all(x->lists[1]);
+	x->lists[1] = x->lists[0];
+	x->lists[0] = NULL;
+	x->installed = false;
+}
+
+/*
+ * Put a fresh copy with the current attempt's context on the handle, or,
+ * for a request that may not carry one (a redirect to a host that
+ * TRACESHIM_PROPAGATE_TO leaves out, or off HTTP), the application's own
+ * list: the previous attempt's context must not go with it.
+ */
 static void install_list(const struct ts_curl_api *api,
-			 const struct ts_curl_handle *e, struct ts_curl_xfer *x)
+			 const struct ts_curl_handle *e, struct ts_curl_xfer *x,
+			 const char *peer)
 {
 	struct ts_span_ctx self;
 	struct curl_slist *l;
 
-	if (!x->inject || x->app_took_headers || !x->http)
+	if (!x->inject || x->app_took_headers)
 		return;
-	if (!may_propagate(api, x))
-		return; /* TRACESHIM_PROPAGATE_TO: not to this host */
+	if (!x->http || !may_propagate(api, x, peer)) {
+		uninstall_list(api, e, x);
+		return;
+	}
 	ts_span_ctx_of(&x->span, &self);
 	if (!ts_curl_prop_list(api, e->app_headers, &self, &x->prop, &l)) {
 		ts_warn_once("out of memory building a libcurl header list; "
@@ -548,7 +574,7 @@ struct ts_curl_xfer *ts_curl_xfer_start(const struct ts_curl_api *api,
 	/* No pre-request callback: one span for the whole transfer. */
 	x->http = e->scheme == TS_CURL_SCHEME_HTTP ||
 		  e->scheme == TS_CURL_SCHEME_HTTPS;
-	install_list(api, e, x);
+	install_list(api, e, x, NULL);
 	return x;
 }
 
@@ -578,7 +604,7 @@ void ts_curl_xfer_attempt(const struct ts_curl_api *api,
 					"connection_closed", 17);
 			ts_span_set_status(&x->span, TS_STATUS_ERROR,
 					   "no response; libcurl resent the "
-					   "request", 38);
+					   "request", 39);
 		}
 		base = __atomic_load_n(&x->base_mono, __ATOMIC_RELAXED);
 		if (rd > x->redirects && base) {
@@ -596,7 +622,7 @@ void ts_curl_xfer_attempt(const struct ts_curl_api *api,
 	x->redirects = rd;
 	describe(api, e, x);
 	add_peer(x, peer_ip, peer_port);
-	install_list(api, e, x);
+	install_list(api, e, x, peer_ip);
 }
 
 /* When the transfer ended, at the latest: libcurl's total time counted

@@ -169,6 +169,14 @@ void ts_exit_flush(void)
 		uint64_t done;
 
 		ts_pipeline_stats(&st);
+		if (!ts_cfg.exporters) { /* OTEL_TRACES_EXPORTER=none */
+			ts_info("%llu spans created, none exported (no "
+				"exporter), %llu dropped (queue full)",
+				(unsigned long long)st.created,
+				(unsigned long long)st.dropped);
+			ts_guard_release();
+			return;
+		}
 		done = st.exported + st.dropped + st.failed;
 		/* The rest were still queued or being sent (a collector that
 		 * never answers) when the shutdown deadline came. */

@@ -122,6 +122,11 @@ grep -q "^traceshim: 1000 spans created, $exported exported, $((1000 - exported)
 	{ cat "$T/err"; fail "queue-size counts wrong (file has $exported spans)"; }
 [ "$exported" -le 200 ] || fail "queue of 100 let $exported spans through a burst"
 note "OTEL_BSP_MAX_QUEUE_SIZE=100: $(cat "$T/err")"
+# With no exporter nothing is owed at the deadline: the line says so.
+env TRACESHIM_LOG_LEVEL=info OTEL_TRACES_EXPORTER=none "$SPANGEN" -n 3000 >/dev/null 2>"$T/err"
+grep -qx "traceshim: 3000 spans created, none exported (no exporter), 0 dropped (queue full)" "$T/err" ||
+	{ cat "$T/err"; fail "OTEL_TRACES_EXPORTER=none: exit line"; }
+note "OTEL_TRACES_EXPORTER=none: $(cat "$T/err")"
 
 # Attribute limits: spangen's client spans carry 4 attributes, url.full
 # among them; a count limit of 2 keeps 2 and counts 2 dropped, a length

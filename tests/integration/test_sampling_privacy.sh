@@ -157,6 +157,44 @@ for allow in "localhost" "127.0.0.0/8" "example.com,*.internal"; do
 import urllib.request as u
 u.urlopen('http://localhost:$RPORT/x?allow=$allow').read()" >/dev/null
 done
+# The same through libcurl (curl's CLI), and a redirect from a host that
+# may have context to one that may not (127.0.0.2 is loopback too): the
+# second request must not carry the first one's traceparent.
+for allow in "localhost" "127.0.0.0/8" "example.com,*.internal"; do
+	SVC=pt-curl TRACESHIM_PROPAGATE_TO="$allow" traced curl -sS -o /dev/null \
+		"http://localhost:$RPORT/x?c=curl&allow=$allow"
+done
+GPORT=$(free_port)
+/usr/bin/python3 -c "
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header('Location', 'http://127.0.0.2:$RPORT/x?c=redirected&allow=127.0.0.1')
+        self.send_header('Content-Length', '0'); self.end_headers()
+    def log_message(self, *a): pass
+print('ready', flush=True)
+http.server.HTTPServer(('127.0.0.1', $GPORT), H).serve_forever()" >"$T/goto.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q ready "$T/goto.log" && break; sleep 0.05; done
+# The recorder listens on 127.0.0.1 only: a relay on 127.0.0.2 reaches it.
+/usr/bin/python3 -c "
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.2', $RPORT)); s.listen(4); print('ready', flush=True)
+def pipe(a, b):
+    while True:
+        d = a.recv(65536)
+        if not d: b.shutdown(socket.SHUT_WR); return
+        b.sendall(d)
+while True:
+    c, _ = s.accept(); u = socket.create_connection(('127.0.0.1', $RPORT))
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()" >"$T/relay.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q ready "$T/relay.log" && break; sleep 0.05; done
+SVC=pt-redir TRACESHIM_PROPAGATE_TO="127.0.0.1" traced curl -sS -L -o /dev/null "http://127.0.0.1:$GPORT/start" ||
+	fail "curl -L through the redirect failed"
 sleep 0.3
 stop_all
 /usr/bin/python3 - "$T" <<PY
@@ -166,8 +204,12 @@ got = {}
 for p in glob.glob(T + "/pt/conn-*.bin"):
     b = open(p, "rb").read()
     if b:
-        q = b.split(b" ")[1].split(b"allow=")[1].decode()
+        q = b.split(b" ")[1].split(b"?")[1].decode()
         got[q] = b"traceparent:" in b.lower()
-assert got == {"localhost": True, "127.0.0.0/8": True, "example.com,*.internal": False}, got
-print("  TRACESHIM_PROPAGATE_TO: context only to the hosts listed (by name or by the peer's address)")
+want = {"allow=localhost": True, "allow=127.0.0.0/8": True, "allow=example.com,*.internal": False}
+want.update({"c=curl&" + k: v for k, v in want.items()})
+want["c=redirected&allow=127.0.0.1"] = False
+assert got == want, got
+print("  TRACESHIM_PROPAGATE_TO: context only to the hosts listed (by name or by the peer's address),"
+      " raw sockets and libcurl alike; a redirect to a host left out carries none")
 PY
