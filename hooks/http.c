@@ -24,6 +24,7 @@
 #include "http_attrs.h"
 #include "http_internal.h"
 #include "propagate.h"
+#include "propagate_to.h"
 
 enum { TP_IDLE }; /* http_send.c's forwarded-traceparent state, reset here */
 
@@ -307,6 +308,124 @@ void ts_http_send_lost(struct ts_http_conn *h)
 	h->out_lost = true;
 }
 
+/* ---- tunnels a proxy opens ------------------------------------------------ */
+
+/*
+ * A proxy serving CONNECT connects to the target and relays the client's
+ * bytes there: plain HTTP through such a tunnel must not be taken for the
+ * proxy's own requests (no span, never a traceparent).  That connection
+ * is new, unrelated to the client's, so the targets of the CONNECTs read
+ * here are kept a while, and a connect() to one passes through from the
+ * start (ts_http_tunnel_to()).  Names are never resolved: a target given
+ * by name matches any address on its port.  A false match costs only a
+ * connection's spans; a missed one is what the old build did always.
+ */
+#define TUNNELS 16
+#define TUNNEL_NS (30ull * 1000000000ull) /* connect within 30 s */
+
+struct tunnel {
+	uint64_t at;              /* CLOCK_MONOTONIC when asked; 0: free */
+	uint16_t port;
+	uint8_t alen;             /* 4, 16, or 0: a name (any address) */
+	uint8_t addr[16];
+};
+
+static struct tunnel tunnels[TUNNELS];
+static unsigned tunnel_next;
+static bool tunnels_seen;
+
+static void tunnel_asked(const char *t, size_t len)
+{
+	const char *colon = NULL, *h = t;
+	size_t hl, i;
+	unsigned long port = 0;
+	struct tunnel *e;
+	uint8_t addr[16];
+	int alen;
+
+	for (i = len; i > 0; i--)
+		if (t[i - 1] == ':') {
+			colon = t + i - 1;
+			break;
+		}
+	if (!colon || colon + 1 == t + len)
+		return;
+	for (i = 1; colon + i < t + len; i++) {
+		if (colon[i] < '0' || colon[i] > '9' || port > 65535)
+			return;
+		port = port * 10 + (unsigned long)(colon[i] - '0');
+	}
+	if (!port || port > 65535)
+		return;
+	hl = (size_t)(colon - t);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	alen = ts_propagate_to_parse_ip(h, hl, addr);
+	e = &tunnels[__atomic_fetch_add(&tunnel_next, 1, __ATOMIC_RELAXED) %
+		     TUNNELS];
+	__atomic_store_n(&e->at, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->port = (uint16_t)port;
+	e->alen = (uint8_t)alen;
+	memcpy(e->addr, addr, alen > 0 ? (size_t)alen : 0);
+	__atomic_store_n(&e->at, ts_clock_mono_ns(), __ATOMIC_RELEASE);
+	__atomic_store_n(&tunnels_seen, true, __ATOMIC_RELEASE);
+}
+
+bool ts_http_tunnel_to(const struct sockaddr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+					    0, 0, 0xff, 0xff };
+	const uint8_t *ip;
+	uint64_t now, at;
+	uint16_t port;
+	size_t ipl;
+	unsigned i;
+
+	if (!__atomic_load_n(&tunnels_seen, __ATOMIC_ACQUIRE) || !a)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)a;
+
+		port = ntohs(v4->sin_port);
+		ip = (const uint8_t *)&v4->sin_addr;
+		ipl = 4;
+	} else if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)a;
+
+		port = ntohs(v6->sin6_port);
+		ip = (const uint8_t *)&v6->sin6_addr;
+		ipl = 16;
+	} else {
+		return false;
+	}
+	now = ts_clock_mono_ns();
+	for (i = 0; i < TUNNELS; i++) {
+		struct tunnel *e = &tunnels[i];
+		bool hit;
+
+		at = __atomic_load_n(&e->at, __ATOMIC_ACQUIRE);
+		if (!at || now - at > TUNNEL_NS || e->port != port)
+			continue;
+		if (!e->alen)
+			hit = true;
+		else if (e->alen == ipl)
+			hit = !memcmp(e->addr, ip, ipl);
+		else if (e->alen == 4 && ipl == 16) /* ::ffff:a.b.c.d */
+			hit = !memcmp(ip, mapped, 12) && !memcmp(ip + 12, e->addr, 4);
+		else
+			hit = false;
+		/* Each CONNECT opens one connection: the first to claim it. */
+		if (hit && __atomic_compare_exchange_n(&e->at, &at, 0, false,
+						       __ATOMIC_ACQ_REL,
+						       __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 /* ---- server side --------------------------------------------------------- */
 
 static void server_request_head(struct ts_http_conn *h, int fd)
@@ -320,6 +439,8 @@ static void server_request_head(struct ts_http_conn *h, int fd)
 	r->head_done = true;
 	r->no_body = method_is(&h->in, "HEAD");
 	r->connect = method_is(&h->in, "CONNECT");
+	if (r->connect)
+		tunnel_asked(h->in.b->target, h->in.target_s.len);
 	remote = ts_prop_extract(&h->in, &ts_cfg.prop, &in);
 	ts_http_fill_addr(h, fd);
 	/* Named by the reporter, from what ts_http_raw_request() records. */

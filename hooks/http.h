@@ -150,6 +150,10 @@ void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t);
 /* sendfile() or splice() moved `n` body bytes the shim cannot see. */
 void ts_http_sendfile(struct ts_http_conn *h, size_t n);
 
+/* connect() to `a`: the target of a CONNECT this process was asked for
+ * lately (a proxy's tunnel, which passes through)?  Claims it. */
+bool ts_http_tunnel_to(const struct sockaddr *a);
+
 /* Perform `op` with `iov` instead of the application's bytes. */
 ssize_t ts_http_send_raw(const struct ts_http_sendop *op,
 			 const struct iovec *iov, int cnt);

@@ -423,8 +423,11 @@ static int hook_connect(int fd, const struct sockaddr *a, socklen_t al)
 	if (a && (a->sa_family == AF_INET || a->sa_family == AF_INET6 ||
 		  a->sa_family == AF_UNIX) &&
 	    (r == 0 || errno == EINPROGRESS))
-		/* libcurl's own connections get their spans in hooks/curl.c */
-		new_conn(fd, ts_curl_is_driving() ? TS_CONN_OFF : TS_CONN_CLIENT);
+		/* libcurl's own connections get their spans in hooks/curl.c;
+		 * a proxy's tunnel carries its client's bytes, not its own */
+		new_conn(fd, ts_curl_is_driving() || ts_http_tunnel_to(a)
+				     ? TS_CONN_OFF
+				     : TS_CONN_CLIENT);
 	ts_guard_leave();
 	return r;
 }

@@ -17,7 +17,11 @@ start_traced proxy "$T/p.log" /usr/bin/python3 "$ROOT/tests/integration/connect_
 
 SVC=plain traced curl -sS -p -x "http://127.0.0.1:$PP" "http://127.0.0.1:$PB/headers?via=tunnel" >"$T/plain.json"
 SVC=tls traced curl -sS -k -x "http://127.0.0.1:$PP" "https://127.0.0.1:$PT/headers?via=tls" >"$T/tls.json"
-wait_spans 5
+# An untraced client: the plain HTTP in its tunnel carries no context, so
+# nothing would stop the proxy taking it for a request of its own (the
+# old build injected a traceparent into it and made a client span).
+curl -sS -p -x "http://127.0.0.1:$PP" "http://127.0.0.1:$PB/headers?via=untraced" >"$T/untraced.json"
+wait_spans 6
 sleep 0.3
 stop_all
 
@@ -27,12 +31,12 @@ import json
 T, PB, PT = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ss = spans(T + "/spans-*.jsonl")
 px = [s for s in ss if s["service"] == "proxy"]
-assert len(px) == 2 and all(s["kind"] == "server" and s["name"] == "CONNECT" for s in px), \
+assert len(px) == 3 and all(s["kind"] == "server" and s["name"] == "CONNECT" for s in px), \
     [(s["kind"], s["name"], s["attrs"].get("url.path")) for s in px]
 assert all("url.path" not in s["attrs"] and s["attrs"]["http.response.status_code"] == 200 for s in px), px
 print("  the proxy: one SERVER span per tunnel, named CONNECT, no url.path; nothing for the bytes inside")
 c = one(ss, service="plain", kind="client")
-b = one(ss, service="backend", kind="server")
+b = one(ss, service="backend", kind="server", attr_url__query="via=tunnel")
 child_of(b, c)
 got = [v for k, v in json.load(open(T + "/plain.json")) if k.lower() == "traceparent"]
 assert got == ["00-%s-%s-01" % (c["trace"], c["span"])], got
@@ -43,6 +47,9 @@ got = [v for k, v in json.load(open(T + "/tls.json")) if k.lower() == "tracepare
 assert got == ["00-%s-%s-01" % (c["trace"], c["span"])], got
 assert not [s for s in ss if s["service"] == "tlsbackend"], "the TLS backend's socket layer saw only ciphertext"
 print("  HTTPS through the tunnel: the TLS bytes intact, curl's traceparent inside them")
+got = [v for k, v in json.load(open(T + "/untraced.json")) if k.lower() == "traceparent"]
+assert got == [], got
+print("  an untraced client's plain HTTP through the tunnel: nothing injected, no client span of the proxy's")
 heads = open(T + "/heads.log", "rb").read()
-assert heads.count(b"CONNECT ") == 2, heads
+assert heads.count(b"CONNECT ") == 3, heads
 PY
