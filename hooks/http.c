@@ -325,9 +325,9 @@ void ts_http_send_lost(struct ts_http_conn *h)
 
 struct tunnel {
 	uint64_t at;              /* CLOCK_MONOTONIC when asked; 0: free */
-	uint16_t port;
-	uint8_t alen;             /* 4, 16, or 0: a name (any address) */
-	uint8_t addr[16];
+	uint32_t key;             /* port << 8 | address length (4, 16, or
+				     0: a name, any address) */
+	uint64_t addr[2];         /* the address, if one */
 };
 
 static struct tunnel tunnels[TUNNELS];
@@ -340,7 +340,7 @@ static void tunnel_asked(const char *t, size_t len)
 	size_t hl, i;
 	unsigned long port = 0;
 	struct tunnel *e;
-	uint8_t addr[16];
+	uint64_t addr[2] = { 0, 0 };
 	int alen;
 
 	for (i = len; i > 0; i--)
@@ -362,14 +362,16 @@ static void tunnel_asked(const char *t, size_t len)
 		h++;
 		hl -= 2;
 	}
-	alen = ts_propagate_to_parse_ip(h, hl, addr);
+	alen = ts_propagate_to_parse_ip(h, hl, (uint8_t *)addr);
 	e = &tunnels[__atomic_fetch_add(&tunnel_next, 1, __ATOMIC_RELAXED) %
 		     TUNNELS];
+	/* Free while rewritten: a reader that sees a new field also sees
+	 * at == 0 (release orders it first) and cannot claim the entry. */
 	__atomic_store_n(&e->at, 0, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	e->port = (uint16_t)port;
-	e->alen = (uint8_t)alen;
-	memcpy(e->addr, addr, alen > 0 ? (size_t)alen : 0);
+	__atomic_store_n(&e->key, (uint32_t)(port << 8 | (unsigned)alen),
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&e->addr[0], addr[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&e->addr[1], addr[1], __ATOMIC_RELEASE);
 	__atomic_store_n(&e->at, ts_clock_mono_ns(), __ATOMIC_RELEASE);
 	__atomic_store_n(&tunnels_seen, true, __ATOMIC_RELEASE);
 }
@@ -404,17 +406,26 @@ bool ts_http_tunnel_to(const struct sockaddr *a)
 	now = ts_clock_mono_ns();
 	for (i = 0; i < TUNNELS; i++) {
 		struct tunnel *e = &tunnels[i];
+		uint64_t w[2];
+		uint32_t key;
+		size_t alen;
 		bool hit;
 
 		at = __atomic_load_n(&e->at, __ATOMIC_ACQUIRE);
-		if (!at || now - at > TUNNEL_NS || e->port != port)
+		if (!at || now - at > TUNNEL_NS)
 			continue;
-		if (!e->alen)
+		key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+		if (key >> 8 != port)
+			continue;
+		alen = key & 0xff;
+		w[0] = __atomic_load_n(&e->addr[0], __ATOMIC_ACQUIRE);
+		w[1] = __atomic_load_n(&e->addr[1], __ATOMIC_ACQUIRE);
+		if (!alen)
 			hit = true;
-		else if (e->alen == ipl)
-			hit = !memcmp(e->addr, ip, ipl);
-		else if (e->alen == 4 && ipl == 16) /* ::ffff:a.b.c.d */
-			hit = !memcmp(ip, mapped, 12) && !memcmp(ip + 12, e->addr, 4);
+		else if (alen == ipl)
+			hit = !memcmp(w, ip, ipl);
+		else if (alen == 4 && ipl == 16) /* ::ffff:a.b.c.d */
+			hit = !memcmp(ip, mapped, 12) && !memcmp(ip + 12, w, 4);
 		else
 			hit = false;
 		/* Each CONNECT opens one connection: the first to claim it. */
