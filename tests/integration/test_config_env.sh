@@ -124,7 +124,9 @@ grep -q "^traceshim: 1000 spans created, $exported exported, $((1000 - exported)
 note "OTEL_BSP_MAX_QUEUE_SIZE=100: $(cat "$T/err")"
 # With no exporter nothing is owed at the deadline: the line says so.
 env TRACESHIM_LOG_LEVEL=info OTEL_TRACES_EXPORTER=none "$SPANGEN" -n 3000 >/dev/null 2>"$T/err"
-grep -qx "traceshim: 3000 spans created, none exported (no exporter), 0 dropped (queue full)" "$T/err" ||
+# (How many the 2048-span queue drops depends on how fast its reporter
+# empties it: none, or hundreds on a loaded machine.)
+grep -qxE "traceshim: 3000 spans created, none exported \(no exporter\), [0-9]+ dropped \(queue full\)" "$T/err" ||
 	{ cat "$T/err"; fail "OTEL_TRACES_EXPORTER=none: exit line"; }
 note "OTEL_TRACES_EXPORTER=none: $(cat "$T/err")"
 
