@@ -1,7 +1,6 @@
 /*
  * context.c - the active server span registry (see context.h).
  */
-#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,6 +62,8 @@ static void ctx_store(struct slot *sl, const struct ts_span *s)
 	memcpy(w, &c, sizeof(c));
 	for (i = 0; i < CTX_WORDS; i++)
 		__atomic_store_n(&sl->ctx[i], w[i], __ATOMIC_RELAXED);
+	memcpy(w, s->parent_id, 8);
+	__atomic_store_n(&sl->parent, w[0], __ATOMIC_RELAXED);
 }
 
 /* Bytes into words, stored one relaxed word at a time (readers validate
@@ -138,12 +139,6 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 		__atomic_add_fetch(&slots[i].seq, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&slots[i].tid, ts_ctx_tid(), __ATOMIC_RELAXED);
 		ctx_store(&slots[i], s);
-		{
-			uint64_t w;
-
-			memcpy(&w, s->parent_id, 8);
-			__atomic_store_n(&slots[i].parent, w, __ATOMIC_RELAXED);
-		}
 		__atomic_store_n(&slots[i].ts_len,
 				 words_store(slots[i].ts, TS_CTX_TS_MAX, ts,
 					     ts_len),
@@ -301,7 +296,7 @@ bool ts_ctx_find_trace(const uint8_t trace_id[16], const uint8_t *parent_id,
 			any_r.slot = i + 1;
 			any_r.seq = seq;
 		}
-		if (abs(tid) == me && !mine_k++) {
+		if (tid == me && !mine_k++) {
 			mine_c = c;
 			mine_r.slot = i + 1;
 			mine_r.seq = seq;

@@ -6,6 +6,7 @@
 
 #include "curl_real.h"
 #include "curl_attr.h"
+#include "http_attrs.h"
 #include "redact.h"
 
 /*
@@ -233,15 +234,7 @@ bool ts_curl_url_server(const char *url, const char **host, size_t *hlen,
 
 const char *ts_curl_method_known(const char *m)
 {
-	static const char *const known[] = { "GET", "HEAD", "POST", "PUT",
-					     "DELETE", "CONNECT", "OPTIONS",
-					     "TRACE", "PATCH" };
-	size_t i;
-
-	for (i = 0; m && i < TS_ARRAY_SIZE(known); i++)
-		if (!strcmp(m, known[i]))
-			return known[i];
-	return NULL;
+	return m ? ts_http_method_known(m, strlen(m)) : NULL;
 }
 
 bool ts_curl_header_is(const char *line, const char *name, const char **value)

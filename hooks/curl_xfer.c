@@ -198,9 +198,9 @@ static void xfer_free(struct ts_curl_xfer *x)
 static const char *info_str(const struct ts_curl_api *api, CURL *h,
 			    CURLINFO i);
 
-/* TRACESHIM_PROPAGATE_TO: may the current attempt's host get our context? */
-/* TRACESHIM_PROPAGATE_TO: the URL's host, or the connected peer's
- * address (`peer`, NULL when not known yet) for an address pattern. */
+/* TRACESHIM_PROPAGATE_TO: may the current attempt's host get our context?
+ * The URL's host, or the connected peer's address (`peer`, NULL when not
+ * known yet) for an address pattern. */
 static bool may_propagate(const struct ts_curl_api *api,
 			  struct ts_curl_xfer *x, const char *peer)
 {

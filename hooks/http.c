@@ -297,16 +297,6 @@ static void responses_lost(struct ts_http_conn *h, bool server, uint64_t at)
 		 "through");
 }
 
-void ts_http_send_lost(struct ts_http_conn *h)
-{
-	struct ts_http_req *r;
-
-	while ((r = q_front(h)) != NULL) {
-		finish(r, false, false, 0);
-		q_pop(h);
-	}
-	h->out_lost = true;
-}
 
 /* ---- tunnels a proxy opens ------------------------------------------------ */
 
@@ -338,7 +328,7 @@ static void tunnel_asked(const char *t, size_t len)
 {
 	const char *colon = NULL, *h = t;
 	size_t hl, i;
-	unsigned long port = 0;
+	uint16_t port;
 	struct tunnel *e;
 	uint64_t addr[2] = { 0, 0 };
 	int alen;
@@ -348,14 +338,9 @@ static void tunnel_asked(const char *t, size_t len)
 			colon = t + i - 1;
 			break;
 		}
-	if (!colon || colon + 1 == t + len)
-		return;
-	for (i = 1; colon + i < t + len; i++) {
-		if (colon[i] < '0' || colon[i] > '9' || port > 65535)
-			return;
-		port = port * 10 + (unsigned long)(colon[i] - '0');
-	}
-	if (!port || port > 65535)
+	if (!colon ||
+	    !(port = ts_propagate_to_parse_port(colon + 1,
+						(size_t)(t + len - colon - 1))))
 		return;
 	hl = (size_t)(colon - t);
 	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
@@ -368,7 +353,7 @@ static void tunnel_asked(const char *t, size_t len)
 	/* Free while rewritten: a reader that sees a new field also sees
 	 * at == 0 (release orders it first) and cannot claim the entry. */
 	__atomic_store_n(&e->at, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->key, (uint32_t)(port << 8 | (unsigned)alen),
+	__atomic_store_n(&e->key, (uint32_t)port << 8 | (uint32_t)alen,
 			 __ATOMIC_RELEASE);
 	__atomic_store_n(&e->addr[0], addr[0], __ATOMIC_RELEASE);
 	__atomic_store_n(&e->addr[1], addr[1], __ATOMIC_RELEASE);
@@ -626,9 +611,10 @@ static void client_in(struct ts_http_conn *h, int ev)
 
 /* ---- inbound ------------------------------------------------------------- */
 
-/* Every request in flight ends, its connection closed, at `end_mono`
- * (0: now). */
-static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono)
+/* Every request in flight ends at `end_mono` (0: now), `closed`: its
+ * connection closed under it. */
+static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono,
+		    bool closed)
 {
 	struct ts_http_req *r;
 
@@ -644,9 +630,17 @@ static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono)
 			r->resp_body = p->body_bytes;
 		}
 		first = false;
-		finish(r, server, true, end_mono);
+		finish(r, server, closed, end_mono);
 		q_pop(h);
 	}
+}
+
+/* The client's responses were lost (responses_lost()), and the request
+ * it was sending has gone out: the rest end now, none failed. */
+void ts_http_send_lost(struct ts_http_conn *h)
+{
+	end_all(h, false, 0, false); /* the response parser is dead */
+	h->out_lost = true;
 }
 
 TS_HOT
@@ -697,7 +691,7 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 		/* No response can come any more: a client's requests end
 		 * now, failed, not when the program gets round to close(). */
 		if (h->role == TS_CONN_CLIENT)
-			end_all(h, false, h->in_mono_ns);
+			end_all(h, false, h->in_mono_ns, true);
 		return;
 	}
 	for (i = 0; i < cnt && n; i++) {
@@ -740,5 +734,5 @@ void ts_http_conn_release(struct ts_http_conn *h)
 		client_in(h, TS_HTTP_EV_MSG_END);
 	if (server && ts_http_in_message(&h->out) && ts_http_eof(&h->out))
 		ts_http_server_out(h, TS_HTTP_EV_MSG_END);
-	end_all(h, server, 0);
+	end_all(h, server, 0, true);
 }

@@ -315,13 +315,10 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 	ts_span_add_str(s, "url.full", red, n);
 }
 
-/*
- * The method as the conventions name it: one of the methods they know
- * (exactly, case included), or NULL: recorded as _OTHER, with the method
- * as sent in http.request.method_original, and "HTTP" names the span (the
- * method comes off the network: span names must not multiply with it).
- */
-static const char *method_known(const char *m, size_t n)
+/* An unknown method is recorded as _OTHER, with the method as sent in
+ * http.request.method_original, and "HTTP" names the span (the method
+ * comes off the network: span names must not multiply with it). */
+const char *ts_http_method_known(const char *m, size_t n)
 {
 	static const char *const known[] = { "GET", "HEAD", "POST", "PUT",
 					     "DELETE", "CONNECT", "OPTIONS",
@@ -435,7 +432,7 @@ void ts_http_expand(struct ts_span *s)
 	/* A CONNECT's authority or OPTIONS' "*" is no path: the method
 	 * alone names the span (clients are named so anyway). */
 	origin = plen && path[0] == '/';
-	known = method_known(s->arena + r.method.off, r.method.len);
+	known = ts_http_method_known(s->arena + r.method.off, r.method.len);
 	if (!server || !origin ||
 	    !name_server(s, known ? known : "HTTP", known ? r.method.len : 4,
 			 path, plen)) {

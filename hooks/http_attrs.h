@@ -59,4 +59,8 @@ void ts_http_raw_outcome(struct ts_span *s, bool server, uint16_t status,
 /* The TS_DEFER_HTTP expander (see span.h); registered at start-up. */
 void ts_http_expand(struct ts_span *s);
 
+/* `m` (n bytes) if it is one of the methods the semantic conventions
+ * know (exactly, case included), as a literal; NULL otherwise. */
+const char *ts_http_method_known(const char *m, size_t n);
+
 #endif /* TS_HOOKS_HTTP_ATTRS_H */

@@ -186,8 +186,7 @@ static bool is_name_char(char c)
 	       c == '_' || c == '.';
 }
 
-/* A decimal port 1..65535 in s/n; 0 when invalid. */
-static uint16_t parse_port(const char *s, size_t n)
+uint16_t ts_propagate_to_parse_port(const char *s, size_t n)
 {
 	unsigned long v = 0;
 
@@ -302,15 +301,16 @@ static const char *parse_pattern(const char *s, size_t n, struct pattern *p)
 			return "brackets are for IPv6 addresses";
 		if (after == s + n)
 			return NULL;
-		if (*after != ':' || !(p->port = parse_port(after + 1,
-						(size_t)(s + n - after - 1))))
+		if (*after != ':' ||
+		    !(p->port = ts_propagate_to_parse_port(
+			      after + 1, (size_t)(s + n - after - 1))))
 			return "a port is a number from 1 to 65535";
 		return NULL;
 	}
 	if (colon && !memchr(colon + 1, ':', (size_t)(s + n - colon - 1))) {
 		/* One colon: "host:port" (IPv6 has two or more). */
 		hn = (size_t)(colon - s);
-		p->port = parse_port(colon + 1, n - hn - 1);
+		p->port = ts_propagate_to_parse_port(colon + 1, n - hn - 1);
 		if (!p->port)
 			return "a port is a number from 1 to 65535";
 		if (!hn)
@@ -433,15 +433,15 @@ static void dest_of(const char *h, size_t n, uint16_t port, struct dest *d)
 		size_t end = close ? (size_t)(close - h) : n;
 
 		if (close && close + 1 < h + n && close[1] == ':' && !port)
-			d->port = parse_port(close + 2,
-					     (size_t)(h + n - close - 2));
+			d->port = ts_propagate_to_parse_port(
+				close + 2, (size_t)(h + n - close - 2));
 		h++;
 		n = end - 1;
 	} else if (n && (colon = memchr(h, ':', n)) &&
 		   !memchr(colon + 1, ':', (size_t)(h + n - colon - 1))) {
 		if (!port)
-			d->port = parse_port(colon + 1,
-					     (size_t)(h + n - colon - 1));
+			d->port = ts_propagate_to_parse_port(
+				colon + 1, (size_t)(h + n - colon - 1));
 		n = (size_t)(colon - h);
 	}
 	if (n && memchr(h, ':', n) && (pct = memchr(h, '%', n)))

@@ -71,4 +71,7 @@ bool ts_propagate_to_allowed_peer(const char *host, size_t len,
  * neither.  Async-signal-safe; exposed for tests and other hooks. */
 int ts_propagate_to_parse_ip(const char *s, size_t n, uint8_t addr[16]);
 
+/* A decimal port 1..65535 in s/n; 0 when invalid. */
+uint16_t ts_propagate_to_parse_port(const char *s, size_t n);
+
 #endif /* TS_HOOKS_PROPAGATE_TO_H */

@@ -169,26 +169,25 @@ void ts_exit_flush(void)
 		uint64_t done;
 
 		ts_pipeline_stats(&st);
-		if (!ts_cfg.exporters) { /* OTEL_TRACES_EXPORTER=none */
+		done = st.exported + st.dropped + st.failed;
+		/* The rest were still queued or being sent (a collector that
+		 * never answers) when the shutdown deadline came. */
+		if (!ts_cfg.exporters) /* OTEL_TRACES_EXPORTER=none */
 			ts_info("%llu spans created, none exported (no "
 				"exporter), %llu dropped (queue full)",
 				(unsigned long long)st.created,
 				(unsigned long long)st.dropped);
-			ts_guard_release();
-			return;
-		}
-		done = st.exported + st.dropped + st.failed;
-		/* The rest were still queued or being sent (a collector that
-		 * never answers) when the shutdown deadline came. */
-		ts_info("%llu spans created, %llu exported, %llu dropped "
-			"(queue full), %llu lost to export failures, %llu "
-			"unsent at the shutdown deadline",
-			(unsigned long long)st.created,
-			(unsigned long long)st.exported,
-			(unsigned long long)st.dropped,
-			(unsigned long long)st.failed,
-			(unsigned long long)(st.created > done ? st.created - done
-							       : 0));
+		else
+			ts_info("%llu spans created, %llu exported, %llu "
+				"dropped (queue full), %llu lost to export "
+				"failures, %llu unsent at the shutdown deadline",
+				(unsigned long long)st.created,
+				(unsigned long long)st.exported,
+				(unsigned long long)st.dropped,
+				(unsigned long long)st.failed,
+				(unsigned long long)(st.created > done
+							     ? st.created - done
+							     : 0));
 	}
 	ts_guard_release();
 }
