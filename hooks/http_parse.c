@@ -964,6 +964,19 @@ static void end_message(struct ts_http_parser *p)
 
 /* --- start line and header block ---------------------------------------- */
 
+/*
+ * A bare LF where a line's CR belongs (RFC 9112 section 2.2: a recipient
+ * MAY take a lone LF as the line terminator, and nginx, Apache, Go,
+ * python and curl do; hand-written services print "\n").  It is taken as
+ * if the CR had come: the state that expects the LF looks at it again.
+ * A CR not followed by LF is still refused.
+ */
+static enum step bare_lf(struct ts_http_parser *p, uint8_t lf_state)
+{
+	p->state = lf_state;
+	return STEP_AGAIN;
+}
+
 /* "HTTP/1.0" or "HTTP/1.1", then `after`. */
 static enum step version_byte(struct ts_http_parser *p, unsigned char c,
 			      unsigned char after)
@@ -983,6 +996,10 @@ static enum step version_byte(struct ts_http_parser *p, unsigned char c,
 		p->sub++;
 		return STEP_NEXT;
 	}
+	if (c == '\n' && after == '\r') {
+		p->sub = 0;
+		return bare_lf(p, S_LINE_LF);
+	}
 	if (c != after)
 		return STEP_FAIL;
 	p->sub = 0;
@@ -998,6 +1015,8 @@ static enum step start_byte(struct ts_http_parser *p, unsigned char c,
 			p->state = S_LEAD_LF; /* RFC 9112 2.2: skip it */
 			return STEP_NEXT;
 		}
+		if (c == '\n')
+			return bare_lf(p, S_LEAD_LF);
 		if (!is_tchar(c))
 			return STEP_FAIL;
 		p->dirty |= DIRTY_LINE; /* method and target are written */
@@ -1064,6 +1083,8 @@ static enum step status_line_byte(struct ts_http_parser *p, unsigned char c)
 			p->state = S_REASON;
 			return STEP_NEXT;
 		}
+		if (c == '\n')
+			return bare_lf(p, S_LINE_LF);
 		if (c != '\r')
 			return STEP_FAIL;
 		p->state = S_LINE_LF; /* "HTTP/1.1 200" CRLF: tolerated */
@@ -1073,6 +1094,8 @@ static enum step status_line_byte(struct ts_http_parser *p, unsigned char c)
 			p->state = S_LINE_LF;
 			return STEP_NEXT;
 		}
+		if (c == '\n')
+			return bare_lf(p, S_LINE_LF);
 		return is_field(c) ? STEP_NEXT : STEP_FAIL;
 	}
 }
@@ -1082,9 +1105,10 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 {
 	switch (p->state) {
 	case S_LINE_START:
-		if (c == '\r') {
+		if (c == '\r' || c == '\n') {
 			/* Refuse now rather than after HEADERS_END. */
-			if (p->header_bytes + 2 > p->max_header_bytes ||
+			if (p->header_bytes + (c == '\r' ? 2 : 1) >
+				    p->max_header_bytes ||
 			    body_state(p) == S_DEAD)
 				return STEP_FAIL;
 			p->state = S_HEAD_CR;
@@ -1123,9 +1147,11 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		*ev = TS_HTTP_EV_HEADER_VALUE;
 		return STEP_BEFORE;
 	default: /* S_VALUE */
-		if (c == '\r') {
+		if (c == '\r' || c == '\n') {
 			if (!value_end(p))
 				return STEP_FAIL;
+			if (c == '\n')
+				return bare_lf(p, S_LINE_LF);
 			p->state = S_LINE_LF;
 			return STEP_NEXT;
 		}
@@ -1165,6 +1191,8 @@ head_byte(struct ts_http_parser *p, unsigned char c, enum ts_http_event *ev)
 		return STEP_NEXT;
 	case S_HEAD_CR:
 		/* The byte HEADERS_END was reported before. */
+		if (c == '\n')
+			return bare_lf(p, S_HEAD_LF);
 		if (c != '\r')
 			return STEP_FAIL;
 		p->state = S_HEAD_LF;
@@ -1212,6 +1240,8 @@ static enum step chunk_size_byte(struct ts_http_parser *p, unsigned char c)
 			return STEP_NEXT;
 		break;
 	}
+	if (c == '\n')
+		return bare_lf(p, S_CHUNK_LF);
 	if (c != '\r')
 		return STEP_FAIL;
 	p->state = S_CHUNK_LF;
@@ -1233,6 +1263,10 @@ static enum step trailer_byte(struct ts_http_parser *p, unsigned char c,
 			p->state = S_TRAILER_END_LF;
 			return STEP_NEXT;
 		}
+		if (c == '\n') {
+			p->scratch--; /* counted when the LF is looked at again */
+			return bare_lf(p, S_TRAILER_END_LF);
+		}
 		if (!is_tchar(c))
 			return STEP_FAIL;
 		p->state = S_TRAILER_LINE;
@@ -1241,6 +1275,10 @@ static enum step trailer_byte(struct ts_http_parser *p, unsigned char c,
 		if (c == '\r') {
 			p->state = S_TRAILER_LF;
 			return STEP_NEXT;
+		}
+		if (c == '\n') {
+			p->scratch--;
+			return bare_lf(p, S_TRAILER_LF);
 		}
 		return is_field(c) ? STEP_NEXT : STEP_FAIL;
 	case S_TRAILER_LF:
@@ -1278,6 +1316,8 @@ chunk_byte(struct ts_http_parser *p, unsigned char c, enum ts_http_event *ev)
 		p->state = S_CHUNK_DATA;
 		return STEP_NEXT;
 	case S_CHUNK_DATA_CR:
+		if (c == '\n')
+			return bare_lf(p, S_CHUNK_DATA_LF);
 		if (c != '\r')
 			return STEP_FAIL;
 		p->state = S_CHUNK_DATA_LF;

@@ -15,7 +15,7 @@
  * it and does not report the event again).  Any byte sequence, cut at any
  * points, gives the same events at the same stream offsets.
  *
- * Not HTTP (bad syntax, HTTP/2 preface, TLS, NUL bytes, bare LF, a header
+ * Not HTTP (bad syntax, HTTP/2 preface, TLS, NUL bytes, bare CR, a header
  * block over max_header_bytes, a value over its cap where that matters for
  * framing, conflicting Content-Length): TS_HTTP_EV_NOT_HTTP, and the parser
  * is dead from then on (every later call consumes everything and reports

@@ -122,33 +122,33 @@ static void check_str(const char *s, const struct ts_http_str *st,
 static void check_fields(const struct ts_http_parser *p)
 {
 	CHECK(p->header_bytes <= p->max_header_bytes);
-	CHECK(p->method[TS_HTTP_METHOD_MAX] == '\0');
-	CHECK(strlen(p->method) <= TS_HTTP_METHOD_MAX);
-	CHECK(p->target[TS_HTTP_TARGET_MAX] == '\0');
+	CHECK(p->b->method[TS_HTTP_METHOD_MAX] == '\0');
+	CHECK(strlen(p->b->method) <= TS_HTTP_METHOD_MAX);
+	CHECK(p->b->target[TS_HTTP_TARGET_MAX] == '\0');
 	CHECK(p->target_s.len <= TS_HTTP_TARGET_MAX);
-	check_str(p->host, &p->host_s, TS_HTTP_HOST_MAX);
-	check_str(p->user_agent, &p->user_agent_s, TS_HTTP_UA_MAX);
-	check_str(p->traceparent, &p->traceparent_s, TS_HTTP_TP_MAX);
-	check_str(p->tracestate, &p->tracestate_s, TS_HTTP_TS_MAX);
-	check_str(p->baggage, &p->baggage_s, TS_HTTP_BAGGAGE_MAX);
-	check_str(p->b3, &p->b3_s, TS_HTTP_B3_MAX);
-	check_str(p->b3_traceid, &p->b3_traceid_s, TS_HTTP_B3F_MAX);
-	check_str(p->b3_spanid, &p->b3_spanid_s, TS_HTTP_B3F_MAX);
-	check_str(p->b3_sampled, &p->b3_sampled_s, TS_HTTP_B3F_MAX);
-	check_str(p->b3_flags, &p->b3_flags_s, TS_HTTP_B3F_MAX);
-	check_str(p->uber, &p->uber_s, TS_HTTP_UBER_MAX);
-	check_str(p->uberctx, &p->uberctx_s, TS_HTTP_UBERCTX_MAX);
+	check_str(p->b->host, &p->host_s, TS_HTTP_HOST_MAX);
+	check_str(p->b->user_agent, &p->user_agent_s, TS_HTTP_UA_MAX);
+	check_str(p->b->traceparent, &p->traceparent_s, TS_HTTP_TP_MAX);
+	check_str(p->b->tracestate, &p->tracestate_s, TS_HTTP_TS_MAX);
+	check_str(p->b->baggage, &p->baggage_s, TS_HTTP_BAGGAGE_MAX);
+	check_str(p->b->b3, &p->b3_s, TS_HTTP_B3_MAX);
+	check_str(p->b->b3_traceid, &p->b3_traceid_s, TS_HTTP_B3F_MAX);
+	check_str(p->b->b3_spanid, &p->b3_spanid_s, TS_HTTP_B3F_MAX);
+	check_str(p->b->b3_sampled, &p->b3_sampled_s, TS_HTTP_B3F_MAX);
+	check_str(p->b->b3_flags, &p->b3_flags_s, TS_HTTP_B3F_MAX);
+	check_str(p->b->uber, &p->uber_s, TS_HTTP_UBER_MAX);
+	check_str(p->b->uberctx, &p->uberctx_s, TS_HTTP_UBERCTX_MAX);
 	CHECK(p->content_length >= -1);
 	CHECK(p->hcap_n <= TS_HTTP_HCAP_MAX);
 	CHECK(p->hcap_used <= TS_HTTP_HCAP_BYTES);
 	for (unsigned i = 0; i < p->hcap_n; i++) {
-		const struct ts_http_hcap *e = &p->hcap[i];
+		const struct ts_http_hcap *e = &p->b->hcap[i];
 
 		CHECK(p->capture && e->name < p->capture->n);
 		CHECK(e->off + e->len < p->hcap_used ||
 		      e->off + e->len + 1 == p->hcap_used);
-		CHECK(p->hcap_buf[e->off + e->len] == '\0');
-		CHECK(strlen(p->hcap_buf + e->off) == e->len);
+		CHECK(p->b->hcap_buf[e->off + e->len] == '\0');
+		CHECK(strlen(p->b->hcap_buf + e->off) == e->len);
 	}
 }
 

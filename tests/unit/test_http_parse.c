@@ -424,6 +424,28 @@ static const struct tcase cases[] = {
 	      "Accept: */*\r\n"
 	      "{E}\r\n{D}"
 	      "{M:GET /search?q=a%20b&x=1 1.1 host=example.com ua=curl/8.0}") },
+	/* A bare LF ends a line as CRLF does (RFC 9112 section 2.2). */
+	{ "bare_lf_ends_request_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\nHost: {V:host}a\r\n{E}\r\n{D}"
+	      "{M:GET / 1.1 host=a}") },
+	{ "bare_lf_ends_header_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nHost: {V:host}a\n{E}\r\n{D}"
+	      "{M:GET / 1.1 host=a}") },
+	{ "bare_lf_as_empty_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r\n{E}\n{D}{M:GET / 1.1}") },
+	{ "bare_lf_request_then_next_on_keep_alive", REQ, 0, 0,
+	  ANN("{B}POST /a?b=1 HTTP/1.0\nHost: {V:host}h\n"
+	      "Content-Length: {V:cl}3\nConnection: {V:conn}keep-alive\n"
+	      "User-Agent: {V:ua}\n{E}\n{D}abc"
+	      "{M:POST /a?b=1 1.0 host=h cl=3 body=3}"
+	      "{B}GET /n HTTP/1.1\nX-Empty:\nX-Ows: \t v \t\n{E}\n{D}"
+	      "{M:GET /n 1.1}") },
+	{ "leading_bare_lf_skipped_and_counted", REQ, 0, 0,
+	  ANN("\n\r\n{B}GET / HTTP/1.1\n{E}\n{D}{M:GET / 1.1}") },
+	{ "bare_lf_chunked_request_with_trailer", REQ, 0, 0,
+	  ANN("{B}POST /up HTTP/1.1\nTransfer-Encoding: {V:te}chunked\n"
+	      "{E}\n{D}5;x=y\nhello\n0\nX-Sum: 1\n\n"
+	      "{M:POST /up 1.1 chunked body=5}") },
 	{ "post_content_length_body", REQ, 0, 0,
 	  ANN("{B}POST /submit HTTP/1.1\r\nHost: {V:host}h\r\n"
 	      "Content-Length: {V:cl}11\r\n{E}\r\n{D}"
@@ -640,6 +662,15 @@ static const struct tcase cases[] = {
 	      "\r\n{E}\r\n{D}3\r\ntwo\r\n0\r\n\r\n{M:404 1.1 chunked body=3}"
 	      "{B}HTTP/1.1 500 \r\ncontent-length: {V:cl}0\r\n{E}\r\n{D}"
 	      "{M:500 1.1 cl=0}") },
+	{ "bare_lf_response_delimited_by_close", RESP, 0, 0,
+	  ANN("{B}HTTP/1.0 200 OK\nContent-Type: text/html\n{E}\n{D}"
+	      "<p>hi</p>\n{Z:200 1.0 close body=10}") },
+	{ "bare_lf_status_without_reason_then_chunked", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 204\n{E}\n{D}{M:204 1.1}"
+	      "{B}HTTP/1.1 200 OK\nTransfer-Encoding: {V:te}chunked\n{E}\r\n"
+	      "{D}3\r\nabc\n0\n\r\n{M:200 1.1 chunked body=3}"
+	      "{B}HTTP/1.1 500 \nContent-Length: {V:cl}0\r\n{E}\n{D}"
+	      "{M:500 1.1 cl=0}") },
 	{ "status_line_without_reason_or_its_space", RESP, 0, 0,
 	  ANN("{B}HTTP/1.1 200\r\nContent-Length: {V:cl}0\r\n{E}\r\n{D}"
 	      "{M:200 1.1 cl=0}"
@@ -676,12 +707,10 @@ static const struct tcase cases[] = {
 	  ANN("{B}GET / HTTP/1.1\r\nHo{X}\x00st: a\r\n\r\n") },
 	{ "control_char_in_value", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.1\r\nX-A: a{X}\x7f\r\n\r\n") },
-	{ "bare_lf_ends_request_line", REQ, 0, 0,
-	  ANN("{B}GET / HTTP/1.1{X}\nHost: a\r\n\r\n") },
-	{ "bare_lf_ends_header_line", REQ, 0, 0,
-	  ANN("{B}GET / HTTP/1.1\r\nHost: {V:host}a{X}\n\r\n") },
-	{ "bare_lf_as_empty_line", REQ, 0, 0,
-	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r\n{X}\n") },
+	{ "cr_cr_lf_ends_no_line", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r{X}\r\n\r\n") },
+	{ "bare_lf_inside_target_refused", REQ, 0, 0,
+	  ANN("{B}GET /a{X}\n HTTP/1.1\r\n\r\n") },
 	{ "bare_cr_in_header_block", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r{X}X-B: 2\r\n\r\n") },
 	{ "bare_cr_as_empty_line", REQ, 0, 0,
