@@ -13,8 +13,10 @@
  *
  * Threads: see http_attrs.h.  Nothing here allocates or locks.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../preload/config.h"
 #include "http.h"
@@ -43,6 +45,8 @@ struct raw {
 	struct raw_str peer;       /* numeric peer address */
 	struct raw_str req_hdrs;   /* captured request headers (see hdrs_put) */
 	struct raw_str resp_hdrs;  /* captured response headers */
+	struct raw_str xff;        /* server: X-Forwarded-For, first line */
+	struct raw_str fwd;        /* server: Forwarded, first line */
 	uint16_t peer_port;        /* peer's port (0: Unix, unknown) */
 	uint16_t default_port;     /* server.port when Host names none */
 	uint16_t status;           /* response status, 0: none */
@@ -69,6 +73,17 @@ static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 	s->arena_used = (uint16_t)(s->arena_used + len);
 	r.len = (uint16_t)len;
 	return r;
+}
+
+/* A Forwarded or X-Forwarded-For value, if its first element is whole. */
+static struct raw_str fwd_put(struct ts_span *s, const char *v,
+			      const struct ts_http_str *st)
+{
+	struct raw_str none = { 0, 0 };
+
+	if (!st->len || (st->cut && !memchr(v, ',', st->len)))
+		return none;
+	return put_str(s, v, st->len);
 }
 
 /*
@@ -128,6 +143,10 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	r.host = put_str(s, p->b->host, p->host_s.len);
 	r.ua = put_str(s, p->b->user_agent, p->user_agent_s.len);
 	r.peer = put_str(s, h->peer_addr, strlen(h->peer_addr));
+	if (server) { /* the client behind a proxy (both: usually empty) */
+		r.xff = fwd_put(s, p->b->xff, &p->xff_s);
+		r.fwd = fwd_put(s, p->b->forwarded, &p->forwarded_s);
+	}
 	r.req_hdrs = hdrs_put(s, p, true);
 	r.peer_port = h->peer_port;
 	r.default_port = server ? h->local_port : h->peer_port;
@@ -282,6 +301,98 @@ static void add_raw_str(struct ts_span *s, const char *key, size_t klen,
 }
 
 #define ADD_RAW(s, key, v) add_raw_str((s), "" key, sizeof(key) - 1, (v))
+
+static bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The original client a proxy named in the first element of a Forwarded
+ * (RFC 7239: its for= parameter, maybe quoted, an IPv6 address in
+ * brackets, maybe with a port) or X-Forwarded-For value (the address,
+ * rarely with a port): the address in its usual text form in out, or 0
+ * when there is none (no such element, "unknown", an obfuscated
+ * identifier, a name, junk, or an element cut off where it was kept).
+ */
+static size_t forwarded_client(const char *v, size_t len, bool std,
+			       char *out, size_t size)
+{
+	const char *end = memchr(v, ',', len), *a = v, *c;
+	unsigned char bin[16];
+	char buf[64];
+	size_t n;
+	int af;
+
+	if (!end)
+		end = v + len; /* (a value kept whole: cut ones are not put) */
+	if (std) { /* for= among the element's ';'-separated pairs */
+		const char *pair = v, *pe;
+
+		for (a = NULL; !a && pair < end; pair = pe + 1) {
+			pe = memchr(pair, ';', (size_t)(end - pair));
+			if (!pe)
+				pe = end;
+			while (pair < pe && is_ows(*pair))
+				pair++;
+			if (pe - pair > 4 && !strncasecmp(pair, "for=", 4)) {
+				a = pair + 4;
+				end = pe;
+			}
+		}
+		if (!a)
+			return 0;
+	}
+	while (a < end && is_ows(*a))
+		a++;
+	while (end > a && is_ows(end[-1]))
+		end--;
+	if (end - a >= 2 && *a == '"' && end[-1] == '"') {
+		a++;
+		end--;
+	}
+	if (a < end && *a == '[') { /* [v6] or [v6]:port */
+		c = memchr(a, ']', (size_t)(end - a));
+		if (!c)
+			return 0;
+		a++;
+		end = c;
+		af = AF_INET6;
+	} else if ((c = memchr(a, ':', (size_t)(end - a))) != NULL &&
+		   memchr(c + 1, ':', (size_t)(end - c - 1)) == NULL) {
+		end = c; /* v4:port */
+		af = AF_INET;
+	} else {
+		af = c ? AF_INET6 : AF_INET;
+	}
+	n = (size_t)(end - a);
+	if (!n || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	if (inet_pton(af, buf, bin) != 1 || !inet_ntop(af, bin, out, (socklen_t)size))
+		return 0;
+	return strlen(out);
+}
+
+/* client.address of a server span: the original client a proxy named
+ * (Forwarded first, then X-Forwarded-For), else the peer. */
+static void add_client(struct ts_span *s, const struct raw *r)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t n = 0;
+
+	if (r->fwd.len)
+		n = forwarded_client(s->arena + r->fwd.off, r->fwd.len, true,
+				     addr, sizeof(addr));
+	if (!n && r->xff.len)
+		n = forwarded_client(s->arena + r->xff.off, r->xff.len, false,
+				     addr, sizeof(addr));
+	if (n)
+		ts_span_add_str(s, "client.address", addr, n);
+	else
+		ADD_RAW(s, "client.address", r->peer);
+}
 
 /* Add url.full of a client request: the absolute-form target as sent,
  * or http://<Host><target>, redacted (user info, signed parameters). */
@@ -479,7 +590,7 @@ void ts_http_expand(struct ts_span *s)
 		add_host(s, s->arena + r.host.off, r.host.len, r.default_port);
 	}
 	if (server)
-		ADD_RAW(s, "client.address", r.peer);
+		add_client(s, &r);
 	ADD_RAW(s, "network.peer.address", r.peer);
 	if (r.peer_port)
 		ts_span_add_int(s, "network.peer.port", r.peer_port);

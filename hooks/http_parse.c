@@ -243,6 +243,8 @@ static void reset_message(struct ts_http_parser *p)
 		RESET_IF(TS_HDR_B3_FLAGS, b3_flags, b3_flags_s);
 		RESET_IF(TS_HDR_UBER, uber, uber_s);
 		RESET_IF(TS_HDR_UBERCTX, uberctx, uberctx_s);
+		RESET_IF(TS_HDR_XFF, xff, xff_s);
+		RESET_IF(TS_HDR_FORWARDED, forwarded, forwarded_s);
 	}
 	p->hcap_n = 0;
 	p->hcap_lost = false;
@@ -316,6 +318,8 @@ void ts_http_parser_copy(struct ts_http_parser *dst, struct ts_http_pbuf *b,
 	COPY_BUF(b3_flags, b3_flags_s);
 	COPY_BUF(uber, uber_s);
 	COPY_BUF(uberctx, uberctx_s);
+	COPY_BUF(xff, xff_s);
+	COPY_BUF(forwarded, forwarded_s);
 	memcpy(b->hcap, src->b->hcap, src->hcap_n * sizeof(b->hcap[0]));
 	n = (size_t)src->hcap_used + src->hcap_pos + 1;
 	memcpy(b->hcap_buf, src->b->hcap_buf,
@@ -388,6 +392,10 @@ static uint8_t known_header(const unsigned char *n, size_t len)
 		return name_is(n, "b3", 2) ? TS_HDR_B3 : TS_HDR_OTHER;
 	case 4:
 		return name_is(n, "host", 4) ? TS_HDR_HOST : TS_HDR_OTHER;
+	case 9:
+		if (name_is(n, "forwarded", 9))
+			return TS_HDR_FORWARDED;
+		break; /* (uberctx-x) */
 	case 7:
 		if (name_is(n, "upgrade", 7))
 			return TS_HDR_UPGRADE;
@@ -431,6 +439,10 @@ static uint8_t known_header(const unsigned char *n, size_t len)
 	case 14:
 		if (name_is(n, "content-length", 14))
 			return TS_HDR_CONTENT_LENGTH;
+		break;
+	case 15:
+		if (name_is(n, "x-forwarded-for", 15))
+			return TS_HDR_XFF;
 		break;
 	case 17:
 		if (name_is(n, "transfer-encoding", 17))
@@ -522,6 +534,16 @@ static char *capture_dst(struct ts_http_parser *p, struct ts_http_str **s,
 		*s = &p->uberctx_s;
 		*cap = TS_HTTP_UBERCTX_MAX;
 		dst = p->b->uberctx;
+		break;
+	case TS_HDR_XFF:
+		*s = &p->xff_s;
+		*cap = TS_HTTP_FWD_MAX;
+		dst = p->b->xff;
+		break;
+	case TS_HDR_FORWARDED:
+		*s = &p->forwarded_s;
+		*cap = TS_HTTP_FWD_MAX;
+		dst = p->b->forwarded;
 		break;
 	default: /* tracestate, joined from its lines */
 		h = TS_HDR_TRACESTATE;
@@ -799,6 +821,8 @@ static void header_begin(struct ts_http_parser *p)
 	case TS_HDR_B3_SAMPLED:
 	case TS_HDR_B3_FLAGS:
 	case TS_HDR_UBER:
+	case TS_HDR_XFF:
+	case TS_HDR_FORWARDED:
 		/* Only the first line is kept. */
 		if (!(p->seen & bit))
 			p->flags |= F_CAPTURE;

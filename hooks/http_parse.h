@@ -73,6 +73,8 @@ enum ts_http_header {
 	TS_HDR_B3_FLAGS,          /* X-B3-Flags */
 	TS_HDR_UBER,              /* uber-trace-id (Jaeger) */
 	TS_HDR_UBERCTX,           /* uberctx-<key> (Jaeger baggage) */
+	TS_HDR_XFF,               /* X-Forwarded-For */
+	TS_HDR_FORWARDED,         /* Forwarded (RFC 7239) */
 	TS_HDR_COUNT_,
 };
 
@@ -88,6 +90,9 @@ enum ts_http_header {
 #define TS_HTTP_B3F_MAX 40        /* each X-B3-* value kept */
 #define TS_HTTP_UBER_MAX 128      /* uber-trace-id kept */
 #define TS_HTTP_UBERCTX_MAX 512   /* uberctx-* as "key=value,..." */
+#define TS_HTTP_FWD_MAX 96        /* first X-Forwarded-For / Forwarded
+				     line kept: its first element names
+				     the original client */
 
 /* Header capture (ts_http_parser_capture()): lines and bytes kept. */
 #define TS_HTTP_HCAP_MAX 16       /* captured header lines per head */
@@ -138,6 +143,8 @@ struct ts_http_pbuf {
 						  uberctx-<key> line (keys
 						  lowercased; keys over 24
 						  bytes are not kept) */
+	char xff[TS_HTTP_FWD_MAX + 1];
+	char forwarded[TS_HTTP_FWD_MAX + 1];
 	struct ts_http_hcap hcap[TS_HTTP_HCAP_MAX];
 	char hcap_buf[TS_HTTP_HCAP_BYTES];
 };
@@ -174,6 +181,8 @@ struct ts_http_parser {
 	struct ts_http_str b3_flags_s;
 	struct ts_http_str uber_s;
 	struct ts_http_str uberctx_s;     /* ... to uberctx[] */
+	struct ts_http_str xff_s;
+	struct ts_http_str forwarded_s;
 	uint8_t hcap_n;           /* hcap[] entries: captured lines, in order */
 	bool hcap_lost;           /* a captured line did not fit at all */
 	uint16_t hcap_used;       /* bytes of hcap_buf in use */

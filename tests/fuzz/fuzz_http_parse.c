@@ -138,6 +138,8 @@ static void check_fields(const struct ts_http_parser *p)
 	check_str(p->b->b3_flags, &p->b3_flags_s, TS_HTTP_B3F_MAX);
 	check_str(p->b->uber, &p->uber_s, TS_HTTP_UBER_MAX);
 	check_str(p->b->uberctx, &p->uberctx_s, TS_HTTP_UBERCTX_MAX);
+	check_str(p->b->xff, &p->xff_s, TS_HTTP_FWD_MAX);
+	check_str(p->b->forwarded, &p->forwarded_s, TS_HTTP_FWD_MAX);
 	CHECK(p->content_length >= -1);
 	CHECK(p->hcap_n <= TS_HTTP_HCAP_MAX);
 	CHECK(p->hcap_used <= TS_HTTP_HCAP_BYTES);

@@ -131,6 +131,79 @@ START_TEST(server_span_has_every_attribute_of_the_conventions)
 }
 END_TEST
 
+/* client.address of a server span behind a proxy. */
+static const char *client_of(const char *fwd_lines)
+{
+	static char out[2048];
+	char head[1024];
+	const char *a, *e;
+	struct ts_span *s;
+
+	snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\n%s\r\n",
+		 fwd_lines);
+	s = run(head, true, conn("10.0.0.9", 51000, 80), 200, 0, 0, false,
+		out, sizeof(out));
+	free(s);
+	a = strstr(out, " client.address=");
+	ck_assert_ptr_nonnull(a);
+	a += 16;
+	e = strchr(a, ' ');
+	ck_assert_ptr_nonnull(strstr(out, " network.peer.address=10.0.0.9 "));
+	memmove(out, a, (size_t)(e - a));
+	out[e - a] = '\0';
+	return out;
+}
+
+START_TEST(server_client_address_is_the_one_a_proxy_names)
+{
+	static const struct {
+		const char *lines, *want;
+	} cases[] = {
+		{ "", "10.0.0.9" },
+		{ "X-Forwarded-For: 203.0.113.7\r\n", "203.0.113.7" },
+		{ "x-forwarded-for:  203.0.113.7 , 10.1.1.1\r\n"
+		  "X-Forwarded-For: 10.2.2.2\r\n", "203.0.113.7" },
+		{ "X-Forwarded-For: 203.0.113.7:5566\r\n", "203.0.113.7" },
+		{ "X-Forwarded-For: 2001:DB8::1, 10.1.1.1\r\n", "2001:db8::1" },
+		{ "X-Forwarded-For: [2001:db8::2]:443\r\n", "2001:db8::2" },
+		{ "Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43\r\n",
+		  "192.0.2.60" },
+		{ "Forwarded: proto=https; For=\"[2001:db8:cafe::17]:4711\", "
+		  "for=10.1.1.1\r\n", "2001:db8:cafe::17" },
+		/* Forwarded wins over X-Forwarded-For ... */
+		{ "X-Forwarded-For: 203.0.113.7\r\n"
+		  "Forwarded: for=198.51.100.17\r\n", "198.51.100.17" },
+		/* ... unless it names nobody. */
+		{ "Forwarded: for=_hidden, for=198.51.100.17\r\n"
+		  "X-Forwarded-For: 203.0.113.7\r\n", "203.0.113.7" },
+		{ "Forwarded: for=unknown\r\n", "10.0.0.9" },
+		{ "Forwarded: by=203.0.113.43\r\n", "10.0.0.9" },
+		{ "X-Forwarded-For: unknown, 203.0.113.7\r\n", "10.0.0.9" },
+		{ "X-Forwarded-For: client.example.com\r\n", "10.0.0.9" },
+		{ "X-Forwarded-For: 203.0.113.7<script>\r\n", "10.0.0.9" },
+		{ "X-Forwarded-For: 999.0.113.7\r\n", "10.0.0.9" },
+		{ "X-Forwarded-For:\r\n", "10.0.0.9" },
+		{ "Forwarded: for=\"[2001:db8::1\"\r\n", "10.0.0.9" },
+		/* The kept part of a long value: its first element whole, or
+		 * nothing. */
+		{ "X-Forwarded-For: 203.0.113.8, 10.0.0.1, 10.0.0.2, 10.0.0.3, "
+		  "10.0.0.4, 10.0.0.5, 10.0.0.6, 10.0.0.7, 10.0.0.8, 10.0.0.9, "
+		  "10.0.0.10\r\n", "203.0.113.8" },
+		{ "X-Forwarded-For: 2001:db8:0000:0000:0000:0000:0000:0001"
+		  "2001:db8:0000:0000:0000:0000:0000:0001"
+		  "2001:db8:0000:0000:0000:0000:0000:0001\r\n", "10.0.0.9" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = client_of(cases[i].lines);
+
+		if (strcmp(got, cases[i].want))
+			ck_abort_msg("case %zu (%s): client.address %s, want %s",
+				     i, cases[i].lines, got, cases[i].want);
+	}
+}
+END_TEST
+
 START_TEST(client_span_takes_its_port_from_the_peer_and_4xx_is_an_error)
 {
 	char out[2048];
@@ -571,6 +644,7 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, captures_give_way_when_the_record_is_full);
 	tcase_add_test(tc, client_span_takes_its_port_from_the_peer_and_4xx_is_an_error);
 	tcase_add_test(tc, server_4xx_is_no_error_5xx_is);
+	tcase_add_test(tc, server_client_address_is_the_one_a_proxy_names);
 	tcase_add_test(tc, closed_before_response_is_an_error_with_a_message);
 	tcase_add_test(tc, unknown_methods_are_other_and_name_no_span);
 	tcase_add_test(tc, response_cut_short_is_an_error_with_its_status_and_bytes);

@@ -107,6 +107,8 @@ static const char *const hdr_names[TS_HDR_COUNT_] = {
 	[TS_HDR_B3_FLAGS] = "b3f",
 	[TS_HDR_UBER] = "uber",
 	[TS_HDR_UBERCTX] = "uctx",
+	[TS_HDR_XFF] = "xff",
+	[TS_HDR_FORWARDED] = "fwd",
 };
 
 /* Deterministic generator, so a failure replays the same pieces. */
