@@ -1,13 +1,16 @@
 /*
  * context.c - the active server span registry (see context.h).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../preload/config.h"
 #include "../preload/log.h"
 #include "../preload/real.h"
 #include "context.h"
+#include "propagate.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE };
 
@@ -44,6 +47,13 @@ static TS_TLS bool mine_over;
 static TS_TLS int my_tid;
 static TS_TLS struct ts_span_ctx inherited;
 static TS_TLS struct ts_ctx_ref inherited_ref; /* where it came from */
+
+/* The environment's context (ts_ctx_env_load): written once before any
+ * hook runs, read-only afterwards.  Refs to it name a slot past the end. */
+#define ENV_SLOT (TS_CTX_SLOTS + 1)
+static struct ts_span_ctx env_ctx;
+static char env_ts[TS_CTX_TS_MAX], env_bg[TS_CTX_BG_MAX];
+static size_t env_ts_len, env_bg_len;
 
 int ts_ctx_tid(void)
 {
@@ -204,6 +214,13 @@ bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
 	size_t tl, bl;
 
 	*ts_len = *bg_len = 0;
+	if (ref && ref->slot == ENV_SLOT) {
+		memcpy(ts, env_ts, env_ts_len);
+		memcpy(bg, env_bg, env_bg_len);
+		*ts_len = env_ts_len;
+		*bg_len = env_bg_len;
+		return env_ts_len || env_bg_len;
+	}
 	if (!ref || ref->slot == 0 || ref->slot > TS_CTX_SLOTS)
 		return false;
 	sl = &slots[ref->slot - 1];
@@ -219,6 +236,19 @@ bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
 		return false;
 	*ts_len = tl;
 	*bg_len = bl;
+	return true;
+}
+
+/* No other parent: the environment's, if it gave one. */
+static bool env_parent(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
+{
+	if (!ts_span_ctx_is_valid(&env_ctx))
+		return false;
+	*out = env_ctx;
+	if (ref) {
+		ref->slot = ENV_SLOT;
+		ref->seq = 0;
+	}
 	return true;
 }
 
@@ -245,18 +275,18 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 	if (found)
 		return true;
 	if (!ts_span_ctx_is_valid(&inherited))
-		return false;
+		return env_parent(out, ref);
 	/*
 	 * Inherited from a request: only while that request is in flight.
 	 * A pool's thread is made by whichever request first needs one and
 	 * then serves others: their calls are not the first one's.
 	 */
-	if (inherited_ref.slot) {
+	if (inherited_ref.slot && inherited_ref.slot <= TS_CTX_SLOTS) {
 		i = inherited_ref.slot - 1;
 		if (!slot_read(i, &tid, &c, &seq) || seq != inherited_ref.seq) {
 			memset(&inherited, 0, sizeof(inherited));
 			inherited_ref.slot = 0;
-			return false;
+			return env_parent(out, ref);
 		}
 	}
 	*out = inherited;
@@ -342,4 +372,40 @@ void ts_ctx_after_fork_child(void)
 			__atomic_store_n(&slots[i].state, SLOT_FREE,
 					 __ATOMIC_RELAXED);
 	}
+}
+
+void ts_ctx_env_load(const struct ts_prop_config *pc)
+{
+	const char *v;
+	size_t n;
+
+	memset(&env_ctx, 0, sizeof(env_ctx));
+	env_ts_len = env_bg_len = 0;
+	if (!(pc->mask & TS_PROP_BIT(TS_PROP_TRACECONTEXT)) ||
+	    !(v = getenv("TRACEPARENT")) || !*v)
+		return;
+	if (!ts_prop_parse_traceparent(v, strlen(v), &env_ctx)) {
+		memset(&env_ctx, 0, sizeof(env_ctx));
+		ts_warn("TRACEPARENT=\"%.64s\" is not a W3C traceparent; "
+			"ignored", v);
+		return;
+	}
+	if ((v = getenv("TRACESTATE")) != NULL) {
+		n = strlen(v);
+		memcpy(env_ts, v, n < sizeof(env_ts) ? n : sizeof(env_ts));
+		env_ts_len = ts_prop_tracestate_normalize(
+			env_ts, n < sizeof(env_ts) ? n : sizeof(env_ts),
+			n > sizeof(env_ts), sizeof(env_ts));
+	}
+	if ((pc->mask & TS_PROP_BIT(TS_PROP_BAGGAGE)) &&
+	    (v = getenv("BAGGAGE")) != NULL) {
+		n = strlen(v);
+		memcpy(env_bg, v, n < sizeof(env_bg) ? n : sizeof(env_bg));
+		env_bg_len = ts_prop_baggage_normalize(
+			env_bg, n < sizeof(env_bg) ? n : sizeof(env_bg),
+			n > sizeof(env_bg), sizeof(env_bg));
+	}
+	ts_debug("process context from TRACEPARENT: trace %02x%02x%02x%02x...",
+		 env_ctx.trace_id[0], env_ctx.trace_id[1], env_ctx.trace_id[2],
+		 env_ctx.trace_id[3]);
 }

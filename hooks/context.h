@@ -73,6 +73,18 @@ bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
 void ts_ctx_set_inherited(const struct ts_span_ctx *c,
 			  const struct ts_ctx_ref *ref);
 
+/*
+ * The process's own context, from the environment it was started with
+ * (OpenTelemetry's environment carriers: TRACEPARENT, with TRACESTATE,
+ * and BAGGAGE when that propagator is on): the parent of a request made
+ * where nothing above gives one, so a traced command that a script, a
+ * CI step or a scheduler ran with them joins the caller's trace.  Read
+ * once at initialisation; an invalid TRACEPARENT is a warning and no
+ * context.  Server spans never take it: their parent is their request's.
+ */
+struct ts_prop_config;
+void ts_ctx_env_load(const struct ts_prop_config *pc);
+
 /* Forked child: the forking thread's spans are now this thread's; the
  * other threads' are gone. */
 void ts_ctx_after_fork_child(void);

@@ -107,6 +107,7 @@ static int init_locked(void)
 			ts_cfg.max_queue_size, strerror(-err));
 		return err;
 	}
+	ts_ctx_env_load(&ts_cfg.prop);
 	err = ts_conn_init();
 	if (err) /* the socket hooks then pass everything through */
 		ts_warn("cannot map the descriptor table: %s; sockets untraced",

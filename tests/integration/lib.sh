@@ -25,6 +25,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # No variable of ours may leak in from the caller's environment.
 unset $(env | sed -n 's/^\(OTEL_[A-Z_]*\|TRACESHIM_[A-Z_]*\)=.*/\1/p') 2>/dev/null || true
+unset TRACEPARENT TRACESTATE BAGGAGE # the environment carriers, read by the shim
 
 fail() {
 	echo "FAIL: $*" >&2
