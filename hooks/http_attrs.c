@@ -75,15 +75,33 @@ static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 	return r;
 }
 
-/* A Forwarded or X-Forwarded-For value, if its first element is whole. */
+/* A value a cut would make wrong (an address, a host name, a method):
+ * whole, or not at all (counted as a dropped attribute). */
+TS_HOT
+static struct raw_str put_whole(struct ts_span *s, const char *v, size_t len)
+{
+	struct raw_str r = put_str(s, v, len);
+
+	if (r.len != len) {
+		if (r.len)
+			s->dropped_attrs++; /* (put_str counted a 0) */
+		s->arena_used = r.off; /* the piece back */
+		r.len = 0;
+	}
+	return r;
+}
+
+/* The first element of a Forwarded or X-Forwarded-For value, if it was
+ * kept whole (a cut address could name someone else). */
 static struct raw_str fwd_put(struct ts_span *s, const char *v,
 			      const struct ts_http_str *st)
 {
 	struct raw_str none = { 0, 0 };
+	const char *comma = memchr(v, ',', st->len);
 
-	if (!st->len || (st->cut && !memchr(v, ',', st->len)))
+	if (!st->len || (st->cut && !comma))
 		return none;
-	return put_str(s, v, st->len);
+	return put_whole(s, v, comma ? (size_t)(comma - v) : st->len);
 }
 
 /*
@@ -138,15 +156,18 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	struct raw r;
 
 	memset(&r, 0, sizeof(r));
-	r.method = put_str(s, p->b->method, strlen(p->b->method));
-	r.target = put_str(s, p->b->target, p->target_s.len);
-	r.host = put_str(s, p->b->host, p->host_s.len);
-	r.ua = put_str(s, p->b->user_agent, p->user_agent_s.len);
-	r.peer = put_str(s, h->peer_addr, strlen(h->peer_addr));
+	/* What a cut would make wrong first, whole or not at all; then
+	 * what may be cut when the record is full (a tracestate may have
+	 * taken 512 bytes before, a target takes up to 1 KiB). */
+	r.method = put_whole(s, p->b->method, strlen(p->b->method));
+	r.peer = put_whole(s, h->peer_addr, strlen(h->peer_addr));
+	r.host = put_whole(s, p->b->host, p->host_s.len);
 	if (server) { /* the client behind a proxy (both: usually empty) */
 		r.xff = fwd_put(s, p->b->xff, &p->xff_s);
 		r.fwd = fwd_put(s, p->b->forwarded, &p->forwarded_s);
 	}
+	r.target = put_str(s, p->b->target, p->target_s.len);
+	r.ua = put_str(s, p->b->user_agent, p->user_agent_s.len);
 	r.req_hdrs = hdrs_put(s, p, true);
 	r.peer_port = h->peer_port;
 	r.default_port = server ? h->local_port : h->peer_port;
@@ -325,7 +346,7 @@ static size_t forwarded_client(const char *v, size_t len, bool std,
 	int af;
 
 	if (!end)
-		end = v + len; /* (a value kept whole: cut ones are not put) */
+		end = v + len;
 	if (std) { /* for= among the element's ';'-separated pairs */
 		const char *pair = v, *pe;
 

@@ -194,6 +194,27 @@ START_TEST(server_client_address_is_the_one_a_proxy_names)
 		  "2001:db8:0000:0000:0000:0000:0000:0001\r\n", "10.0.0.9" },
 	};
 
+	/* A record that runs out of room cuts its target and User-Agent,
+	 * never an address or the host (the old build cut the peer to
+	 * "10.0.0." and the forwarded client to 203.0.113.7). */
+	for (int ua = 150; ua <= 256; ua++) {
+		static char out[4096];
+		char head[4096];
+		struct ts_span *s;
+		int n = snprintf(head, sizeof(head), "GET /%01000d HTTP/1.1\r\n"
+				 "Host: %0250d\r\nUser-Agent: %0*d\r\n"
+				 "X-Forwarded-For: 203.0.113.77\r\n\r\n",
+				 0, 0, ua, 0);
+
+		ck_assert_int_lt(n, (int)sizeof(head));
+		s = run(head, true, conn("10.0.0.9", 51000, 80), 200, 0, 0,
+			false, out, sizeof(out));
+		free(s);
+		if (!strstr(out, " client.address=203.0.113.77 ") ||
+		    !strstr(out, " network.peer.address=10.0.0.9 ") ||
+		    !strstr(out, " server.address=00000"))
+			ck_abort_msg("ua %d: %s", ua, strstr(out, "server."));
+	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *got = client_of(cases[i].lines);
 
