@@ -47,7 +47,8 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # libc).
 CORE_OBJS := $(filter-out $(BUILD)/obj/preload/entry.o $(BUILD)/obj/hooks/sockets.o \
 	$(BUILD)/obj/hooks/process.o $(BUILD)/obj/hooks/threads.o \
-	$(BUILD)/obj/hooks/signals.o $(BUILD)/obj/hooks/curl.o,$(LIB_OBJS))
+	$(BUILD)/obj/hooks/signals.o $(BUILD)/obj/hooks/curl.o \
+	$(BUILD)/obj/hooks/spawn.o,$(LIB_OBJS))
 LIB       := $(BUILD)/libtraceshim.so
 LIB_A     := $(BUILD)/libtraceshim-internal.a
 MAP       := preload/libtraceshim.map

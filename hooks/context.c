@@ -252,12 +252,23 @@ static bool env_parent(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 	return true;
 }
 
-bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
+/*
+ * The parent for a request made now on this thread.  `quiet`: for a
+ * program this thread starts, perhaps from a vfork child running on this
+ * thread's memory: nothing is written (no thread id learnt, no stale
+ * inherited context forgotten) and the environment's context does not
+ * count (the program has it already).
+ */
+static bool parent_lookup(struct ts_span_ctx *out, struct ts_ctx_ref *ref,
+			  bool quiet)
 {
 	struct ts_ctx_ref found_ref = { 0, 0 };
 	struct ts_span_ctx c;
-	int me = ts_ctx_tid(), tid, found = 0;
+	int me = quiet ? my_tid : ts_ctx_tid(), tid, found = 0;
 	uint32_t i, k, n = mine_over ? scan_end() : mine_n, seq;
+
+	if (!me)
+		n = 0; /* quiet, and this thread never served a request */
 
 	/* This thread's own list, or every slot once it overflowed. */
 	for (k = 0; k < n; k++) {
@@ -275,7 +286,7 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 	if (found)
 		return true;
 	if (!ts_span_ctx_is_valid(&inherited))
-		return env_parent(out, ref);
+		return !quiet && env_parent(out, ref);
 	/*
 	 * Inherited from a request: only while that request is in flight.
 	 * A pool's thread is made by whichever request first needs one and
@@ -284,15 +295,29 @@ bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 	if (inherited_ref.slot && inherited_ref.slot <= TS_CTX_SLOTS) {
 		i = inherited_ref.slot - 1;
 		if (!slot_read(i, &tid, &c, &seq) || seq != inherited_ref.seq) {
+			if (quiet)
+				return false;
 			memset(&inherited, 0, sizeof(inherited));
 			inherited_ref.slot = 0;
 			return env_parent(out, ref);
 		}
+	} else if (quiet && inherited_ref.slot == ENV_SLOT) {
+		return false; /* the environment's, passed on by a creator */
 	}
 	*out = inherited;
 	if (ref)
 		*ref = inherited_ref;
 	return true;
+}
+
+bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
+{
+	return parent_lookup(out, ref, false);
+}
+
+bool ts_ctx_parent_for_exec(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
+{
+	return parent_lookup(out, ref, true);
 }
 
 bool ts_ctx_find_trace(const uint8_t trace_id[16], const uint8_t *parent_id,

@@ -74,6 +74,13 @@ void ts_ctx_set_inherited(const struct ts_span_ctx *c,
 			  const struct ts_ctx_ref *ref);
 
 /*
+ * The same for a program this thread starts now (exec, posix_spawn):
+ * without writing anything, so a vfork child may ask on its parent's
+ * memory; never the environment's context (the program inherits it).
+ */
+bool ts_ctx_parent_for_exec(struct ts_span_ctx *out, struct ts_ctx_ref *ref);
+
+/*
  * The process's own context, from the environment it was started with
  * (OpenTelemetry's environment carriers: TRACEPARENT, with TRACESTATE,
  * and BAGGAGE when that propagator is on): the parent of a request made

@@ -138,6 +138,11 @@ static void init(void)
 }
 
 TS_HOT
+bool ts_is_running(void)
+{
+	return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == ST_ACTIVE;
+}
+
 bool ts_is_active(void)
 {
 	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);

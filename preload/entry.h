@@ -18,6 +18,10 @@
 /* True when this process is traced; initialises on first use. */
 bool ts_is_active(void);
 
+/* The same without initialising (a vfork child must not): false while
+ * initialisation has not run. */
+bool ts_is_running(void);
+
 /*
  * Export what is queued and stop the reporter, waiting at most
  * TRACESHIM_SHUTDOWN_TIMEOUT.  Runs once per process; does nothing in a

@@ -279,6 +279,37 @@ static pid_t fb_vfork(void)
 	return fork();
 }
 
+static int fb_execve(const char *p, char *const *av, char *const *ev)
+{
+	return (int)fb_sys(SYS_execve, p, av, ev);
+}
+
+/* No PATH search without libc: only a name with a '/' is run. */
+static int fb_execvpe(const char *f, char *const *av, char *const *ev)
+{
+	if (strchr(f, '/'))
+		return fb_execve(f, av, ev);
+	errno = ENOSYS;
+	return -1;
+}
+
+static int fb_posix_spawn(pid_t *pid, const char *p,
+			  const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *at, char *const *av,
+			  char *const *ev)
+{
+	(void)pid, (void)p, (void)fa, (void)at, (void)av, (void)ev;
+	return ENOSYS;
+}
+
+static int fb_posix_spawnp(pid_t *pid, const char *f,
+			   const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *at, char *const *av,
+			   char *const *ev)
+{
+	return fb_posix_spawn(pid, f, fa, at, av, ev);
+}
+
 static TS_NORETURN void fb__exit(int status)
 {
 	for (;;)

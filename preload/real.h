@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -98,7 +99,19 @@
 	X(int, sigaction,                                                      \
 	  (int sig, const struct sigaction *act, struct sigaction *oact),      \
 	  (sig, act, oact))                                                    \
-	X(sighandler_t, signal, (int sig, sighandler_t fn), (sig, fn))
+	X(sighandler_t, signal, (int sig, sighandler_t fn), (sig, fn))        \
+	X(int, execve, (const char *p, char *const *av, char *const *ev),     \
+	  (p, av, ev))                                                         \
+	X(int, execvpe, (const char *f, char *const *av, char *const *ev),    \
+	  (f, av, ev))                                                         \
+	X(int, posix_spawn,                                                    \
+	  (pid_t * pid, const char *p, const posix_spawn_file_actions_t *fa,   \
+	   const posix_spawnattr_t *at, char *const *av, char *const *ev),     \
+	  (pid, p, fa, at, av, ev))                                            \
+	X(int, posix_spawnp,                                                   \
+	  (pid_t * pid, const char *f, const posix_spawn_file_actions_t *fa,   \
+	   const posix_spawnattr_t *at, char *const *av, char *const *ev),     \
+	  (pid, f, fa, at, av, ev))
 
 struct ts_real_table {
 #define TS_REAL_FIELD(ret, name, params, args) ret(*name) params;

@@ -1,0 +1,116 @@
+# Programs a traced server starts while it serves a request get the
+# request's context in their environment (OpenTelemetry's environment
+# carriers), so the calls they make join its trace (the old build: a new
+# trace for each).  A threaded python server runs, inside a request:
+#  - curl by subprocess (vfork and execve), by a shell (shell=True: the
+#    shell passes the variables on), by os.posix_spawn, and through perl's
+#    system() (fork and execvp): every curl client span is the child of
+#    that request's server span, in its trace;
+#  - env by subprocess: its environment is the server's with TRACEPARENT
+#    (and the request's TRACESTATE) in place of the stale ones the server
+#    was started with; nothing else differs;
+#  - outside any request (at start-up): the environment is passed as it is;
+#  - a C server that forks per request and runs curl by execl and execlp,
+#    and env by execle with an environment of its own: the same.
+source "$(dirname "$0")/lib.sh"
+
+cat >"$T/srv.py" <<'PY'
+import http.server, os, socketserver, subprocess, sys
+EP, CHILD = sys.argv[2], sys.argv[3]
+ENV = dict(os.environ, OTEL_SERVICE_NAME="child", TRACESHIM_FILE=CHILD)
+URL = "http://127.0.0.1:%s/" % EP
+open(sys.argv[4], "wb").write(subprocess.run(["env"], env=ENV, capture_output=True).stdout)
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        p = self.path.split("?")[0]
+        if p == "/sub":
+            out = subprocess.run(["curl", "-sS", URL + "sub"], env=ENV, capture_output=True).stdout
+        elif p == "/shell":
+            out = subprocess.run("curl -sS %sshell | cat" % URL, shell=True, env=ENV, capture_output=True).stdout
+        elif p == "/pspawn":
+            pid = os.posix_spawn("/usr/bin/curl", ["curl", "-sS", "-o", "/dev/null", URL + "pspawn"], ENV)
+            out = b"status %d" % os.waitpid(pid, 0)[1]
+        elif p == "/perl":
+            out = subprocess.run(["perl", "-e", 'system("curl", "-sS", "%sperl")' % URL], env=ENV,
+                                 capture_output=True).stdout
+        else:  # /env
+            out = subprocess.run(["env"], env=ENV, capture_output=True).stdout
+        self.send_response(200); self.send_header("Content-Length", str(len(out))); self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *a): pass
+
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+s = S(("127.0.0.1", int(sys.argv[1])), H); print("ready", flush=True); s.serve_forever()
+PY
+cat >"$T/echo.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        b = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H); print("ready", flush=True); s.serve_forever()
+PY
+EP=$(free_port)
+/usr/bin/python3 "$T/echo.py" "$EP" >"$T/echo.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q ready "$T/echo.log" && break; sleep 0.05; done
+SP=$(free_port)
+# Stale carriers in the server's own environment: replaced inside requests.
+TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01 TRACESTATE=stale=1 BAGGAGE=stale=1 \
+	start_traced srv "$T/srv.log" /usr/bin/python3 "$T/srv.py" "$SP" "$EP" "$T/spans-child.jsonl" "$T/env-outside"
+for p in sub shell pspawn perl; do
+	curl -sS -o "$T/out-$p" "http://127.0.0.1:$SP/$p?r=$p" || fail "GET /$p"
+done
+curl -sS -o "$T/env-inside" -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' \
+	-H 'tracestate: k=v' "http://127.0.0.1:$SP/env"
+# An old-style C server: fork, then execl / execlp / execle.
+XP=$(free_port)
+start_traced execsrv "$T/exec.log" "$ROOT/$BUILD/tests/apps/execserver" "$XP" "http://127.0.0.1:$EP"
+for p in execl execlp execle; do
+	curl -sS -o "$T/out-$p" "http://127.0.0.1:$XP/$p" || fail "GET /$p"
+done
+sleep 0.3
+stop_all
+
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+T = sys.argv[1]
+ss = spans(T + "/spans-*.jsonl")
+srv = {s["attrs"]["url.query"][2:]: s for s in ss if s["service"] == "srv" and s["kind"] == "server"
+       and s["attrs"].get("url.query", "").startswith("r=")}
+kids = [s for s in ss if s["service"] == "child"]
+for p in ("sub", "shell", "pspawn", "perl"):
+    k = one(kids, attr_url__full="http://127.0.0.1:$EP/" + p)
+    assert k["trace"] == srv[p]["trace"] and k["parent"] == srv[p]["span"], (p, k, srv[p])
+    if p != "pspawn":
+        got = open(T + "/out-" + p).read()
+        assert "traceparent: 00-%s-%s-01" % (k["trace"], k["span"]) in got, (p, got)
+print("  curl started inside a request by subprocess, a shell, posix_spawn and perl's system():"
+      " each client span a child of the request's server span")
+def env(p):
+    return dict(l.split("=", 1) for l in open(p).read().splitlines() if "=" in l)
+out, inside = env(T + "/env-outside"), env(T + "/env-inside")
+assert out.get("TRACEPARENT") == "00-11111111111111111111111111111111-2222222222222222-01", out
+e = one(ss, service="srv", kind="server", attr_url__path="/env")
+assert e["trace"] == "0af7651916cd43dd8448eb211c80319c", e
+want = dict(out, TRACEPARENT="00-%s-%s-01" % (e["trace"], e["span"]), TRACESTATE="k=v")
+del want["BAGGAGE"]  # the request brought none
+assert inside == want, sorted(set(inside.items()) ^ set(want.items()))
+xs = [s for s in ss if s["service"] == "execsrv"]
+for p in ("execl", "execlp"):
+    sv = one(xs, kind="server", attr_url__path="/" + p)
+    k = one(xs, kind="client", attr_url__full="http://127.0.0.1:$EP/" + p)
+    assert k["trace"] == sv["trace"] and k["parent"] == sv["span"], (p, k, sv)
+sv = one(xs, kind="server", attr_url__path="/execle")
+assert open(T + "/out-execle").read().splitlines() == \
+    ["X_ONLY=1", "TRACEPARENT=00-%s-%s-01" % (sv["trace"], sv["span"])], open(T + "/out-execle").read()
+print("  a C server that forks and runs curl by execl and execlp: curl's spans the requests' children;"
+      " execle's own environment {X_ONLY=1} gets TRACEPARENT and nothing else")
+print("  inside a request the environment is the server's with TRACEPARENT and TRACESTATE of the request"
+      " (stale ones replaced, BAGGAGE gone); outside, as it was")
+PY
