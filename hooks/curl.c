@@ -152,6 +152,7 @@ static CURLcode hook_setopt(const struct ts_curl_api *api, CURL *h,
 	case CURLOPT_PREREQFUNCTION:
 	case CURLOPT_PREREQDATA:
 	case CURLOPT_CONNECT_ONLY:
+	case CURLOPT_USERAGENT:
 		break;
 	case CURLOPT_URL:
 		if (api->has_prereq)
@@ -184,6 +185,11 @@ static CURLcode hook_setopt(const struct ts_curl_api *api, CURL *h,
 		break;
 	case CURLOPT_CONNECT_ONLY:
 		e->connect_only = a.l != 0;
+		break;
+	case CURLOPT_USERAGENT: /* libcurl copies it: so do we */
+		e->user_agent[0] = '\0';
+		if (a.p)
+			strncat(e->user_agent, a.p, sizeof(e->user_agent) - 1);
 		break;
 	case CURLOPT_URL:
 		e->scheme = (uint8_t)ts_curl_url_scheme(a.p);

@@ -332,6 +332,29 @@ static const char *method_of(const struct ts_curl_api *api,
 	return m && *m ? m : e->method[0] ? e->method : "GET";
 }
 
+/*
+ * user_agent.original: a User-Agent line of the application's header
+ * list wins over CURLOPT_USERAGENT, as in libcurl ("User-Agent:" removes
+ * it, "User-Agent;" sends it empty: none then).
+ */
+static void add_user_agent(const struct ts_curl_handle *e,
+			   struct ts_curl_xfer *x)
+{
+	const struct curl_slist *it;
+	const char *v = e->user_agent;
+	size_t len;
+
+	for (it = e->app_headers; it; it = it->next)
+		if (ts_curl_header_is(it->data, "user-agent", &v))
+			break;
+	len = strlen(v);
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (len)
+		ts_span_add_str(&x->span, "user_agent.original", v,
+				len < 256 ? len : 256);
+}
+
 /* URL, method, server of the current attempt, from libcurl, once. */
 static void describe(const struct ts_curl_api *api,
 		     const struct ts_curl_handle *e, struct ts_curl_xfer *x)
@@ -364,6 +387,7 @@ static void describe(const struct ts_curl_api *api,
 		if (port)
 			ts_span_add_int(&x->span, "server.port", port);
 	}
+	add_user_agent(e, x);
 }
 
 static void add_peer(struct ts_curl_xfer *x, const char *ip, long port)

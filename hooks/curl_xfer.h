@@ -45,6 +45,7 @@ struct ts_curl_handle {
 					    (libcurl without PREREQFUNCTION) */
 	char method[16];                 /* method the options ask for, ""
 					    for GET (libcurl before 7.72) */
+	char user_agent[257];            /* CURLOPT_USERAGENT, cut; "" none */
 };
 
 /* A transfer in flight. */

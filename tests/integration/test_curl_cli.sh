@@ -48,6 +48,11 @@ head -c 100000 /dev/urandom >"$T/up.bin"
 SVC=curlup traced curl -sS -H 'Transfer-Encoding: chunked' --data-binary @"$T/up.bin" \
 	"$URL/len?chunked=1" >"$T/up1.out"
 SVC=curlput traced curl -sS -T - "$URL/len?put=1" <"$T/up.bin" >"$T/up2.out"
+# 7. user_agent.original: curl's own, -A, a header line, one removed
+SVC=curlua0 traced curl -sS -o /dev/null "$URL/headers?ua=0"
+SVC=curlua1 traced curl -sS -o /dev/null -A 'myagent/1' "$URL/headers?ua=1"
+SVC=curlua2 traced curl -sS -o /dev/null -A 'myagent/1' -H 'User-Agent: hdr/2' "$URL/headers?ua=2"
+SVC=curlua3 traced curl -sS -o /dev/null -H 'User-Agent:' "$URL/headers?ua=3"
 wait_spans 41 # the timed-out request's server span ends 3 s in
 stop_all
 
@@ -175,4 +180,14 @@ print("  chunked uploads: POST of 100000 bytes counted 100000 on both sides; PUT
 assert got_tp(T + "/h3.json") == ["00-11111111111111111111111111111111-2222222222222222-01"], got_tp(T + "/h3.json")
 assert not only("curlown")
 print("  the program's own traceparent: sent once, unchanged, no span of ours")
+
+# 7. user_agent.original, as the server received it
+import subprocess
+ver = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split()[1]
+for i, want in enumerate(["curl/" + ver, "myagent/1", "hdr/2", None]):
+    c, = only("curlua%d" % i)
+    s = one(ss, service="pyserver", attr_url__query="ua=%d" % i)
+    assert c["attrs"].get("user_agent.original") == want == s["attrs"].get("user_agent.original"), \
+        (i, want, c["attrs"], s["attrs"])
+print("  user_agent.original on curl's spans: its own, -A, a User-Agent line over -A, none when removed")
 PY
