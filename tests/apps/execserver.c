@@ -10,7 +10,8 @@
  * GET /execle -> env                    by execle("/usr/bin/env", ...)
  *                with the environment {"X_ONLY=1", NULL}
  * Prints "ready" when listening; one request per connection.  Plain
- * program: no tracing code.  Loopback only.
+ * program: no tracing code.  CHILD_PRELOAD, when set, becomes the
+ * programs' LD_PRELOAD.  Loopback only.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -43,6 +44,11 @@ static void serve(int c, const char *url)
 	if (pid == 0) {
 		char *env[] = { "X_ONLY=1", NULL };
 
+		const char *pre = getenv("CHILD_PRELOAD");
+
+		/* (the test's: the plain library in sanitizer passes) */
+		if (pre && *pre)
+			setenv("LD_PRELOAD", pre, 1);
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
 		if (!strcmp(target, "/execlp"))

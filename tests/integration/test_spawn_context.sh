@@ -17,7 +17,8 @@ source "$(dirname "$0")/lib.sh"
 cat >"$T/srv.py" <<'PY'
 import http.server, os, socketserver, subprocess, sys
 EP, CHILD = sys.argv[2], sys.argv[3]
-ENV = dict(os.environ, OTEL_SERVICE_NAME="child", TRACESHIM_FILE=CHILD)
+ENV = dict(os.environ, OTEL_SERVICE_NAME="child", TRACESHIM_FILE=CHILD,
+           LD_PRELOAD=os.environ.get("CHILD_PRELOAD") or os.environ["LD_PRELOAD"])
 URL = "http://127.0.0.1:%s/" % EP
 open(sys.argv[4], "wb").write(subprocess.run(["env"], env=ENV, capture_output=True).stdout)
 
@@ -60,6 +61,10 @@ EP=$(free_port)
 PIDS+=("$!")
 for _ in $(seq 100); do grep -q ready "$T/echo.log" && break; sleep 0.05; done
 SP=$(free_port)
+# The programs started get the plain build in sanitizer passes (curl hangs
+# with the ASan runtime preloaded: see traced() in lib.sh).
+export CHILD_PRELOAD=
+[ -n "$SAN_RUNTIME" ] && CHILD_PRELOAD=$ROOT/build/libtraceshim.so
 # Stale carriers in the server's own environment: replaced inside requests.
 TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01 TRACESTATE=stale=1 BAGGAGE=stale=1 \
 	start_traced srv "$T/srv.log" /usr/bin/python3 "$T/srv.py" "$SP" "$EP" "$T/spans-child.jsonl" "$T/env-outside"
