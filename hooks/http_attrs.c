@@ -417,6 +417,16 @@ static void add_client(struct ts_span *s, const struct raw *r)
 
 /* Add url.full of a client request: the absolute-form target as sent,
  * or http://<Host><target>, redacted (user info, signed parameters). */
+/* Whether a Host value names a port ("h:80", "[v6]:80"). */
+static bool host_port(const char *h, size_t len)
+{
+	const char *end = len && h[0] == '[' ? memchr(h, ']', len) : NULL;
+
+	if (len && h[0] == '[')
+		return end && end + 1 < h + len && end[1] == ':';
+	return memchr(h, ':', len) != NULL;
+}
+
 static void add_url_full(struct ts_span *s, const struct raw *r)
 {
 	char url[TS_HTTP_TARGET_MAX + TS_HTTP_HOST_MAX + 16], red[sizeof(url)];
@@ -435,7 +445,11 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 		n = 7;
 		memcpy(url + n, host, hl);
 		n += hl;
-		if (!r->host.len && r->peer_port)
+		/* No Host, or one without a port, on a connection to another
+		 * port than http's: the URL that reaches it names the port
+		 * (as server.port does). */
+		if (r->peer_port && (!r->host.len ||
+				     (!host_port(host, hl) && r->peer_port != 80)))
 			n += (size_t)snprintf(url + n, sizeof(url) - n, ":%u",
 					      r->peer_port);
 		memcpy(url + n, t, tl);

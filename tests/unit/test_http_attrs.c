@@ -233,9 +233,11 @@ START_TEST(client_span_takes_its_port_from_the_peer_and_4xx_is_an_error)
 				false, out, sizeof(out));
 
 	/* Clients: named by the method, the URL whole (semantic
-	 * conventions). */
+	 * conventions), with the port the connection went to when Host
+	 * names none (the old build: http://backend/v1/x beside
+	 * server.port 9000). */
 	ck_assert_str_eq(out, "POST | http.request.method=POST "
-			      "url.full=http://backend/v1/x "
+			      "url.full=http://backend:9000/v1/x "
 			      "network.protocol.version=1.0 "
 			      "server.address=backend server.port=9000 "
 			      "network.peer.address=::1 network.peer.port=9000 "
@@ -340,6 +342,18 @@ START_TEST(absolute_form_ipv6_host_and_missing_port)
 	ck_assert_ptr_nonnull(strstr(out, " url.full=http://[2001:db8::1]:8081/a/b?q "));
 	ck_assert_ptr_nonnull(strstr(out, " server.address=2001:db8::1 "
 					  "server.port=8081 "));
+	free(s);
+	/* A client's Host without a port: the URL names the connection's
+	 * port, unless it is http's own. */
+	s = run("GET /p HTTP/1.1\r\nHost: [2001:db8::1]\r\n\r\n", false,
+		conn("2001:db8::1", 8080, 1), 200, 0, 0, false, out,
+		sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://[2001:db8::1]:8080/p "));
+	free(s);
+	s = run("GET /p HTTP/1.1\r\nHost: example.org\r\n\r\n", false,
+		conn("127.0.0.1", 80, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://example.org/p "));
+	ck_assert_ptr_nonnull(strstr(out, " server.port=80 "));
 	free(s);
 	/* No Host port: the connection's port (server: our own). */
 	s = run("GET / HTTP/1.1\r\nHost: example.org\r\n\r\n", true,
