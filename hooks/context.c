@@ -239,6 +239,11 @@ bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
 	return true;
 }
 
+bool ts_ctx_ref_is_env(const struct ts_ctx_ref *ref)
+{
+	return ref && ref->slot == ENV_SLOT;
+}
+
 /* No other parent: the environment's, if it gave one. */
 static bool env_parent(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
 {
@@ -399,10 +404,20 @@ void ts_ctx_after_fork_child(void)
 	}
 }
 
+/* An environment carrier's value, cut to `cap` bytes and normalised as
+ * the same header would be. */
+static size_t env_block(const char *v, char *dst, size_t cap,
+			size_t (*normalize)(char *, size_t, bool, size_t))
+{
+	size_t n = strlen(v), k = n < cap ? n : cap;
+
+	memcpy(dst, v, k);
+	return normalize(dst, k, n > cap, cap);
+}
+
 void ts_ctx_env_load(const struct ts_prop_config *pc)
 {
 	const char *v;
-	size_t n;
 
 	memset(&env_ctx, 0, sizeof(env_ctx));
 	env_ts_len = env_bg_len = 0;
@@ -415,21 +430,13 @@ void ts_ctx_env_load(const struct ts_prop_config *pc)
 			"ignored", v);
 		return;
 	}
-	if ((v = getenv("TRACESTATE")) != NULL) {
-		n = strlen(v);
-		memcpy(env_ts, v, n < sizeof(env_ts) ? n : sizeof(env_ts));
-		env_ts_len = ts_prop_tracestate_normalize(
-			env_ts, n < sizeof(env_ts) ? n : sizeof(env_ts),
-			n > sizeof(env_ts), sizeof(env_ts));
-	}
+	if ((v = getenv("TRACESTATE")) != NULL)
+		env_ts_len = env_block(v, env_ts, sizeof(env_ts),
+				       ts_prop_tracestate_normalize);
 	if ((pc->mask & TS_PROP_BIT(TS_PROP_BAGGAGE)) &&
-	    (v = getenv("BAGGAGE")) != NULL) {
-		n = strlen(v);
-		memcpy(env_bg, v, n < sizeof(env_bg) ? n : sizeof(env_bg));
-		env_bg_len = ts_prop_baggage_normalize(
-			env_bg, n < sizeof(env_bg) ? n : sizeof(env_bg),
-			n > sizeof(env_bg), sizeof(env_bg));
-	}
+	    (v = getenv("BAGGAGE")) != NULL)
+		env_bg_len = env_block(v, env_bg, sizeof(env_bg),
+				       ts_prop_baggage_normalize);
 	ts_debug("process context from TRACEPARENT: trace %02x%02x%02x%02x...",
 		 env_ctx.trace_id[0], env_ctx.trace_id[1], env_ctx.trace_id[2],
 		 env_ctx.trace_id[3]);

@@ -65,6 +65,10 @@ bool ts_ctx_find_trace(const uint8_t trace_id[16], const uint8_t *parent_id,
 bool ts_ctx_extras(const struct ts_ctx_ref *ref, char *ts, size_t *ts_len,
 		   char *bg, size_t *bg_len);
 
+/* `ref` names the environment's context (ts_ctx_env_load), which every
+ * thread falls back to by itself: a new thread need not be handed it. */
+bool ts_ctx_ref_is_env(const struct ts_ctx_ref *ref);
+
 /*
  * This thread's inherited context (pthread_create); NULL clears it.  `ref`
  * (may be NULL) is where the creator found it: inherited from a request's

@@ -5,7 +5,9 @@
  * seed's "/async" from a goroutine) must link that call to the request.
  * When the creating thread has a parent context for outgoing requests,
  * the new thread starts in a small trampoline that installs it; without
- * one the real pthread_create is called unchanged (nothing allocated).
+ * one, or when it is only the environment's (TRACEPARENT, which the new
+ * thread falls back to by itself), the real pthread_create is called
+ * unchanged (nothing allocated).
  *
  * Threads: any.  Not for signal handlers (neither is pthread_create).
  */
@@ -43,7 +45,8 @@ static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
 
 	if (!ts_guard_enter())
 		return TS_REAL(pthread_create)(t, attr, fn, arg);
-	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx, &ref)) {
+	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx, &ref) &&
+	    !ts_ctx_ref_is_env(&ref)) {
 		s = malloc(sizeof(*s));
 		if (s) {
 			s->fn = fn;

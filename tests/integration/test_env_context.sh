@@ -7,6 +7,7 @@
 #  - a traced server started with them: its server spans still follow
 #    their requests (a request without context starts a new trace), and a
 #    call made inside a request is that request's child;
+#  - threads that program starts: their calls are children of it too;
 #  - an invalid TRACEPARENT: one warning, a new trace; with
 #    OTEL_PROPAGATORS=b3 it is not read at all.
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +34,10 @@ TRACEPARENT=$TP TRACESTATE='vendor=a, other=b' BAGGAGE='user=42' SVC=curl-env \
 	traced curl -sS -o "$T/got1" "http://127.0.0.1:$EP/one"
 TRACEPARENT=00-zz-nothex-01 SVC=curl-bad traced curl -sS -o "$T/got2" "http://127.0.0.1:$EP/two" 2>"$T/bad.err"
 TRACEPARENT=$TP OTEL_PROPAGATORS=b3 SVC=curl-b3 traced curl -sS -o "$T/got3" "http://127.0.0.1:$EP/three"
+# Threads the program starts outside any request find the context by
+# themselves (pthread_create hands them nothing).
+TRACEPARENT=$TP SVC=threads-env traced "$ROOT/$BUILD/tests/apps/curl_threads" "http://127.0.0.1:$EP/t" 4 3 >"$T/threads.out"
+grep -qx "ok 12" "$T/threads.out" || fail "curl_threads: $(cat "$T/threads.out")"
 
 # A traced server with the variables: /headers answers by itself, /call
 # calls the echo server from inside its request.
@@ -62,6 +67,9 @@ err = open(T + "/bad.err").read().strip().splitlines()
 assert len(err) == 1 and "TRACEPARENT" in err[0] and "ignored" in err[0], err
 b3 = one(ss, service="curl-b3")
 assert b3["parent"] == "" and b3["trace"] != "$ENV_TRACE", b3
+th = [s for s in ss if s["service"] == "threads-env"]
+assert len(th) == 12 and all(s["trace"] == "$ENV_TRACE" and s["parent"] == "$ENV_SPAN" for s in th), th
+print("  4 threads of a program started with TRACEPARENT: all 12 client spans are its children")
 print("  an invalid TRACEPARENT: one warning (%s), a new trace; OTEL_PROPAGATORS=b3: not read" % err[0])
 srv = [s for s in ss if s["service"] == "pyserver"]
 solo = one(srv, kind="server", attr_url__path="/headers")

@@ -30,12 +30,18 @@ fork_run() {
 	[ "$ok" = 800 ] && [ "$children" = 20 ] || fail "fork: $ok of 800 requests, $children of 20 children"
 }
 fork_run
-# Known flaw, not yet found: now and then (seen in sanitizer passes, 1 run
-# in 3 to 6, also on older builds) one of the 820 spans is missing.  One
-# second run, said aloud; a second shortfall fails.
+# Sanitizer passes only: gcc 12's ASan allocator is not locked across
+# fork(), so a child forked while another thread holds one of its size
+# class locks deadlocks at its first allocation from that class (seen in
+# the child's reporter, freeing a buffer into the quarantine, 1 run in 7
+# to 20 on a loaded machine); its exit flush then gives up at the
+# shutdown deadline and its one span is lost.  glibc's malloc is
+# fork-safe: in plain builds a shortfall fails at once.  In sanitizer
+# passes one second run, said aloud; a second shortfall fails.
 n=$(grep -o '"spanId"' "$T/spans-fork.jsonl" | wc -l)
 if [ "$n" != 820 ]; then
-	note "fork: $n of 820 spans (known flaw); running the fork scenario once more"
+	[ -n "$SAN_RUNTIME" ] || fail "fork: $n of 820 spans"
+	note "fork: $n of 820 spans (the sanitizer runtime's fork deadlock); running the fork scenario once more"
 	fork_run
 fi
 sleep 0.3

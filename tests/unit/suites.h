@@ -38,7 +38,8 @@
 	X(span_limits)                                                         \
 	X(route)                                                               \
 	X(redact)                                                              \
-	X(propagate_to)
+	X(propagate_to)                                                        \
+	X(context)
 
 #define TS_TEST_DECL(name) Suite *ts_test_##name##_suite(void) __attribute__((weak));
 TS_TEST_SUITES(TS_TEST_DECL)
