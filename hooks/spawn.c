@@ -212,30 +212,28 @@ TS_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 			(argv)[i_] = va_arg(ap, char *);                       \
 	} while (0)
 
+/* execl and execlp: the list as argv, the process's environment. */
+#define EXEC_LIST(run, first, arg0)                                            \
+	do {                                                                   \
+		va_list ap;                                                    \
+		size_t n;                                                      \
+                                                                               \
+		COUNT_ARGS(arg0, ap, n);                                       \
+		char *argv[n + 1];                                             \
+                                                                               \
+		TAKE_ARGS(arg0, ap, argv, n);                                  \
+		va_end(ap);                                                    \
+		return run(first, argv, environ);                              \
+	} while (0)
+
 TS_EXPORT int execl(const char *path, const char *arg0, ...)
 {
-	va_list ap;
-	size_t n;
-
-	COUNT_ARGS(arg0, ap, n);
-	char *argv[n + 1];
-
-	TAKE_ARGS(arg0, ap, argv, n);
-	va_end(ap);
-	return exec_path(path, argv, environ);
+	EXEC_LIST(exec_path, path, arg0);
 }
 
 TS_EXPORT int execlp(const char *file, const char *arg0, ...)
 {
-	va_list ap;
-	size_t n;
-
-	COUNT_ARGS(arg0, ap, n);
-	char *argv[n + 1];
-
-	TAKE_ARGS(arg0, ap, argv, n);
-	va_end(ap);
-	return exec_search(file, argv, environ);
+	EXEC_LIST(exec_search, file, arg0);
 }
 
 TS_EXPORT int execle(const char *path, const char *arg0, ...)

@@ -63,13 +63,30 @@ start_traced() {
 		OTEL_BSP_SCHEDULE_DELAY=${SCHEDULE_DELAY:-100} LD_PRELOAD="$PRELOAD" "$@" >"$log" 2>&1 &
 	LAST_PID=$!
 	PIDS+=("$LAST_PID")
+	wait_ready "$name" "$log"
+}
+
+# start_untraced LOG CMD...: the same for a peer the test talks to,
+# started without the shim (a recorder, an echo server).
+start_untraced() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+	wait_ready "$(basename "$1")" "$log"
+}
+
+# wait_ready NAME LOG: until $LAST_PID prints "ready" in LOG; fails if it
+# dies first or is not ready in 10 s.
+wait_ready() {
 	for _ in $(seq 200); do
-		grep -q ready "$log" 2>/dev/null && return 0
-		kill -0 "$LAST_PID" 2>/dev/null || { cat "$log"; fail "$name died at start"; }
+		grep -q ready "$2" 2>/dev/null && return 0
+		kill -0 "$LAST_PID" 2>/dev/null || { cat "$2"; fail "$1 died at start"; }
 		sleep 0.05
 	done
-	cat "$log"
-	fail "$name did not become ready"
+	cat "$2"
+	fail "$1 did not become ready"
 }
 
 # stop_all: stop background services gracefully so their spans are flushed.

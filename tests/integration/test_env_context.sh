@@ -12,20 +12,8 @@
 #    OTEL_PROPAGATORS=b3 it is not read at all.
 source "$(dirname "$0")/lib.sh"
 
-cat >"$T/echo.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        b = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H); print("ready", flush=True); s.serve_forever()
-PY
 EP=$(free_port)
-/usr/bin/python3 "$T/echo.py" "$EP" >"$T/echo.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/echo.log" && break; sleep 0.05; done
+start_untraced "$T/echo.log" /usr/bin/python3 "$ROOT/tests/integration/echo_headers.py" "$EP"
 ENV_TRACE=0af7651916cd43dd8448eb211c80319c
 ENV_SPAN=b7ad6b7169203331
 TP=00-$ENV_TRACE-$ENV_SPAN-01

@@ -10,10 +10,7 @@ rec() { # mode [dir] -> starts a recorder writing $T/<dir> (default rec-<mode>),
 	local dir=$T/${2:-rec-$1}
 	mkdir -p "$dir"
 	RPORT=$(free_port)
-	/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$dir" "$1" >"$dir.log" 2>&1 &
-	PIDS+=("$!")
-	for _ in $(seq 100); do grep -q ready "$dir.log" && return 0; sleep 0.05; done
-	fail "recorder did not start"
+	start_untraced "$dir.log" /usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$dir" "$1"
 }
 
 rec http

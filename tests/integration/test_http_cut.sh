@@ -59,9 +59,7 @@ start_traced cut-srv "$T/cut-srv.log" /usr/bin/python3 "$T/cut.py" server "$SPOR
 /usr/bin/python3 "$T/cut.py" leave "$SPORT"
 [ "$(/usr/bin/python3 "$T/cut.py" eof "$SPORT")" = 5000 ] || fail "close-delimited body not read whole"
 PPORT=$(free_port)
-/usr/bin/python3 "$T/cut.py" server "$PPORT" >"$T/plain.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/plain.log" && break; sleep 0.05; done
+start_untraced "$T/plain.log" /usr/bin/python3 "$T/cut.py" server "$PPORT"
 [ "$(SVC=cut-cli traced /usr/bin/python3 "$T/cut.py" short "$PPORT")" = 5000 ] || fail "short body not read"
 [ "$(SVC=cut-cli2 traced /usr/bin/python3 "$T/cut.py" eof "$PPORT")" = 5000 ] || fail "close-delimited body not read"
 sleep 0.3

@@ -10,9 +10,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || fail "nginx is not installed (scripts/install-deps)"
 
 PB=$(free_port)
-/usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PB" >"$T/b.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/b.log" && break; sleep 0.05; done
+start_untraced "$T/b.log" /usr/bin/python3 "$ROOT/tests/integration/pyserver.py" "$PB"
 PN=$(free_port)
 nginx_conf "$T/ngx" "$T/nginx.conf" "master_process off;" "
 	server {

@@ -7,9 +7,7 @@ FORT="$ROOT/$BUILD/tests/apps/fortified"
 
 mkdir -p "$T/rec"
 RPORT=$(free_port)
-/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http >"$T/rec.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/rec.log" && break; sleep 0.05; done
+start_untraced "$T/rec.log" /usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http
 
 nm -D "$FORT" | grep -q __read_chk || fail "fortified test app does not use __read_chk"
 nm -D "$FORT" | grep -q __recv_chk || fail "fortified test app does not use __recv_chk"
@@ -105,9 +103,7 @@ start_traced bighead-srv "$T/bighead-srv.log" /usr/bin/python3 "$T/bighead.py" s
 /usr/bin/python3 "$T/bighead.py" client "$BPORT" || fail "untraced client against the traced server failed"
 stop_all
 RPORT=$(free_port)
-/usr/bin/python3 "$T/bighead.py" server "$RPORT" >"$T/bighead-plain.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/bighead-plain.log" && break; sleep 0.05; done
+start_untraced "$T/bighead-plain.log" /usr/bin/python3 "$T/bighead.py" server "$RPORT"
 SVC=bighead-cli traced /usr/bin/python3 "$T/bighead.py" client "$RPORT" || fail "traced client failed"
 stop_all
 /usr/bin/python3 - "$T" <<PY

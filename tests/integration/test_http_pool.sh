@@ -48,9 +48,7 @@ print("ready", flush=True)
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 BP=$(free_port)
-/usr/bin/python3 "$T/back.py" "$BP" >"$T/back.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/back.log" && break; sleep 0.05; done
+start_untraced "$T/back.log" /usr/bin/python3 "$T/back.py" "$BP"
 AP=$(free_port)
 start_traced pool "$T/pool.log" /usr/bin/python3 "$T/pool.py" "$AP" "$BP"
 for i in $(seq 8); do

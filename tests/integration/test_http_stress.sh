@@ -8,9 +8,7 @@ STRESS="$ROOT/$BUILD/tests/apps/stress"
 
 mkdir -p "$T/rec"
 RPORT=$(free_port)
-/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http >"$T/rec.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/rec.log" && break; sleep 0.05; done
+start_untraced "$T/rec.log" /usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http
 
 SVC=sig timeout 120 env OTEL_BSP_MAX_QUEUE_SIZE=8192 LD_PRELOAD="$PRELOAD" OTEL_SERVICE_NAME=sig \
 	OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/spans-sig.jsonl" "$STRESS" signals "$RPORT" 2000 >"$T/sig.out" ||

@@ -80,9 +80,7 @@ SP=$(free_port)
 start_traced ws-srv "$T/srv.log" /usr/bin/python3 "$T/ws.py" server "$SP"
 [ "$(/usr/bin/python3 "$T/ws.py" client "$SP")" = "client done" ] || fail "untraced client against the traced server failed"
 PP=$(free_port)
-/usr/bin/python3 "$T/ws.py" server "$PP" "$T/received.bin" >"$T/plain.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/plain.log" && break; sleep 0.05; done
+start_untraced "$T/plain.log" /usr/bin/python3 "$T/ws.py" server "$PP" "$T/received.bin"
 [ "$(SVC=ws-cli traced /usr/bin/python3 "$T/ws.py" client "$PP")" = "client done" ] || fail "traced client failed"
 sleep 0.3
 stop_all

@@ -144,9 +144,7 @@ fi
 # has not run yet).
 mkdir -p "$T/rec"
 RPORT=$(free_port)
-/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http >"$T/rec.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/rec.log" && break; sleep 0.05; done
+start_untraced "$T/rec.log" /usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec" http
 SHIM_PRELOAD="$PRELOAD"
 EARLY_PORT=$RPORT same "a dependency's constructor does HTTP before main" "$T/prog"
 rc=0

@@ -29,9 +29,7 @@ run_timed() {
 # A real program: curl against an untraced server, output compared with
 # an untraced run.
 PORT=$(free_port)
-python3 "$ROOT/tests/integration/pyserver.py" "$PORT" >"$T/py.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/py.log" && break; sleep 0.05; done
+start_untraced "$T/py.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
 curl -sS "http://127.0.0.1:$PORT/status/201?a=1" -w ' %{http_code}\n' >"$T/curl.plain" 2>&1
 curl_same() { # LABEL ENDPOINT BOUND
 	local start ms rc

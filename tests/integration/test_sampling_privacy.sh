@@ -147,9 +147,7 @@ note "user info, signed-URL values, Authorization and Cookie reach no exporter (
 rec() {
 	mkdir -p "$T/$1"
 	RPORT=$(free_port)
-	/usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/$1" http >"$T/$1.log" 2>&1 &
-	PIDS+=("$!")
-	for _ in $(seq 100); do grep -q ready "$T/$1.log" && break; sleep 0.05; done
+	start_untraced "$T/$1.log" /usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/$1" http
 }
 rec pt
 for allow in "localhost" "127.0.0.0/8" "example.com,*.internal"; do

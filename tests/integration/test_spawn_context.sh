@@ -46,20 +46,8 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 s = S(("127.0.0.1", int(sys.argv[1])), H); print("ready", flush=True); s.serve_forever()
 PY
-cat >"$T/echo.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        b = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items()).encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H); print("ready", flush=True); s.serve_forever()
-PY
 EP=$(free_port)
-/usr/bin/python3 "$T/echo.py" "$EP" >"$T/echo.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 100); do grep -q ready "$T/echo.log" && break; sleep 0.05; done
+start_untraced "$T/echo.log" /usr/bin/python3 "$ROOT/tests/integration/echo_headers.py" "$EP"
 SP=$(free_port)
 # The programs started get the plain build in sanitizer passes (curl hangs
 # with the ASan runtime preloaded: see traced() in lib.sh).
