@@ -13,8 +13,10 @@
  * the call is passed through unchanged.
  *
  * Interposed: execve, execv, execvp, execvpe, execl, execle, execlp,
- * posix_spawn, posix_spawnp.  Not seen: system() and popen(), which
- * start their shell inside libc.
+ * posix_spawn, posix_spawnp; and system() and popen(), which start their
+ * shell inside libc where no exec of ours is seen: inside a request
+ * their command is prefixed with the shell's own assignments (see
+ * shell_carriers()).
  *
  * Threads: any.  Also from a vfork child (python's subprocess vforks),
  * which runs on its parent's memory: so nothing here writes outside its
@@ -27,6 +29,8 @@
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,6 +40,9 @@
 #include "../preload/real.h"
 #include "context.h"
 #include "propagate.h"
+
+/* Linux's limit on one argument string (MAX_ARG_STRLEN), with its NUL. */
+#define ARG_STRLEN_MAX (32 * 4096)
 
 /* Environments of more entries pass through (8 KiB of stack at most). */
 #define ENV_MAX 1024
@@ -249,4 +256,97 @@ TS_EXPORT int execle(const char *path, const char *arg0, ...)
 	envp = va_arg(ap, char *const *); /* after the NULL */
 	va_end(ap);
 	return exec_path(path, argv, envp);
+}
+
+/* `v` single-quoted for the shell at `o`: its end. */
+static char *shell_quote(char *o, const char *v)
+{
+	*o++ = '\'';
+	for (; *v; v++) {
+		if (*v == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *v;
+		}
+	}
+	*o++ = '\'';
+	return o;
+}
+
+/*
+ * The command system() or popen() gives "/bin/sh -c", inside a request:
+ * "export TRACEPARENT=... [TRACESTATE='...'] [BAGGAGE='...'];
+ * [unset ...;] CMD", so that the shell, and what it runs, has the
+ * request's carriers in place of its own, as execve would give them.
+ * One line, so the shell's messages about CMD still name line 1.  NULL
+ * (pass `cmd` as it is): outside a request, system(NULL), no memory, or
+ * a command the prefix would make too long for one argument.
+ */
+static char *shell_carriers(const char *cmd)
+{
+	struct carriers c;
+	size_t n;
+	char *s, *o;
+
+	if (!cmd || !request_carriers(&c))
+		return NULL;
+	/* Quoting at most quadruples a value; the words around it: 64. */
+	n = strlen(cmd) + sizeof(c.tp) + 4 * (sizeof(c.ts) + sizeof(c.bg)) + 64;
+	s = malloc(n);
+	if (!s)
+		return NULL;
+	o = s;
+	memcpy(o, "export ", 7);
+	o += 7;
+	o += strlen(strcpy(o, c.tp));
+	if (c.has_ts) {
+		memcpy(o, " TRACESTATE=", 12);
+		o = shell_quote(o + 12, c.ts + 11);
+	}
+	if (c.has_bg) {
+		memcpy(o, " BAGGAGE=", 9);
+		o = shell_quote(o + 9, c.bg + 8);
+	}
+	*o++ = ';';
+	if (!c.has_ts || !c.has_bg) {
+		o += strlen(strcpy(o, " unset"));
+		if (!c.has_ts)
+			o += strlen(strcpy(o, " TRACESTATE"));
+		if (!c.has_bg)
+			o += strlen(strcpy(o, " BAGGAGE"));
+		*o++ = ';';
+	}
+	*o++ = ' ';
+	if ((size_t)(o - s) + strlen(cmd) >= ARG_STRLEN_MAX) {
+		free(s); /* the kernel would refuse the longer argument */
+		return NULL;
+	}
+	strcpy(o, cmd);
+	return s;
+}
+
+TS_EXPORT int system(const char *cmd)
+{
+	char *s = shell_carriers(cmd);
+	int r, saved;
+
+	r = TS_REAL(system)(s ? s : cmd);
+	saved = errno;
+	free(s);
+	errno = saved;
+	return r;
+}
+
+TS_EXPORT FILE *popen(const char *cmd, const char *type)
+{
+	char *s = shell_carriers(cmd);
+	FILE *f;
+	int saved;
+
+	f = TS_REAL(popen)(s ? s : cmd, type);
+	saved = errno;
+	free(s);
+	errno = saved;
+	return f;
 }

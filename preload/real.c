@@ -310,6 +310,20 @@ static int fb_posix_spawnp(pid_t *pid, const char *f,
 	return fb_posix_spawn(pid, f, fa, at, av, ev);
 }
 
+static int fb_system(const char *cmd)
+{
+	(void)cmd;
+	errno = ENOSYS;
+	return -1;
+}
+
+static FILE *fb_popen(const char *cmd, const char *type)
+{
+	(void)cmd, (void)type;
+	errno = ENOSYS;
+	return NULL;
+}
+
 static TS_NORETURN void fb__exit(int status)
 {
 	for (;;)

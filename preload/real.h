@@ -111,7 +111,9 @@
 	X(int, posix_spawnp,                                                   \
 	  (pid_t * pid, const char *f, const posix_spawn_file_actions_t *fa,   \
 	   const posix_spawnattr_t *at, char *const *av, char *const *ev),     \
-	  (pid, f, fa, at, av, ev))
+	  (pid, f, fa, at, av, ev))                                            \
+	X(int, system, (const char *cmd), (cmd))                              \
+	X(FILE *, popen, (const char *cmd, const char *type), (cmd, type))
 
 struct ts_real_table {
 #define TS_REAL_FIELD(ret, name, params, args) ret(*name) params;

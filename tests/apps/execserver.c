@@ -9,6 +9,12 @@
  * GET /execlp -> curl -sS URL/execlp    by execlp("curl", ...)
  * GET /execle -> env                    by execle("/usr/bin/env", ...)
  *                with the environment {"X_ONLY=1", NULL}
+ * GET /system -> curl -sS -o /dev/null URL/system   by system(), in the
+ *                server's own process; answers "status N"
+ * GET /systemlong -> system(": xxx...") of a 131,000-byte command (the
+ *                kernel takes one argument of up to 131,071)
+ * GET /popen  -> curl -sS URL/popen     by popen(..., "r"), read whole
+ * GET /popenenv -> env                  by popen("env", "r")
  * Prints "ready" when listening; one request per connection.  Plain
  * program: no tracing code.  CHILD_PRELOAD, when set, becomes the
  * programs' LD_PRELOAD.  Loopback only.
@@ -21,6 +27,42 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* system() and popen(), in this process: what to answer, its length. */
+static size_t shell(const char *target, const char *url, char *out,
+		    size_t size)
+{
+	const char *pre = getenv("CHILD_PRELOAD");
+	char cmd[8192], lp[4096] = "";
+	size_t got = 0, n;
+	FILE *f;
+
+	if (pre && *pre)
+		snprintf(lp, sizeof(lp), "LD_PRELOAD='%s' ", pre);
+	if (!strcmp(target, "/system")) {
+		snprintf(cmd, sizeof(cmd), "%scurl -sS -o /dev/null '%s'", lp,
+			 url);
+		return (size_t)snprintf(out, size, "status %d", system(cmd));
+	}
+	if (!strcmp(target, "/systemlong")) {
+		static char big[131001];
+
+		memset(big, 'x', sizeof(big) - 1);
+		memcpy(big, ": ", 2);
+		return (size_t)snprintf(out, size, "status %d", system(big));
+	}
+	if (!strcmp(target, "/popenenv"))
+		snprintf(cmd, sizeof(cmd), "env");
+	else
+		snprintf(cmd, sizeof(cmd), "%scurl -sS '%s'", lp, url);
+	f = popen(cmd, "r");
+	if (!f)
+		return (size_t)snprintf(out, size, "popen failed");
+	while (got < size && (n = fread(out + got, 1, size - got, f)) > 0)
+		got += n;
+	pclose(f);
+	return got;
+}
 
 static void serve(int c, const char *url)
 {
@@ -40,6 +82,12 @@ static void serve(int c, const char *url)
 	if (sscanf(req, "GET %2047s", target) != 1 || pipe(pipefd))
 		return;
 	snprintf(req, sizeof(req), "%s%s", url, target);
+	if (!strncmp(target, "/system", 7) || !strncmp(target, "/popen", 6)) {
+		got = shell(target, req, out, sizeof(out));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		goto answer;
+	}
 	pid = fork();
 	if (pid == 0) {
 		char *env[] = { "X_ONLY=1", NULL };
@@ -65,6 +113,7 @@ static void serve(int c, const char *url)
 		got += (size_t)n;
 	close(pipefd[0]);
 	waitpid(pid, NULL, 0);
+answer:
 	len = (size_t)snprintf(req, sizeof(req),
 			       "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n",
 			       got);

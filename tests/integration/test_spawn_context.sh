@@ -11,7 +11,10 @@
 #    was started with; nothing else differs;
 #  - outside any request (at start-up): the environment is passed as it is;
 #  - a C server that forks per request and runs curl by execl and execlp,
-#    and env by execle with an environment of its own: the same.
+#    and env by execle with an environment of its own: the same;
+#  - that server's system() and popen(), whose shell libc starts without
+#    an exec we see: the same (the command is prefixed with the shell's
+#    own assignments), a quote in the tracestate kept.
 source "$(dirname "$0")/lib.sh"
 
 cat >"$T/srv.py" <<'PY'
@@ -63,10 +66,15 @@ curl -sS -o "$T/env-inside" -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c
 	-H 'tracestate: k=v' "http://127.0.0.1:$SP/env"
 # An old-style C server: fork, then execl / execlp / execle.
 XP=$(free_port)
-start_traced execsrv "$T/exec.log" "$ROOT/$BUILD/tests/apps/execserver" "$XP" "http://127.0.0.1:$EP"
-for p in execl execlp execle; do
+# Stale carriers again: system() and popen() must replace them too.
+TRACEPARENT=00-33333333333333333333333333333333-4444444444444444-01 TRACESTATE=stale=2 BAGGAGE=stale=2 \
+	start_traced execsrv "$T/exec.log" "$ROOT/$BUILD/tests/apps/execserver" "$XP" "http://127.0.0.1:$EP"
+for p in execl execlp execle system systemlong popen; do
 	curl -sS -o "$T/out-$p" "http://127.0.0.1:$XP/$p" || fail "GET /$p"
 done
+# A tracestate with a quote: the shell gets it back exactly.
+curl -sS -o "$T/out-popenenv" -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' \
+	-H "tracestate: q=it's" "http://127.0.0.1:$XP/popenenv" || fail "GET /popenenv"
 sleep 0.3
 stop_all
 
@@ -102,6 +110,23 @@ for p in ("execl", "execlp"):
 sv = one(xs, kind="server", attr_url__path="/execle")
 assert open(T + "/out-execle").read().splitlines() == \
     ["X_ONLY=1", "TRACEPARENT=00-%s-%s-01" % (sv["trace"], sv["span"])], open(T + "/out-execle").read()
+for p in ("system", "popen"):
+    sv = one(xs, kind="server", attr_url__path="/" + p)
+    k = one(xs, kind="client", attr_url__full="http://127.0.0.1:$EP/" + p)
+    assert k["trace"] == sv["trace"] and k["parent"] == sv["span"], (p, k, sv)
+assert open(T + "/out-system").read() == "status 0", open(T + "/out-system").read()
+# A command the prefix would make too long for the kernel runs unchanged.
+assert open(T + "/out-systemlong").read() == "status 0", open(T + "/out-systemlong").read()
+got = open(T + "/out-popen").read()
+assert "traceparent: 00-%s-%s-01" % (k["trace"], k["span"]) in got, got
+sv = one(xs, kind="server", attr_url__path="/popenenv")
+pe = env(T + "/out-popenenv")
+assert sv["trace"] == "0af7651916cd43dd8448eb211c80319c", sv
+assert pe.get("TRACEPARENT") == "00-%s-%s-01" % (sv["trace"], sv["span"]), pe
+assert pe.get("TRACESTATE") == "q=it's" and "BAGGAGE" not in pe, pe
+print("  the same server's system() and popen() (the shell libc starts): curl's spans the requests'"
+      " children; the shell's environment has the request's TRACEPARENT and TRACESTATE (q=it's),"
+      " the stale ones and BAGGAGE gone")
 print("  a C server that forks and runs curl by execl and execlp: curl's spans the requests' children;"
       " execle's own environment {X_ONLY=1} gets TRACEPARENT and nothing else")
 print("  inside a request the environment is the server's with TRACEPARENT and TRACESTATE of the request"
