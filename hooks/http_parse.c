@@ -2036,6 +2036,16 @@ bool ts_http_skip_body(struct ts_http_parser *p, uint64_t n)
 			p->state = S_END_PENDING; /* reported by the next feed */
 		return true;
 	}
+	/* Data of the current chunk (lighttpd writes the chunk-size line,
+	 * sends the data from a file, then writes the CRLF): its framing
+	 * is still seen; the CRLF after the data is due next. */
+	if (p->state == S_CHUNK_DATA && n <= p->remaining) {
+		p->remaining -= n;
+		p->body_bytes += n;
+		if (!p->remaining)
+			p->state = S_CHUNK_DATA_CR;
+		return true;
+	}
 	p->state = S_DEAD;
 	return false;
 }

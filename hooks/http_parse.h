@@ -284,9 +284,11 @@ bool ts_http_eof(struct ts_http_parser *p);
  * `n` bytes of the current message's body went by unseen (sendfile).
  * True when the body had at least that many bytes left (Content-Length
  * bodies and close-delimited ones; the message may end: a MSG_END is then
- * reported by the next ts_http_feed call, with 0 bytes consumed).  False
- * (and the parser dead) anywhere else, such as inside a chunked body,
- * whose framing would have to be read.
+ * reported by the next ts_http_feed call, with 0 bytes consumed), or the
+ * current chunk had that many data bytes left (its CRLF and the next
+ * chunk-size line are then fed as usual).  False (and the parser dead)
+ * anywhere else, such as across a chunk's end, whose framing would have
+ * to be read.
  */
 bool ts_http_skip_body(struct ts_http_parser *p, uint64_t n);
 

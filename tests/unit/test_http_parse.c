@@ -1782,7 +1782,8 @@ START_TEST(test_content_length_body_taken_in_one_call)
 }
 END_TEST
 
-/* sendfile() bytes: only counted bodies can be skipped unseen. */
+/* sendfile() bytes: only counted bodies and chunk data can be skipped
+ * unseen. */
 START_TEST(test_skip_body_only_where_the_framing_is_a_count)
 {
 	static const char cl[] = "HTTP/1.1 200 OK\r\n"
@@ -1817,9 +1818,34 @@ START_TEST(test_skip_body_only_where_the_framing_is_a_count)
 	ck_assert(ts_http_eof(&p));
 	ck_assert_uint_eq(p.body_bytes, 1u << 20);
 
+	/* Between chunks the next bytes are framing: not skippable. */
 	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
 	feed_until(&p, chunked, sizeof(chunked) - 1, TS_HTTP_EV_HEADERS_DONE);
 	ck_assert(!ts_http_skip_body(&p, 1));
+	ck_assert(ts_http_is_dead(&p));
+
+	/* A chunk's data sent unseen, its size line and CRLF written:
+	 * twice, then the last chunk; the next message parses. */
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
+	feed_until(&p, chunked, sizeof(chunked) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert_uint_eq(ts_http_feed(&p, "a\r\n", 3, &ev), 3);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+	ck_assert(ts_http_skip_body(&p, 4));
+	ck_assert(ts_http_skip_body(&p, 6));
+	ck_assert_uint_eq(ts_http_feed(&p, "\r\n3\r\n", 5, &ev), 5);
+	ck_assert_int_eq(ev, TS_HTTP_EV_NONE);
+	ck_assert(ts_http_skip_body(&p, 3));
+	feed_until(&p, "\r\n0\r\n\r\n", 7, TS_HTTP_EV_MSG_END);
+	ck_assert_uint_eq(p.body_bytes, 13);
+	ck_assert(!ts_http_in_message(&p));
+	feed_until(&p, cl, sizeof(cl) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert_uint_eq(p.status, 200);
+
+	/* More than the chunk holds (its CRLF would be in the file). */
+	ts_http_parser_init(&p, RESP, MAX_HEAD, test_pbuf(&p));
+	feed_until(&p, chunked, sizeof(chunked) - 1, TS_HTTP_EV_HEADERS_DONE);
+	ck_assert_uint_eq(ts_http_feed(&p, "a\r\n", 3, &ev), 3);
+	ck_assert(!ts_http_skip_body(&p, 12));
 	ck_assert(ts_http_is_dead(&p));
 }
 END_TEST
