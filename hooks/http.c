@@ -130,7 +130,7 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 		    client ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS, false);
 	parser_init(&h->out, &h->out_buf,
 		    server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS, true);
-	h->in_lost = h->out_lost = h->addr_known = false;
+	h->in_lost = h->out_lost = h->addr_known = h->in_failed = false;
 	h->responses_lost = false;
 	/* One we did not see made may have been classified long before its
 	 * first request goes out. */
@@ -612,16 +612,25 @@ static void client_in(struct ts_http_conn *h, int ev)
 /* ---- inbound ------------------------------------------------------------- */
 
 /* Every request in flight ends at `end_mono` (0: now), `closed`: its
- * connection closed under it. */
+ * connection closed under it; `by_app`: the program closed it. */
 static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono,
-		    bool closed)
+		    bool closed, bool by_app)
 {
 	struct ts_http_req *r;
 
 	const struct ts_http_parser *p = server ? &h->out : &h->in;
-	bool first = true;
+	bool first = true, cut;
 
 	while ((r = q_front(h)) != NULL) {
+		/*
+		 * A client that closes while its response's body comes, the
+		 * head read, chose to stop reading (wget after a 404 with
+		 * "Connection: close", a streaming reader done early): the
+		 * response is what it got, not a failure.  A peer's close
+		 * there is one, and so is a read that failed (a reset).
+		 */
+		cut = closed && !(first && by_app && !server && r->status >= 200 &&
+				  !__atomic_load_n(&h->in_failed, __ATOMIC_RELAXED));
 		/* The first one's response may be under way, cut short: its
 		 * status (once its status line went by) and the body bytes
 		 * that came.  Those behind it had no response. */
@@ -630,7 +639,7 @@ static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono,
 			r->resp_body = p->body_bytes;
 		}
 		first = false;
-		finish(r, server, closed, end_mono);
+		finish(r, server, cut, end_mono);
 		q_pop(h);
 	}
 }
@@ -639,7 +648,7 @@ static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono,
  * it was sending has gone out: the rest end now, none failed. */
 void ts_http_send_lost(struct ts_http_conn *h)
 {
-	end_all(h, false, 0, false); /* the response parser is dead */
+	end_all(h, false, 0, false, false); /* the response parser is dead */
 	h->out_lost = true;
 }
 
@@ -691,7 +700,7 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 		/* No response can come any more: a client's requests end
 		 * now, failed, not when the program gets round to close(). */
 		if (h->role == TS_CONN_CLIENT)
-			end_all(h, false, h->in_mono_ns, true);
+			end_all(h, false, h->in_mono_ns, true, false);
 		return;
 	}
 	for (i = 0; i < cnt && n; i++) {
@@ -734,5 +743,5 @@ void ts_http_conn_release(struct ts_http_conn *h)
 		client_in(h, TS_HTTP_EV_MSG_END);
 	if (server && ts_http_in_message(&h->out) && ts_http_eof(&h->out))
 		ts_http_server_out(h, TS_HTTP_EV_MSG_END);
-	end_all(h, server, 0, true);
+	end_all(h, server, 0, true, true);
 }

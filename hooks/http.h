@@ -71,6 +71,7 @@ struct ts_http_edit {
 struct ts_http_conn {
 	uint8_t role;                  /* enum ts_conn_kind (conn.h) */
 	bool in_lost;                  /* inbound bytes missed: give up */
+	bool in_failed;                /* a read failed (reset, timeout) */
 	bool out_lost;                 /* outbound state unusable: give up */
 	bool addr_known;               /* peer/local fields filled */
 	bool responses_lost;           /* the responses could not be

@@ -73,6 +73,11 @@ static void inbound_done(struct ts_conn *c, int fd, const struct iovec *iov,
 			__atomic_store_n(&c->http.in_lost, true,
 					 __ATOMIC_RELAXED);
 		}
+	} else if (r < 0 && saved != EAGAIN && saved != EWOULDBLOCK &&
+		   saved != EINTR) {
+		/* The connection failed (reset, timed out): whatever the
+		 * program does next, the response did not come whole. */
+		__atomic_store_n(&c->http.in_failed, true, __ATOMIC_RELAXED);
 	}
 	ts_conn_put(c);
 	errno = saved;
