@@ -415,8 +415,6 @@ static void add_client(struct ts_span *s, const struct raw *r)
 		ADD_RAW(s, "client.address", r->peer);
 }
 
-/* Add url.full of a client request: the absolute-form target as sent,
- * or http://<Host><target>, redacted (user info, signed parameters). */
 /* Whether a Host value names a port ("h:80", "[v6]:80"). */
 static bool host_port(const char *h, size_t len)
 {
@@ -427,6 +425,12 @@ static bool host_port(const char *h, size_t len)
 	return memchr(h, ':', len) != NULL;
 }
 
+/*
+ * Add url.full of a client request: the absolute-form target as sent, or
+ * http://<Host><target> (for "OPTIONS *", the asterisk-form, the URL of
+ * the server, no path: RFC 9112 3.3), redacted (user info, signed
+ * parameters).
+ */
 static void add_url_full(struct ts_span *s, const struct raw *r)
 {
 	char url[TS_HTTP_TARGET_MAX + TS_HTTP_HOST_MAX + 16], red[sizeof(url)];
@@ -436,7 +440,7 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 	if (tl && t[0] != '/' && memmem(t, tl, "://", 3)) {
 		memcpy(url, t, tl); /* absolute form (to a proxy) */
 		n = tl;
-	} else if (tl && t[0] == '/') {
+	} else if (tl && (t[0] == '/' || (tl == 1 && t[0] == '*'))) {
 		if (!hl) { /* HTTP/1.0 without Host: the peer we talk to */
 			host = s->arena + r->peer.off;
 			hl = r->peer.len;
@@ -452,8 +456,10 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 				     (!host_port(host, hl) && r->peer_port != 80)))
 			n += (size_t)snprintf(url + n, sizeof(url) - n, ":%u",
 					      r->peer_port);
-		memcpy(url + n, t, tl);
-		n += tl;
+		if (t[0] == '/') {
+			memcpy(url + n, t, tl);
+			n += tl;
+		}
 	}
 	if (!n)
 		return;

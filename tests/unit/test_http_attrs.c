@@ -350,6 +350,20 @@ START_TEST(absolute_form_ipv6_host_and_missing_port)
 		sizeof(out));
 	ck_assert_ptr_nonnull(strstr(out, " url.full=http://[2001:db8::1]:8080/p "));
 	free(s);
+	/* The asterisk-form: the server's URL, no path. */
+	s = run("OPTIONS * HTTP/1.1\r\nHost: example.org:8080\r\n\r\n", false,
+		conn("127.0.0.1", 8080, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://example.org:8080 "));
+	free(s);
+	s = run("OPTIONS * HTTP/1.0\r\n\r\n", false,
+		conn("127.0.0.1", 81, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://127.0.0.1:81 "));
+	free(s);
+	/* Any other target that is not origin-form: none. */
+	s = run("OPTIONS ** HTTP/1.1\r\nHost: example.org\r\n\r\n", false,
+		conn("127.0.0.1", 80, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_null(strstr(out, "url.full"));
+	free(s);
 	s = run("GET /p HTTP/1.1\r\nHost: example.org\r\n\r\n", false,
 		conn("127.0.0.1", 80, 1), 200, 0, 0, false, out, sizeof(out));
 	ck_assert_ptr_nonnull(strstr(out, " url.full=http://example.org/p "));
