@@ -56,6 +56,26 @@ static void put_keep_errno(struct ts_conn *c)
 	errno = saved;
 }
 
+/* A read's errno that says the connection itself failed, not the call
+ * (EINVAL from a MSG_OOB read with no urgent data, EFAULT, ENOMEM). */
+static bool conn_failed(int e)
+{
+	switch (e) {
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ETIMEDOUT:
+	case EPIPE:
+	case ENOTCONN:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* After a read-type call on a traced connection returned r. */
 TS_HOT
 static void inbound_done(struct ts_conn *c, int fd, const struct iovec *iov,
@@ -73,10 +93,9 @@ static void inbound_done(struct ts_conn *c, int fd, const struct iovec *iov,
 			__atomic_store_n(&c->http.in_lost, true,
 					 __ATOMIC_RELAXED);
 		}
-	} else if (r < 0 && saved != EAGAIN && saved != EWOULDBLOCK &&
-		   saved != EINTR) {
-		/* The connection failed (reset, timed out): whatever the
-		 * program does next, the response did not come whole. */
+	} else if (r < 0 && conn_failed(saved)) {
+		/* Whatever the program does next, the response did not come
+		 * whole (and a connection does not recover from these). */
 		__atomic_store_n(&c->http.in_failed, true, __ATOMIC_RELAXED);
 	}
 	ts_conn_put(c);

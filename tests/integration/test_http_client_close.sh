@@ -3,7 +3,8 @@
 # with "Connection: close", a streaming reader that read enough): its
 # span has the status it got and is an error only by that status (the
 # old build: ERROR connection_closed for all of them).  A connection the
-# peer resets under the body, or closes before the head, stays an error.
+# peer resets under the body, or closes before the head, stays an error;
+# a read that fails by itself (EINVAL from MSG_OOB) is no reset.
 source "$(dirname "$0")/lib.sh"
 
 cat >"$T/srv.py" <<'PY'
@@ -20,7 +21,7 @@ def serve(c):
         pass
     path = line.split(b" ")[1]
     try:
-        if path == b"/big":
+        if path in (b"/big", b"/bigoob"):
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8000000\r\n\r\n")
             c.sendall(b"x" * 8000000)
         elif path == b"/missing":
@@ -40,11 +41,17 @@ PY
 cat >"$T/client.py" <<'PY'
 import http.client, sys, time
 port = int(sys.argv[1])
-for path in ("/big", "/missing", "/reset", "/nohead"):
+import socket
+for path in ("/big", "/bigoob", "/missing", "/reset", "/nohead"):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         c.request("GET", path)
         r = c.getresponse()
+        if path == "/bigoob":  # a read that fails by itself: EINVAL
+            try:
+                c.sock.recv(1, socket.MSG_OOB | socket.MSG_DONTWAIT)
+            except OSError as e:
+                print(path, "oob", e.errno)
         if path == "/reset":
             time.sleep(0.2)  # the reset has come
             r.read()
@@ -58,7 +65,8 @@ PY
 SP=$(free_port)
 start_untraced "$T/srv.log" /usr/bin/python3 "$T/srv.py" "$SP"
 SVC=client traced /usr/bin/python3 "$T/client.py" "$SP" >"$T/client.out"
-grep -q '^/big 200 stopped reading$' "$T/client.out" && grep -q '^/missing 404 stopped reading$' "$T/client.out" &&
+grep -q '^/big 200 stopped reading$' "$T/client.out" && grep -q '^/bigoob oob 22$' "$T/client.out" &&
+	grep -q '^/bigoob 200 stopped reading$' "$T/client.out" && grep -q '^/missing 404 stopped reading$' "$T/client.out" &&
 	grep -q '^/reset failed' "$T/client.out" && grep -q '^/nohead failed' "$T/client.out" ||
 	fail "client: $(cat "$T/client.out")"
 stop_all
@@ -71,10 +79,13 @@ big = one(ss, attr_url__full="http://127.0.0.1:$SP/big")
 assert big["status"] == 0 and "error.type" not in big["attrs"], big
 assert big["attrs"]["http.response.status_code"] == 200, big
 assert 0 < big["attrs"]["http.response.body.size"] < 8000000, big
+oob = one(ss, attr_url__full="http://127.0.0.1:$SP/bigoob")
+assert oob["status"] == 0 and "error.type" not in oob["attrs"], oob
 miss = one(ss, attr_url__full="http://127.0.0.1:$SP/missing")
 assert miss["status"] == 2 and miss["attrs"]["error.type"] == "404", miss
 print("  closed while the body came: /big OK 200 (%d of 8000000 body bytes read), /missing ERROR 404"
       % big["attrs"]["http.response.body.size"])
+print("  the same after a read that failed by itself (MSG_OOB with no urgent data: EINVAL): OK")
 rst = one(ss, attr_url__full="http://127.0.0.1:$SP/reset")
 assert rst["status"] == 2 and rst["attrs"]["error.type"] == "connection_closed", rst
 nh = one(ss, attr_url__full="http://127.0.0.1:$SP/nohead")
