@@ -441,14 +441,21 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 		memcpy(url, t, tl); /* absolute form (to a proxy) */
 		n = tl;
 	} else if (tl && (t[0] == '/' || (tl == 1 && t[0] == '*'))) {
+		bool v6 = false;
+
 		if (!hl) { /* HTTP/1.0 without Host: the peer we talk to */
 			host = s->arena + r->peer.off;
 			hl = r->peer.len;
+			v6 = memchr(host, ':', hl) != NULL; /* bracketed */
 		}
 		memcpy(url, "http://", 7);
 		n = 7;
+		if (v6)
+			url[n++] = '[';
 		memcpy(url + n, host, hl);
 		n += hl;
+		if (v6)
+			url[n++] = ']';
 		/* No Host, or one without a port, on a connection to another
 		 * port than http's: the URL that reaches it names the port
 		 * (as server.port does). */

@@ -532,6 +532,11 @@ START_TEST(secrets_are_redacted_and_ids_folded_out_of_names)
 		200, 0, 0, false, out, sizeof(out));
 	ck_assert_ptr_nonnull(strstr(out, " server.address=::1 "
 					  "server.port=8081 "));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://[::1]:8081 "));
+	free(s);
+	s = run("GET /p HTTP/1.0\r\n\r\n", false, conn("::1", 8081, 1),
+		200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.full=http://[::1]:8081/p "));
 	free(s);
 }
 END_TEST
