@@ -202,6 +202,14 @@ void ts_http_fill_addr(struct ts_http_conn *h, int fd)
 		if (ss.ss_family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
 				  h->peer_addr, sizeof(h->peer_addr));
+		else if (ss.ss_family == AF_INET6 &&
+			 IN6_IS_ADDR_V4MAPPED(
+				 &((struct sockaddr_in6 *)&ss)->sin6_addr))
+			/* An IPv4 peer of a dual-stack socket: as IPv4, the
+			 * address it has (::ffff:10.0.0.1 is 10.0.0.1). */
+			inet_ntop(AF_INET,
+				  &((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr[12],
+				  h->peer_addr, sizeof(h->peer_addr));
 		else if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6,
 				  &((struct sockaddr_in6 *)&ss)->sin6_addr,
