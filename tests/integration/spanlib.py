@@ -54,6 +54,12 @@ def one(ss, **kw):
     return found[0]
 
 
+def in_order(ss, **kw):
+    """The spans matching all key=value filters (as one()), oldest first."""
+    return sorted((s for s in ss if all(_match(s, k, v) for k, v in kw.items())),
+                  key=lambda s: s["start"])
+
+
 def _match(s, k, v):
     if k.startswith("attr_"):
         return s["attrs"].get(k[5:].replace("__", ".")) == v

@@ -88,8 +88,8 @@ stop_all
 $SPANLIB
 T = sys.argv[1]
 ss = spans(T + "/spans-*.jsonl")
-srv = sorted((s for s in ss if s["service"] == "legacy"), key=lambda s: s["start"])
-cli = sorted((s for s in ss if s["service"] == "curl"), key=lambda s: s["start"])
+srv = in_order(ss, service="legacy")
+cli = in_order(ss, service="curl")
 want = [("GET", "/ka1", 200), ("GET", "/ka2", 200), ("GET", "/close", 200), ("GET", "/err", 503)]
 for side, got in (("server", srv), ("client", cli)):
     assert [(s["attrs"].get("http.request.method"),
@@ -103,7 +103,7 @@ for c, s in zip(cli, srv):
 assert [c["attrs"].get("http.response.body.size") for c in cli][:3] == [3, 3, 4], [c["attrs"] for c in cli]
 print("  traced legacy server answering with bare-LF heads (kept-alive, close-delimited, 503), traced curl:"
       " 4 traces of client -> server span, status codes on both sides, the 503 an ERROR")
-raw = sorted((s for s in ss if s["service"] == "rawcli"), key=lambda s: s["start"])
+raw = in_order(ss, service="rawcli")
 assert [(s["name"], s["attrs"].get("http.response.status_code")) for s in raw] == \
     [("POST", 200), ("GET", 200)], [(s["name"], s["attrs"]) for s in raw]
 assert raw[1]["attrs"].get("url.full") == "http://x:$NP/two?q=1" and raw[1]["attrs"].get("user_agent.original") == "legacy/1", raw[1]["attrs"]

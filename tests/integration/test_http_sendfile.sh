@@ -95,23 +95,23 @@ stop_all
 $SPANLIB
 T = sys.argv[1]
 ss = spans(T + "/spans-*.jsonl")
-srv = sorted((s for s in ss if s["service"] == "sfserver"), key=lambda s: s["start"])
-cli = sorted((s for s in ss if s["service"] == "curl"), key=lambda s: s["start"])
+srv = in_order(ss, service="sfserver")
+cli = in_order(ss, service="curl")
 assert [s["attrs"]["url.path"] for s in srv] == ["/chunked", "/cl", "/chunked", "/cl"], srv
 for s, c in zip(srv, cli):
     assert s["status"] == 0 and "error.type" not in s["attrs"], s
     assert s["attrs"]["http.response.status_code"] == 200, s
     assert s["attrs"]["http.response.body.size"] == 300000, s
-    assert s["trace"] == c["trace"] and s["parent"] == c["span"], (s, c)
+    child_of(s, c)
 print("  4 responses on one connection, chunk data and Content-Length bodies sent by sendfile:"
       " 4 server spans, 200, body size 300000, each a child of curl's span")
-sc = sorted((s for s in ss if s["service"] == "sfclient"), key=lambda s: s["start"])
-ps = sorted((s for s in ss if s["service"] == "pyserver"), key=lambda s: s["start"])
+sc = in_order(ss, service="sfclient")
+ps = in_order(ss, service="pyserver")
 assert len(sc) == 2 and len(ps) == 2, (sc, ps)
 for c, p in zip(sc, ps):
     assert c["attrs"].get("http.request.body.size") == 300000, c
     assert c["attrs"]["http.response.status_code"] == 200 and c["status"] == 0, c
-    assert p["trace"] == c["trace"] and p["parent"] == c["span"], (p, c)
+    child_of(p, c)
     assert p["attrs"].get("http.request.body.size") == 300000, p
 print("  2 chunked POSTs on one connection, their data sent by sendfile: both client spans with"
       " body size 300000, both servers' spans their children")

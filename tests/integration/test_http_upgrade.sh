@@ -91,12 +91,12 @@ import re
 T = sys.argv[1]
 sys.path.insert(0, T)
 ss = spans(T + "/spans-*.jsonl")
-srv = sorted((s for s in ss if s["service"] == "ws-srv"), key=lambda s: s["start"])
+srv = in_order(ss, service="ws-srv")
 assert [(s["name"], s["attrs"].get("http.response.status_code")) for s in srv] == \
     [("GET /ws", 101), ("GET /nows", 426), ("GET /after", 200)], [(s["name"], s["attrs"]) for s in srv]
 print("  traced server: the bytes behind an Upgrade request are no request (GET /ws 101, one span);"
       " after a declined upgrade (426) the next request is traced")
-cli = sorted((s for s in ss if s["service"] == "ws-cli"), key=lambda s: s["start"])
+cli = in_order(ss, service="ws-cli")
 assert [s["attrs"].get("http.response.status_code") for s in cli] == [101, 426, 200], [s["attrs"] for s in cli]
 got = open(T + "/received.bin", "rb").read()
 tps = re.findall(rb"traceparent: 00-[0-9a-f]{32}-([0-9a-f]{16})-01\r\n", got)
