@@ -326,27 +326,29 @@ static char *shell_carriers(const char *cmd)
 	return s;
 }
 
+/* free() the command shell_carriers() made, the caller's errno kept. */
+static void free_keep_errno(char *s)
+{
+	int saved = errno;
+
+	free(s);
+	errno = saved;
+}
+
 TS_EXPORT int system(const char *cmd)
 {
 	char *s = shell_carriers(cmd);
-	int r, saved;
+	int r = TS_REAL(system)(s ? s : cmd);
 
-	r = TS_REAL(system)(s ? s : cmd);
-	saved = errno;
-	free(s);
-	errno = saved;
+	free_keep_errno(s);
 	return r;
 }
 
 TS_EXPORT FILE *popen(const char *cmd, const char *type)
 {
 	char *s = shell_carriers(cmd);
-	FILE *f;
-	int saved;
+	FILE *f = TS_REAL(popen)(s ? s : cmd, type);
 
-	f = TS_REAL(popen)(s ? s : cmd, type);
-	saved = errno;
-	free(s);
-	errno = saved;
+	free_keep_errno(s);
 	return f;
 }

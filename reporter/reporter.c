@@ -128,12 +128,12 @@ static void export_batch(const struct ts_span *const *spans, size_t n)
 			delivered = true;
 	if (delivered)
 		__atomic_add_fetch(&rep.exported, n, __ATOMIC_RELAXED);
+	/* Cut by the exit flush's deadline: not the collector's failure but
+	 * spans unsent at the deadline, as the exit summary, taken then,
+	 * already counts them. */
 	else if (rep.nexp && !(stop && deadline == stop &&
 			       ts_clock_mono_ns() >= stop))
 		__atomic_add_fetch(&rep.failed, n, __ATOMIC_RELAXED);
-	/* (cut by the exit flush's deadline: not a failure of the
-	 * collector's but spans unsent at the deadline, as the exit summary,
-	 * printed at that deadline, already counts them) */
 }
 
 /*
