@@ -47,11 +47,17 @@ def record(conn_no, head, body):
     with lock:
         count["req"] += 1
         n = count["req"]
-    with open(os.path.join(outdir, "req-%d.bin" % n), "wb") as f:
+    # Each file whole or absent (written aside, then renamed), the .json
+    # last: a reader that finds req-N.json finds both complete, also
+    # while this collector is still running or was stopped mid-request.
+    base = os.path.join(outdir, "req-%d" % n)
+    with open(base + ".bin.part", "wb") as f:
         f.write(body)
-    with open(os.path.join(outdir, "req-%d.json" % n), "w") as f:
+    os.replace(base + ".bin.part", base + ".bin")
+    with open(base + ".json.part", "w") as f:
         json.dump({"method": method, "path": path, "version": version, "headers": hdrs,
                    "conn": conn_no, "t": time.monotonic()}, f)
+    os.replace(base + ".json.part", base + ".json")
     return n
 
 
