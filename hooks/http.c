@@ -186,40 +186,70 @@ static void unix_peer(struct ts_http_conn *h, const struct sockaddr_un *u,
 	}
 }
 
-/* Peer and local addresses, looked up once per connection, when needed. */
+/* The peer's fields from its address; unknown families leave them empty. */
+static void set_peer(struct ts_http_conn *h, const struct sockaddr_storage *ss,
+		     socklen_t len)
+{
+	h->family = (uint8_t)ss->ss_family;
+	h->peer_port = sa_port(ss);
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+			  h->peer_addr, sizeof(h->peer_addr));
+	else if (ss->ss_family == AF_INET6 &&
+		 IN6_IS_ADDR_V4MAPPED(
+			 &((const struct sockaddr_in6 *)ss)->sin6_addr))
+		/* An IPv4 peer of a dual-stack socket: as IPv4, the
+		 * address it has (::ffff:10.0.0.1 is 10.0.0.1). */
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr[12],
+			  h->peer_addr, sizeof(h->peer_addr));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+			  h->peer_addr, sizeof(h->peer_addr));
+	else if (ss->ss_family == AF_UNIX)
+		unix_peer(h, (const struct sockaddr_un *)ss, len);
+}
+
+/*
+ * Peer and local addresses, looked up once per connection, when needed.
+ * `dst` (may be NULL) is where the send about to be made goes: a TCP Fast
+ * Open client connects by sendto(MSG_FASTOPEN) to it, so the socket has
+ * no peer yet (ENOTCONN) and that address is the peer.  errno is kept.
+ */
 TS_HOT
-void ts_http_fill_addr(struct ts_http_conn *h, int fd)
+void ts_http_fill_addr_to(struct ts_http_conn *h, int fd,
+			  const struct sockaddr *dst, socklen_t dstlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	int saved;
 
 	if (h->addr_known)
 		return;
 	h->addr_known = true;
+	saved = errno;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-		h->family = (uint8_t)ss.ss_family;
-		h->peer_port = sa_port(&ss);
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-				  h->peer_addr, sizeof(h->peer_addr));
-		else if (ss.ss_family == AF_INET6 &&
-			 IN6_IS_ADDR_V4MAPPED(
-				 &((struct sockaddr_in6 *)&ss)->sin6_addr))
-			/* An IPv4 peer of a dual-stack socket: as IPv4, the
-			 * address it has (::ffff:10.0.0.1 is 10.0.0.1). */
-			inet_ntop(AF_INET,
-				  &((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr[12],
-				  h->peer_addr, sizeof(h->peer_addr));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6,
-				  &((struct sockaddr_in6 *)&ss)->sin6_addr,
-				  h->peer_addr, sizeof(h->peer_addr));
-		else if (ss.ss_family == AF_UNIX)
-			unix_peer(h, (struct sockaddr_un *)&ss, len);
+		set_peer(h, &ss, len);
+	} else if (errno == ENOTCONN && dst && dstlen <= sizeof(ss) &&
+		   dstlen >= sizeof(sa_family_t) &&
+		   (dst->sa_family == AF_INET || dst->sa_family == AF_INET6) &&
+		   dstlen >= (dst->sa_family == AF_INET
+				      ? sizeof(struct sockaddr_in)
+				      : sizeof(struct sockaddr_in6))) {
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, dst, dstlen);
+		set_peer(h, &ss, dstlen);
 	}
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 		h->local_port = sa_port(&ss);
+	errno = saved;
+}
+
+TS_HOT
+void ts_http_fill_addr(struct ts_http_conn *h, int fd)
+{
+	ts_http_fill_addr_to(h, fd, NULL, 0);
 }
 
 /*

@@ -19,6 +19,11 @@ struct ts_http_decision {
 /* Peer and local addresses of the connection, looked up once. */
 void ts_http_fill_addr(struct ts_http_conn *h, int fd);
 
+/* The same before a send to `dst` (sendto/sendmsg address, may be NULL):
+ * the peer of a TCP Fast Open connection not yet made. */
+void ts_http_fill_addr_to(struct ts_http_conn *h, int fd,
+			  const struct sockaddr *dst, socklen_t dstlen);
+
 /* The first message decides who we are (enum ts_conn_kind). */
 void ts_http_set_role(struct ts_http_conn *h, uint8_t role);
 

@@ -418,7 +418,11 @@ static bool may_propagate(struct plan *pl)
 	size_t hl = p->host_s.cut ? 0 : p->host_s.len, i;
 	unsigned port = 0;
 
-	ts_http_fill_addr(h, pl->fd);
+	if (pl->op->how == TS_SEND_SENDMSG && pl->op->msg)
+		ts_http_fill_addr_to(h, pl->fd, pl->op->msg->msg_name,
+				     pl->op->msg->msg_namelen);
+	else
+		ts_http_fill_addr_to(h, pl->fd, pl->op->addr, pl->op->addrlen);
 	if (hl && host[0] == '[') { /* [v6]:port */
 		const char *end = memchr(host, ']', hl);
 
