@@ -56,8 +56,38 @@ struct raw {
 
 /* ---- recording (application threads) -------------------------------------- */
 
+/*
+ * A value cut at a byte limit (a capture cap, the record's room) may end
+ * inside a UTF-8 character: drop that piece of it, so what is exported is
+ * the valid text it was, shorter (and not a U+FFFD for it at the end).
+ * Malformed input is left as it is.
+ */
+static size_t drop_partial_char(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = len, need;
+
+	while (k && len - k < 3 && (p[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (!k)
+		return len;
+	k--; /* p[k]: the last byte that is not a continuation byte */
+	if (p[k] >= 0xc2 && p[k] <= 0xdf)
+		need = 2;
+	else if (p[k] >= 0xe0 && p[k] <= 0xef)
+		need = 3;
+	else if (p[k] >= 0xf0 && p[k] <= 0xf4)
+		need = 4;
+	else
+		return len;
+	return len - k < need ? k : len;
+}
+
+/* Copy a value (`cut`: the parser kept only its start) into the arena,
+ * shortened to the room left, never ending in part of a character. */
 TS_HOT
-static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
+static struct raw_str put_str(struct ts_span *s, const char *v, size_t len,
+			      bool cut)
 {
 	struct raw_str r = { s->arena_used, 0 };
 	size_t room = (size_t)TS_SPAN_ARENA - s->arena_used;
@@ -68,7 +98,10 @@ static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 		if (!room)
 			s->dropped_attrs++; /* its attribute will be missing */
 		len = room;
+		cut = true;
 	}
+	if (ts_unlikely(cut))
+		len = drop_partial_char(v, len);
 	memcpy(s->arena + s->arena_used, v, len); /* v: a buffer, never NULL */
 	s->arena_used = (uint16_t)(s->arena_used + len);
 	r.len = (uint16_t)len;
@@ -80,7 +113,7 @@ static struct raw_str put_str(struct ts_span *s, const char *v, size_t len)
 TS_HOT
 static struct raw_str put_whole(struct ts_span *s, const char *v, size_t len)
 {
-	struct raw_str r = put_str(s, v, len);
+	struct raw_str r = put_str(s, v, len, false);
 
 	if (r.len != len) {
 		if (r.len)
@@ -107,23 +140,27 @@ static struct raw_str fwd_put(struct ts_span *s, const char *v,
 /*
  * The header lines `p` captured, as a blob: per line its name's index in
  * the capture list, the value, a NUL.  Lines that do not fit in `size`
- * are left out whole.  Returns the blob's length.
+ * are left out whole (*all false then).  Returns the blob's length.
  */
 static size_t hdrs_blob(const struct ts_http_parser *p, char *out,
-			size_t size)
+			size_t size, bool *all)
 {
 	size_t n = 0;
 
+	*all = false;
 	for (unsigned i = 0; i < p->hcap_n; i++) {
 		const struct ts_http_hcap *e = &p->b->hcap[i];
+		const char *v = p->b->hcap_buf + e->off;
+		size_t len = e->cut ? drop_partial_char(v, e->len) : e->len;
 
-		if (n + e->len + 2 > size)
-			break;
+		if (n + len + 2 > size)
+			return n; /* this line and those after it are lost */
 		out[n++] = (char)e->name;
-		memcpy(out + n, p->b->hcap_buf + e->off, e->len);
-		n += e->len;
+		memcpy(out + n, v, len);
+		n += len;
 		out[n++] = '\0';
 	}
+	*all = true;
 	return n;
 }
 
@@ -136,13 +173,14 @@ static struct raw_str hdrs_put(struct ts_span *s,
 	char blob[TS_HTTP_HCAP_BYTES + 2 * TS_HTTP_HCAP_MAX];
 	struct raw_str r = { 0, 0 };
 	size_t room = (size_t)TS_SPAN_ARENA - s->arena_used, n;
+	bool all;
 
 	if (!p->hcap_n)
 		return r;
 	if (keep_room)
 		room = room > sizeof(struct raw) ? room - sizeof(struct raw) : 0;
-	n = hdrs_blob(p, blob, room < sizeof(blob) ? room : sizeof(blob));
-	if (n < (size_t)p->hcap_used + p->hcap_n || p->hcap_lost)
+	n = hdrs_blob(p, blob, room < sizeof(blob) ? room : sizeof(blob), &all);
+	if (!all || p->hcap_lost)
 		s->dropped_attrs++; /* some captured value is missing */
 	if (n && ts_span_arena_put(s, blob, n, &r.off))
 		r.len = (uint16_t)n;
@@ -161,13 +199,17 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	 * taken 512 bytes before, a target takes up to 1 KiB). */
 	r.method = put_whole(s, p->b->method, strlen(p->b->method));
 	r.peer = put_whole(s, h->peer_addr, strlen(h->peer_addr));
-	r.host = put_whole(s, p->b->host, p->host_s.len);
+	/* A Host cut at its cap names another host (and lost its port):
+	 * none then, as with no Host at all. */
+	if (!p->host_s.cut)
+		r.host = put_whole(s, p->b->host, p->host_s.len);
 	if (server) { /* the client behind a proxy (both: usually empty) */
 		r.xff = fwd_put(s, p->b->xff, &p->xff_s);
 		r.fwd = fwd_put(s, p->b->forwarded, &p->forwarded_s);
 	}
-	r.target = put_str(s, p->b->target, p->target_s.len);
-	r.ua = put_str(s, p->b->user_agent, p->user_agent_s.len);
+	r.target = put_str(s, p->b->target, p->target_s.len, p->target_s.cut);
+	r.ua = put_str(s, p->b->user_agent, p->user_agent_s.len,
+		       p->user_agent_s.cut);
 	r.req_hdrs = hdrs_put(s, p, true);
 	r.peer_port = h->peer_port;
 	r.default_port = server ? h->local_port : h->peer_port;

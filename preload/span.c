@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "../reporter/buf.h"
 #include "clock.h"
 #include "config.h"
 #include "ids.h"
@@ -130,15 +131,42 @@ static bool arena_put(struct ts_span *s, const char *p, size_t len,
 	return true;
 }
 
-/* Shorten `len` to at most `max` without splitting a UTF-8 sequence. */
+/*
+ * The longest start of p[0..len) that stays within `max_bytes` bytes and
+ * `max_chars` characters as the encoders will write it, never splitting
+ * a UTF-8 sequence.  They write each byte of malformed input as U+FFFD,
+ * one character of three bytes (reporter/buf.c, ts_utf8_seq_len), so such
+ * a byte is counted that way: a limit holds in what is exported, not only
+ * in what was recorded.
+ */
+static size_t utf8_cut_as_sent(const char *s, size_t len, size_t max_bytes,
+			       size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, out = 0, chars = 0, n, w;
+
+	/* Within both limits whatever the bytes are (3 bytes per byte at
+	 * most): the usual case, no walk. */
+	if (len <= max_chars && len <= max_bytes / 3)
+		return len;
+	while (i < len && chars < max_chars) {
+		if (p[i] < 0x80)
+			n = w = 1;
+		else if ((n = ts_utf8_seq_len(p + i, len - i)) != 0)
+			w = n;
+		else
+			n = 1, w = 3; /* U+FFFD */
+		if (out + w > max_bytes)
+			break;
+		i += n, out += w, chars++;
+	}
+	return i;
+}
+
+/* Shorten `len` to at most `max` bytes as sent (see above). */
 static size_t utf8_cut(const char *p, size_t len, size_t max)
 {
-	if (len <= max)
-		return len;
-	len = max;
-	while (len && ((unsigned char)p[len] & 0xc0) == 0x80)
-		len--;
-	return len;
+	return utf8_cut_as_sent(p, len, max, SIZE_MAX);
 }
 
 /* ---- attribute limits (branch sampling) --------------------------------
@@ -158,35 +186,14 @@ static unsigned attr_count_max(void)
 	return TS_SPAN_MAX_ATTRS;
 }
 
-/*
- * Shorten `len` to at most `max` characters, counting, as the
- * specification does, every character as one: a character is a lead byte
- * and the continuation bytes (10xxxxxx) that follow it, so the cut never
- * splits a UTF-8 sequence.  Malformed input still counts every byte that
- * is not a continuation byte, and a run of stray continuation bytes as one.
- */
-static size_t utf8_cut_chars(const char *p, size_t len, size_t max)
-{
-	size_t i = 0, chars = 0;
-
-	if (len <= max)
-		return len; /* no more characters than bytes */
-	while (i < len && chars < max) {
-		i++;
-		while (i < len && ((unsigned char)p[i] & 0xc0) == 0x80)
-			i++;
-		chars++;
-	}
-	return i;
-}
-
-/* A string attribute's value as kept: the configured character limit,
- * then our own byte limit, both at character boundaries. */
+/* A string attribute's value as kept: the configured character limit
+ * (the specification counts every character as one) and our own byte
+ * limit, both as sent and at character boundaries. */
 static size_t attr_value_len(const char *val, size_t len)
 {
-	if (ts_cfg.attr_value_set)
-		len = utf8_cut_chars(val, len, ts_cfg.attr_value_limit);
-	return utf8_cut(val, len, TS_SPAN_VALUE_MAX);
+	return utf8_cut_as_sent(val, len, TS_SPAN_VALUE_MAX,
+				ts_cfg.attr_value_set ? ts_cfg.attr_value_limit
+						      : SIZE_MAX);
 }
 
 /* ---- end of branch sampling's limits ------------------------------------ */

@@ -644,6 +644,92 @@ START_TEST(captured_headers_become_string_arrays)
 }
 END_TEST
 
+/* Value `key` of string attribute, or NULL when absent. */
+static const char *str_of(const struct ts_span *s, const char *key,
+			  size_t *len)
+{
+	for (unsigned i = 0; i < s->nattrs; i++) {
+		const struct ts_attr *a = &s->attrs[i];
+
+		if (a->type == TS_ATTR_STRING && a->key_len == strlen(key) &&
+		    !memcmp(ts_attr_key(s, a), key, a->key_len)) {
+			*len = a->val_len;
+			return ts_span_str(s, a->val_off);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Values the parser cut at its caps end at a character boundary (a piece
+ * of a character would be exported as U+FFFD), and a Host cut at its cap
+ * is not taken for the host at all: it would name another one, without
+ * its port.
+ */
+START_TEST(cut_values_end_whole_and_a_cut_host_is_none)
+{
+	static struct ts_http_parser req;
+	struct ts_config saved = ts_cfg;
+	struct ts_span *s = malloc(sizeof(*s));
+	char head[4096], ua[300], cap[600], host[320];
+	const char *v;
+	size_t len, at;
+
+	ck_assert_ptr_nonnull(s);
+	memset(ua, 'a', 255);
+	strcpy(ua + 255, "\xc3\xa9"); /* e-acute across the 256-byte cap */
+	memset(cap, 'b', 511);
+	strcpy(cap + 511, "\xe2\x82\xac"); /* a euro sign across 512 */
+	memset(host, 'h', 300);
+	strcpy(host + 300, ".example.com:8443");
+	snprintf(head, sizeof(head),
+		 "GET /p HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
+		 "X-A: %s\r\n\r\n", host, ua, cap);
+	set_list(&ts_cfg.capture[TS_CAPTURE_SERVER_REQ], "x-a", "accept");
+	set_list(&ts_cfg.capture[TS_CAPTURE_CLIENT_REQ], "x-a", "accept");
+	for (int server = 0; server <= 1; server++) {
+		ts_http_parser_init(&req, TS_HTTP_REQUESTS, 8192,
+				    test_pbuf(&req));
+		ts_http_parser_capture(&req,
+				       &ts_cfg.capture[server ? TS_CAPTURE_SERVER_REQ
+							      : TS_CAPTURE_CLIENT_REQ]);
+		feed_to_done(&req, head);
+		ck_assert(req.host_s.cut && req.user_agent_s.cut);
+		ts_span_start(s, server ? TS_KIND_SERVER : TS_KIND_CLIENT,
+			      NULL, 0, NULL);
+		ts_http_raw_request(s, &req, conn("127.0.0.1", 5000, 8080),
+				    server);
+		ts_http_raw_outcome(s, server, 200, 0, 0, false);
+		ts_span_expand(s);
+		v = str_of(s, "user_agent.original", &len);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(len, 255); /* the a's, not half the e */
+		ck_assert(v[254] == 'a');
+		array_of(s, "http.request.header.x-a", cap, sizeof(cap));
+		at = strlen(cap);
+		ck_assert_uint_eq(at, 511); /* the b's, not 1 of 3 bytes */
+		/* No host name from the cut Host (a server span then has
+		 * none at all; a client's is the peer's). */
+		v = str_of(s, "server.address", &len);
+		ck_assert(server ? !v : len == 9 && !memcmp(v, "127.0.0.1", 9));
+		if (!server) {
+			/* The URL of the peer connected to, not of the cut
+			 * name. */
+			v = str_of(s, "url.full", &len);
+			ck_assert_ptr_nonnull(v);
+			ck_assert_msg(len == strlen("http://127.0.0.1:5000/p") &&
+					      !memcmp(v, "http://127.0.0.1:5000/p",
+						      len),
+				      "url.full %.*s", (int)len, v);
+		}
+		memset(cap, 'b', 511);
+		strcpy(cap + 511, "\xe2\x82\xac");
+	}
+	ts_cfg = saved;
+	free(s);
+}
+END_TEST
+
 /* A full record: captures are what gives way, counted; the outcome and
  * the conventions' attributes stay. */
 START_TEST(captures_give_way_when_the_record_is_full)
@@ -696,6 +782,7 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, server_span_has_every_attribute_of_the_conventions);
 	tcase_add_test(tc, captured_headers_become_string_arrays);
 	tcase_add_test(tc, captures_give_way_when_the_record_is_full);
+	tcase_add_test(tc, cut_values_end_whole_and_a_cut_host_is_none);
 	tcase_add_test(tc, client_span_takes_its_port_from_the_peer_and_4xx_is_an_error);
 	tcase_add_test(tc, server_4xx_is_no_error_5xx_is);
 	tcase_add_test(tc, server_client_address_is_the_one_a_proxy_names);

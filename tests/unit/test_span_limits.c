@@ -20,6 +20,7 @@
 
 #include "../../preload/config.h"
 #include "../../preload/span.h"
+#include "../../reporter/buf.h"
 #include "capture.h"
 #include "suites.h"
 
@@ -227,14 +228,36 @@ START_TEST(length_limit_counts_characters_not_bytes)
 }
 END_TEST
 
+/*
+ * Characters and bytes of p[0..len) as the encoders write it (each byte
+ * of malformed input as U+FFFD, one character of 3 bytes); false if a
+ * valid sequence is split at len.
+ */
+static bool as_sent(const char *s, size_t len, size_t avail, size_t *chars,
+		    size_t *bytes)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	*chars = *bytes = 0;
+	while (i < len) {
+		n = ts_utf8_seq_len(p + i, avail - i);
+		*bytes += n ? n : 3;
+		i += n ? n : 1;
+		++*chars;
+	}
+	return i == len;
+}
+
 START_TEST(length_limit_on_malformed_utf8_never_splits_or_overruns)
 {
-	/* Stray continuation bytes and a truncated sequence at the end. */
-	static const char in[] = "\x80\x80" "a" "\xe6\x97" "b" "\xf0\x9f\x98";
+	/* Stray continuation bytes and a truncated sequence at the end:
+	 * 10 characters as sent (each malformed byte one U+FFFD). */
+	static const char in[] = "\x80\x80" "a" "\xe6\x97" "b" "\xf0\x9f\x98" "\xc3\xa9";
 	const char *v;
-	size_t len;
+	size_t len, chars, bytes;
 
-	for (unsigned limit = 0; limit <= 8; limit++) {
+	for (unsigned limit = 0; limit <= 12; limit++) {
 		char lv[8];
 		struct ts_span *s;
 
@@ -245,11 +268,33 @@ START_TEST(length_limit_on_malformed_utf8_never_splits_or_overruns)
 		value_of(s, 0, &v, &len);
 		ck_assert_uint_le(len, sizeof(in) - 1);
 		ck_assert(!memcmp(v, in, len)); /* a prefix */
-		/* The cut is at a character start (or the end). */
-		ck_assert(len == 0 || len == sizeof(in) - 1 ||
-			  ((unsigned char)in[len] & 0xc0) != 0x80);
+		/* Never splits the valid character at the end; exactly the
+		 * limit's characters as sent (or all 10). */
+		ck_assert_msg(as_sent(in, len, sizeof(in) - 1, &chars, &bytes),
+			      "limit %u: cut at %zu splits a character", limit,
+			      len);
+		ck_assert_uint_eq(chars, limit < 10 ? limit : 10);
 		free(s);
 	}
+}
+END_TEST
+
+/* The 512-byte cap holds in what is sent: malformed bytes triple. */
+START_TEST(byte_cap_counts_malformed_bytes_as_sent)
+{
+	char in[400];
+	const char *v;
+	size_t len, chars, bytes;
+	struct ts_span *s = new_span();
+
+	memset(in, 0xff, sizeof(in));
+	memcpy(in + 150, "\xe2\x82\xac", 3); /* a valid euro sign among them */
+	ck_assert(ts_span_add_str(s, "k", in, sizeof(in)));
+	value_of(s, 0, &v, &len);
+	ck_assert(as_sent(in, len, sizeof(in), &chars, &bytes));
+	ck_assert_uint_le(bytes, TS_SPAN_VALUE_MAX);
+	ck_assert_uint_gt(bytes, TS_SPAN_VALUE_MAX - 3);
+	free(s);
 }
 END_TEST
 
@@ -386,6 +431,7 @@ Suite *ts_test_span_limits_suite(void)
 	tcase_add_test(tc, general_count_limit_applies_and_the_spans_own_wins);
 	tcase_add_test(tc, length_limit_counts_characters_not_bytes);
 	tcase_add_test(tc, length_limit_on_malformed_utf8_never_splits_or_overruns);
+	tcase_add_test(tc, byte_cap_counts_malformed_bytes_as_sent);
 	tcase_add_test(tc, length_limit_leaves_other_types_and_the_name_alone);
 	tcase_add_test(tc, length_limit_above_the_records_still_stops_at_its_bytes);
 	tcase_add_test(tc, span_length_limit_wins_over_the_general_one);
