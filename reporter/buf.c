@@ -188,6 +188,19 @@ static inline bool plain_byte(unsigned c)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+/*
+ * A valid sequence JSON allows raw but a reader of lines may break on or
+ * act on: a C1 control (U+0080-U+009F: NEL, CSI) or U+2028 / U+2029, the
+ * line and paragraph separators (str.splitlines(), JavaScript before
+ * ES2019).  Written escaped, the same text.
+ */
+static inline bool line_breaking(const unsigned char *p, size_t n)
+{
+	return (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+	       (n == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+		(p[2] == 0xa8 || p[2] == 0xa9));
+}
+
 char *ts_put_json_chars(char *dst, const char *s, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -215,13 +228,25 @@ char *ts_put_json_chars(char *dst, const char *s, size_t len)
 			continue;
 		}
 		n = c >= 0x80 ? ts_utf8_seq_len(p + i, len - i) : 0;
-		if (n) {
+		if (n && !line_breaking(p + i, n)) {
 			i += n, run += n;
 			continue;
 		}
 		memcpy(dst, p + i - run, run);
 		dst += run;
 		run = 0;
+		if (n) { /* C1 control, U+2028 or U+2029: \u0085, \u2028 */
+			memcpy(dst, n == 2 ? "\\u00" : "\\u202", n == 2 ? 4 : 5);
+			dst += n == 2 ? 4 : 5;
+			if (n == 2) {
+				*dst++ = digits[p[i + 1] >> 4];
+				*dst++ = digits[p[i + 1] & 15];
+			} else {
+				*dst++ = p[i + 2] == 0xa8 ? '8' : '9';
+			}
+			i += n;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			*dst++ = '\\';
 			*dst++ = (char)c;

@@ -285,11 +285,27 @@ START_TEST(test_json_escapes_every_control_char_as_u00xx)
 }
 END_TEST
 
+/* C1 controls and the Unicode line separators come out escaped, so a
+ * line of JSON (a console line, a JSON lines file) stays one line for any
+ * reader; the text is the same. */
+START_TEST(test_json_escapes_c1_controls_and_line_separators)
+{
+	char out[64];
+
+	ck_assert_str_eq(escape("a\xc2\x80" "b\xc2\x85" "c\xc2\x9b" "d\xc2\x9f", 12,
+				out, sizeof(out)),
+			 "a\\u0080b\\u0085c\\u009bd\\u009f");
+	ck_assert_str_eq(escape("x\xe2\x80\xa8y\xe2\x80\xa9z\xe2\x80\xaa", 12,
+				out, sizeof(out)),
+			 "x\\u2028y\\u2029z\xe2\x80\xaa");
+}
+END_TEST
+
 START_TEST(test_json_copies_valid_multibyte_utf8_verbatim)
 {
 	static const char *const valid[] = {
 		"\xc3\xa9",         /* é, 2 bytes */
-		"\xc2\x80",         /* U+0080, lowest 2-byte */
+		"\xc2\xa0",         /* U+00A0, lowest 2-byte after C1 */
 		"\xdf\xbf",         /* U+07FF, highest 2-byte */
 		"\xe2\x82\xac",     /* €, 3 bytes */
 		"\xe0\xa0\x80",     /* U+0800, lowest 3-byte */
@@ -685,6 +701,7 @@ Suite *ts_test_buf_suite(void)
 	tcase_add_test(tc, test_hex_is_lowercase_two_digits_per_byte);
 	tcase_add_test(tc, test_json_escapes_quote_and_backslash);
 	tcase_add_test(tc, test_json_escapes_every_control_char_as_u00xx);
+	tcase_add_test(tc, test_json_escapes_c1_controls_and_line_separators);
 	tcase_add_test(tc, test_json_copies_valid_multibyte_utf8_verbatim);
 	tcase_add_test(tc, test_json_replaces_invalid_utf8_with_fffd);
 	tcase_add_test(tc, test_utf8_seq_len_accepts_only_valid_sequences);
