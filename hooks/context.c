@@ -20,6 +20,8 @@ struct slot {
 	uint32_t state;            /* SLOT_*; CAS FREE -> BUSY claims it */
 	uint32_t seq;              /* bumped on every change (readers) */
 	int tid;                   /* thread that read the request */
+	uint32_t unseen;           /* its thread's unseen_gen at the start,
+				      or UNSEEN_RECENT */
 	uint16_t ts_len, bg_len;   /* bytes of ts[], bg[] in use */
 	uint64_t parent;           /* the server span's parent span id (the
 				      caller's), as a word */
@@ -47,6 +49,20 @@ static TS_TLS bool mine_over;
 static TS_TLS int my_tid;
 static TS_TLS struct ts_span_ctx inherited;
 static TS_TLS struct ts_ctx_ref inherited_ref; /* where it came from */
+
+/*
+ * Requests this thread reads but does not follow: on an accepted
+ * connection whose bytes are not HTTP/1.x we can parse (TLS, h2c, a head
+ * over the limit, whatever follows one on its connection).  An outgoing
+ * call may be made for one of them, and the registry cannot see it: so
+ * while or shortly after this thread reads one, the one request it is
+ * known to serve is not taken for the parent of its calls.  unseen_gen
+ * counts such reads, unseen_mono is the last one's time.
+ */
+#define UNSEEN_RECENT 0xffffffffu /* one came just before the request */
+#define UNSEEN_WINDOW_NS 1000000000ull
+static TS_TLS uint32_t unseen_gen;
+static TS_TLS uint64_t unseen_mono;
 
 /* The environment's context (ts_ctx_env_load): written once before any
  * hook runs, read-only afterwards.  Refs to it name a slot past the end. */
@@ -148,6 +164,14 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 			continue;
 		__atomic_add_fetch(&slots[i].seq, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&slots[i].tid, ts_ctx_tid(), __ATOMIC_RELAXED);
+		__atomic_store_n(&slots[i].unseen,
+				 unseen_mono &&
+						 (s->start_mono_ns < unseen_mono ||
+						  s->start_mono_ns - unseen_mono <
+							  UNSEEN_WINDOW_NS)
+					 ? UNSEEN_RECENT
+					 : unseen_gen & 0x7fffffffu,
+				 __ATOMIC_RELAXED);
 		ctx_store(&slots[i], s);
 		__atomic_store_n(&slots[i].ts_len,
 				 words_store(slots[i].ts, TS_CTX_TS_MAX, ts,
@@ -282,6 +306,12 @@ static bool parent_lookup(struct ts_span_ctx *out, struct ts_ctx_ref *ref,
 			continue;
 		if (++found > 1)
 			return false; /* several requests in flight: ambiguous */
+		/* A request read here unseen since (or just before) this one
+		 * began may be what this call is for: ambiguous too. */
+		if (__atomic_load_n(&slots[i].unseen, __ATOMIC_RELAXED) !=
+			    (unseen_gen & 0x7fffffffu) ||
+		    __atomic_load_n(&slots[i].seq, __ATOMIC_ACQUIRE) != seq)
+			return false;
 		*out = c;
 		found_ref.slot = i + 1;
 		found_ref.seq = seq;
@@ -313,6 +343,12 @@ static bool parent_lookup(struct ts_span_ctx *out, struct ts_ctx_ref *ref,
 	if (ref)
 		*ref = inherited_ref;
 	return true;
+}
+
+void ts_ctx_unseen_request(uint64_t now_mono)
+{
+	unseen_gen++;
+	unseen_mono = now_mono ? now_mono : 1;
 }
 
 bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref)
@@ -368,6 +404,11 @@ bool ts_ctx_find_trace(const uint8_t trace_id[16], const uint8_t *parent_id,
 	 * serving two requests of one trace): none, rather than the wrong one.
 	 */
 	if (any != 1 && mine_k != 1)
+		return false;
+	/* The caller named, and no request here was called by it: another
+	 * request of the trace (one we did not follow, or one gone) sent
+	 * this, not the one in flight. */
+	if (parent_id && !by_parent)
 		return false;
 	*out = any == 1 ? any_c : mine_c;
 	if (ref)

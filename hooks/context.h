@@ -44,6 +44,14 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 /* Its response is complete (or the connection gone). */
 void ts_ctx_server_end(uint32_t slot);
 
+/*
+ * This thread read bytes of a request on an accepted connection that are
+ * not followed (TLS, h2c, a head over the limit, a dead parser), at
+ * CLOCK_MONOTONIC `now_mono`: until the thread's next request begins a
+ * second after it, the one it serves is not taken for its calls' parent.
+ */
+void ts_ctx_unseen_request(uint64_t now_mono);
+
 /* The parent for a request made now on this thread (see above); `ref`
  * (may be NULL) says where it was found. */
 bool ts_ctx_parent_for_thread(struct ts_span_ctx *out, struct ts_ctx_ref *ref);

@@ -694,6 +694,8 @@ TS_HOT
 static void in_event(struct ts_http_conn *h, int fd, int ev)
 {
 	if (ev == TS_HTTP_EV_NOT_HTTP) {
+		if (h->role == TS_CONN_SERVER) /* a request we cannot follow */
+			ts_ctx_unseen_request(h->in_mono_ns);
 		if (h->role == TS_CONN_UNKNOWN)
 			h->role = TS_CONN_OFF;
 		else if (h->role == TS_CONN_CLIENT)
@@ -729,8 +731,11 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 	size_t take;
 	int i;
 
-	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in))
+	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in)) {
+		if (h->role == TS_CONN_SERVER && n)
+			ts_ctx_unseen_request(ts_clock_mono_ns());
 		return;
+	}
 	h->in_mono_ns = ts_clock_mono_ns(); /* the read returned just now */
 	if (n == 0) { /* the peer closed its side */
 		if (ts_http_eof(&h->in))

@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "../../hooks/context.h"
+#include "../../preload/clock.h"
 #include "../../preload/config.h"
+#include "../../preload/span.h"
 #include "capture.h"
 #include "suites.h"
 
@@ -155,6 +157,81 @@ START_TEST(env_invalid_traceparent_warns_and_forgets)
 	ck_assert_str_eq(err, "");
 	ck_assert(!ts_ctx_parent_for_thread(&c, &ref));
 }
+
+/* A server span registered on this thread, its parent `parent` (NULL: a
+ * root), started at CLOCK_MONOTONIC `at` (0: now). */
+static uint32_t serve(struct ts_span *s, const struct ts_span_ctx *parent,
+		      uint64_t at)
+{
+	ts_span_start(s, TS_KIND_SERVER, "GET", 3, parent);
+	if (at)
+		s->start_mono_ns = at;
+	return ts_ctx_server_begin(s, NULL, 0, NULL, 0);
+}
+
+/*
+ * A request this thread reads but cannot follow (TLS, h2c, a head over
+ * the limit) may be what its next call is for: while one is read after
+ * the followed request began, or was read within a second before it,
+ * that request is not the parent.
+ */
+START_TEST(unseen_request_makes_the_thread_ambiguous)
+{
+	static struct ts_span s;
+	struct ts_span_ctx out;
+	char err[256];
+	uint32_t slot;
+	uint64_t t;
+
+	load(NULL, NULL, NULL, false, err, sizeof(err));
+	slot = serve(&s, NULL, 0);
+	ck_assert_uint_ne(slot, 0);
+	ck_assert(ts_ctx_parent_for_thread(&out, NULL));
+	ck_assert(!memcmp(out.span_id, s.span_id, 8));
+	t = ts_clock_mono_ns();
+	ts_ctx_unseen_request(t);
+	ck_assert(!ts_ctx_parent_for_thread(&out, NULL));
+	ts_ctx_server_end(slot);
+	/* Begun 0.2 s after the unseen read: still ambiguous. */
+	slot = serve(&s, NULL, t + 200000000ull);
+	ck_assert(!ts_ctx_parent_for_thread(&out, NULL));
+	ts_ctx_server_end(slot);
+	/* Begun 2 s after it, nothing unseen since: its own again. */
+	slot = serve(&s, NULL, t + 2000000000ull);
+	ck_assert(ts_ctx_parent_for_thread(&out, NULL));
+	ck_assert(!memcmp(out.span_id, s.span_id, 8));
+	ts_ctx_server_end(slot);
+}
+END_TEST
+
+/*
+ * A forwarded traceparent that names its caller's span matches only the
+ * request that caller made: when no request in flight answers it (the
+ * one that did was not followed, or is gone), another request of the
+ * same trace is not taken for it.
+ */
+START_TEST(forwarded_caller_must_answer_the_request_found)
+{
+	static struct ts_span s;
+	struct ts_span_ctx p1, out;
+	uint8_t other[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	char err[256];
+	uint32_t slot;
+
+	load(NULL, NULL, NULL, false, err, sizeof(err));
+	memset(&p1, 0, sizeof(p1));
+	memset(p1.trace_id, 0x4b, 16);
+	memset(p1.span_id, 0x11, 8);
+	p1.flags = 1;
+	slot = serve(&s, &p1, 0);
+	ck_assert_uint_ne(slot, 0);
+	ck_assert(ts_ctx_find_trace(p1.trace_id, p1.span_id, &out, NULL));
+	ck_assert(!memcmp(out.span_id, s.span_id, 8));
+	ck_assert(ts_ctx_find_trace(p1.trace_id, NULL, &out, NULL));
+	ck_assert(!ts_ctx_find_trace(p1.trace_id, other, &out, NULL));
+	ts_ctx_server_end(slot);
+}
+END_TEST
 END_TEST
 
 Suite *ts_test_context_suite(void)
@@ -166,6 +243,8 @@ Suite *ts_test_context_suite(void)
 	tcase_add_test(tc, env_baggage_only_with_its_propagator);
 	tcase_add_test(tc, env_blocks_cut_at_a_member);
 	tcase_add_test(tc, env_invalid_traceparent_warns_and_forgets);
+	tcase_add_test(tc, unseen_request_makes_the_thread_ambiguous);
+	tcase_add_test(tc, forwarded_caller_must_answer_the_request_found);
 	suite_add_tcase(s, tc);
 	return s;
 }
