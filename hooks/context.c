@@ -64,6 +64,12 @@ static TS_TLS struct ts_ctx_ref inherited_ref; /* where it came from */
 static TS_TLS uint32_t unseen_gen;
 static TS_TLS uint64_t unseen_mono;
 
+/* unseen_gen as a slot keeps it (never UNSEEN_RECENT). */
+static uint32_t unseen_now(void)
+{
+	return unseen_gen & 0x7fffffffu;
+}
+
 /* The environment's context (ts_ctx_env_load): written once before any
  * hook runs, read-only afterwards.  Refs to it name a slot past the end. */
 #define ENV_SLOT (TS_CTX_SLOTS + 1)
@@ -170,7 +176,7 @@ uint32_t ts_ctx_server_begin(const struct ts_span *s, const char *ts,
 						  s->start_mono_ns - unseen_mono <
 							  UNSEEN_WINDOW_NS)
 					 ? UNSEEN_RECENT
-					 : unseen_gen & 0x7fffffffu,
+					 : unseen_now(),
 				 __ATOMIC_RELAXED);
 		ctx_store(&slots[i], s);
 		__atomic_store_n(&slots[i].ts_len,
@@ -309,7 +315,7 @@ static bool parent_lookup(struct ts_span_ctx *out, struct ts_ctx_ref *ref,
 		/* A request read here unseen since (or just before) this one
 		 * began may be what this call is for: ambiguous too. */
 		if (__atomic_load_n(&slots[i].unseen, __ATOMIC_RELAXED) !=
-			    (unseen_gen & 0x7fffffffu) ||
+			    unseen_now() ||
 		    __atomic_load_n(&slots[i].seq, __ATOMIC_ACQUIRE) != seq)
 			return false;
 		*out = c;

@@ -201,9 +201,22 @@ static inline bool line_breaking(const unsigned char *p, size_t n)
 		(p[2] == 0xa8 || p[2] == 0xa9));
 }
 
-char *ts_put_json_chars(char *dst, const char *s, size_t len)
+/* "\\uXXXX" for a code point below 0x10000. */
+static char *put_u4(char *dst, unsigned cp)
 {
 	static const char digits[] = "0123456789abcdef";
+
+	dst[0] = '\\';
+	dst[1] = 'u';
+	dst[2] = digits[cp >> 12 & 15];
+	dst[3] = digits[cp >> 8 & 15];
+	dst[4] = digits[cp >> 4 & 15];
+	dst[5] = digits[cp & 15];
+	return dst + 6;
+}
+
+char *ts_put_json_chars(char *dst, const char *s, size_t len)
+{
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run, n;
 	uint64_t w;
@@ -235,15 +248,9 @@ char *ts_put_json_chars(char *dst, const char *s, size_t len)
 		memcpy(dst, p + i - run, run);
 		dst += run;
 		run = 0;
-		if (n) { /* C1 control, U+2028 or U+2029: \u0085, \u2028 */
-			memcpy(dst, n == 2 ? "\\u00" : "\\u202", n == 2 ? 4 : 5);
-			dst += n == 2 ? 4 : 5;
-			if (n == 2) {
-				*dst++ = digits[p[i + 1] >> 4];
-				*dst++ = digits[p[i + 1] & 15];
-			} else {
-				*dst++ = p[i + 2] == 0xa8 ? '8' : '9';
-			}
+		if (n) { /* C1 control (U+0080 + p[1] - 0x80), U+2028, U+2029 */
+			dst = put_u4(dst, n == 2 ? p[i + 1]
+						: 0x2000u + (p[i + 2] - 0x80u));
 			i += n;
 			continue;
 		}
@@ -251,10 +258,7 @@ char *ts_put_json_chars(char *dst, const char *s, size_t len)
 			*dst++ = '\\';
 			*dst++ = (char)c;
 		} else if (c < 0x20) {
-			memcpy(dst, "\\u00", 4);
-			dst[4] = digits[c >> 4];
-			dst[5] = digits[c & 15];
-			dst += 6;
+			dst = put_u4(dst, c);
 		} else {
 			memcpy(dst, "\\ufffd", 6);
 			dst += 6;
