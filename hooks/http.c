@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
@@ -27,6 +29,62 @@
 #include "propagate_to.h"
 
 enum { TP_IDLE }; /* http_send.c's forwarded-traceparent state, reset here */
+
+/* ---- the queue lock --------------------------------------------------------- */
+
+/*
+ * Held for microseconds: while one direction works on the queue, and
+ * through a client's send that carries a request head (a loopback send
+ * returns in microseconds, unless the scheduler takes the thread off the
+ * processor meanwhile, as it often does on a busy machine).  A thread
+ * that waits spins a little, then yields, then sleeps in short naps; one
+ * that cannot have the lock in Q_WAIT_NS (a send blocked on a full socket
+ * buffer) passes its bytes through untraced from then on.
+ */
+#define Q_SPINS 128
+#define Q_YIELD_NS 200000ull
+#define Q_WAIT_NS 50000000ull
+
+static TS_TLS char q_me; /* its address names this thread */
+
+TS_HOT
+bool ts_http_q_lock(struct ts_http_conn *h)
+{
+	struct timespec nap = { 0, 50000 };
+	uintptr_t me = (uintptr_t)&q_me, cur = 0;
+	uint64_t since = 0, now;
+	unsigned spins = 0;
+
+	while (!__atomic_compare_exchange_n(&h->q_owner, &cur, me, false,
+					    __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		if (cur == me)
+			return false; /* ours: a signal handler's hook */
+		cur = 0;
+		if (++spins < Q_SPINS) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+			continue;
+		}
+		now = ts_clock_mono_ns();
+		if (!since)
+			since = now;
+		else if (now - since > Q_WAIT_NS)
+			return false;
+		if (now - since < Q_YIELD_NS)
+			sched_yield();
+		else
+			nanosleep(&nap, NULL);
+	}
+	return true;
+}
+
+TS_HOT
+void ts_http_q_unlock(struct ts_http_conn *h)
+{
+	__atomic_store_n(&h->q_owner, 0, __ATOMIC_RELEASE);
+}
 
 /* ---- the request queue -------------------------------------------------- */
 
@@ -709,6 +767,20 @@ static void in_event(struct ts_http_conn *h, int fd, int ev)
 		server_in(h, fd, ev);
 }
 
+/*
+ * The queue lock could not be had for bytes read: the stream is no longer
+ * followed.  A client's send side ends its requests at its next one, none
+ * failed (as when responses_lost() could run).
+ */
+static void in_lock_lost(struct ts_http_conn *h)
+{
+	if (__atomic_load_n(&h->role, __ATOMIC_RELAXED) == TS_CONN_CLIENT)
+		__atomic_store_n(&h->responses_lost, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
+	ts_debug("a read could not wait for the connection's other direction: "
+		 "the connection is no longer followed");
+}
+
 TS_HOT
 static void in_walk(struct ts_http_conn *h, int fd, const char *p, size_t len)
 {
@@ -737,6 +809,10 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 		return;
 	}
 	h->in_mono_ns = ts_clock_mono_ns(); /* the read returned just now */
+	if (!ts_http_q_lock(h)) {
+		in_lock_lost(h);
+		return;
+	}
 	if (n == 0) { /* the peer closed its side */
 		if (ts_http_eof(&h->in))
 			in_event(h, fd, TS_HTTP_EV_MSG_END);
@@ -744,7 +820,6 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 		 * now, failed, not when the program gets round to close(). */
 		if (h->role == TS_CONN_CLIENT)
 			end_all(h, false, h->in_mono_ns, true, false);
-		return;
 	}
 	for (i = 0; i < cnt && n; i++) {
 		take = iov[i].iov_len < n ? iov[i].iov_len : n;
@@ -752,6 +827,7 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 			in_walk(h, fd, iov[i].iov_base, take);
 		n -= take;
 	}
+	ts_http_q_unlock(h);
 }
 
 void ts_http_inbound_unseen(struct ts_http_conn *h, int fd, size_t n)
@@ -759,19 +835,26 @@ void ts_http_inbound_unseen(struct ts_http_conn *h, int fd, size_t n)
 	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in))
 		return;
 	h->in_mono_ns = ts_clock_mono_ns();
-	if (!ts_http_in_message(&h->in) || !ts_http_skip_body(&h->in, n)) {
-		h->in_lost = true;
+	if (!ts_http_q_lock(h)) {
+		in_lock_lost(h);
 		return;
 	}
-	in_walk(h, fd, "", 0); /* what the skip made due: the message's end */
+	if (!ts_http_in_message(&h->in) || !ts_http_skip_body(&h->in, n))
+		h->in_lost = true;
+	else /* what the skip made due: the message's end */
+		in_walk(h, fd, "", 0);
+	ts_http_q_unlock(h);
 }
 
 void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t)
 {
-	if (h->role != TS_CONN_SERVER || !ts_http_eof(&h->out))
+	if (h->role != TS_CONN_SERVER || !ts_http_q_lock(h))
 		return;
-	h->out_mono_ns = t;
-	ts_http_server_out(h, TS_HTTP_EV_MSG_END);
+	if (ts_http_eof(&h->out)) {
+		h->out_mono_ns = t;
+		ts_http_server_out(h, TS_HTTP_EV_MSG_END);
+	}
+	ts_http_q_unlock(h);
 }
 
 void ts_http_conn_release(struct ts_http_conn *h)

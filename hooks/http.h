@@ -15,7 +15,12 @@
  * traceparent of the same trace (a proxy).
  *
  * Threads: callers hold the connection's direction lock (conn.h) for the
- * direction they feed.  Everything here is async-signal-safe.
+ * direction they feed.  The request queue and the records in it belong to
+ * both directions: each entry point here takes the connection's queue lock
+ * (ts_http_q_lock) while it works on them, and a client's send holds it
+ * through the real send that carries a request head, so that a response
+ * read by another thread is handled only after the request it answers was
+ * recorded.  Everything here is async-signal-safe.
  */
 #ifndef TS_HOOKS_HTTP_H
 #define TS_HOOKS_HTTP_H
@@ -69,6 +74,8 @@ struct ts_http_edit {
  * object to one).
  */
 struct ts_http_conn {
+	uintptr_t q_owner;             /* queue lock: the holding thread, 0
+					  when free (ts_http_q_lock) */
 	uint8_t role;                  /* enum ts_conn_kind (conn.h) */
 	bool in_lost;                  /* inbound bytes missed: give up */
 	bool in_failed;                /* a read failed (reset, timeout) */
@@ -120,6 +127,14 @@ struct ts_http_sendop {
 
 enum { TS_SEND_WRITE, TS_SEND_WRITEV, TS_SEND_SEND, TS_SEND_SENDTO,
        TS_SEND_SENDMSG };
+
+/*
+ * The queue lock, taken by the entry points below.  Waits at most about
+ * 50 ms for another thread; false when it could not be had then, or when
+ * this thread already holds it.
+ */
+bool ts_http_q_lock(struct ts_http_conn *h);
+void ts_http_q_unlock(struct ts_http_conn *h);
 
 /* A new connection (or an object being reused). */
 void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client);

@@ -78,6 +78,7 @@ enum {
 	S_NAME,                /* field name up to ':' */
 	S_OWS,                 /* white space before a field value */
 	S_VALUE,               /* field value up to CR */
+	S_FOLD,                /* obs-fold line continuing a field's value */
 	S_HEAD_CR,             /* CR of the empty line (after HEADERS_END) */
 	S_HEAD_LF,             /* LF of the empty line */
 	S_BODY_CL,             /* Content-Length body, `remaining` to come */
@@ -116,6 +117,8 @@ enum step {
 #define F_KEEPALIVE 0x02 /* Connection listed keep-alive */
 #define F_CAPTURE 0x10   /* the current value is being captured */
 #define F_HCAP 0x20      /* ... and copied to hcap_buf (header capture) */
+#define F_FOLD_OK 0x40   /* the last field line may be continued by an
+			    obs-fold line (a field nobody reads) */
 
 /* `sub` while parsing a Content-Length value. */
 enum { CL_PRE, CL_DIGITS, CL_POST };
@@ -1124,6 +1127,16 @@ static enum step status_line_byte(struct ts_http_parser *p, unsigned char c)
 	}
 }
 
+/* A field line begins, p->header its name's: may an obs-fold follow?
+ * (User-Agent's value is recorded up to the fold.) */
+static inline void fold_ok(struct ts_http_parser *p)
+{
+	if (p->header == TS_HDR_OTHER || p->header == TS_HDR_USER_AGENT)
+		p->flags |= F_FOLD_OK;
+	else
+		p->flags &= (uint8_t)~F_FOLD_OK;
+}
+
 static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 			    enum ts_http_event *ev)
 {
@@ -1141,8 +1154,21 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 			*ev = TS_HTTP_EV_HEADERS_END;
 			return STEP_BEFORE;
 		}
+		/*
+		 * obs-fold (RFC 9112 section 5.2): a line starting with white
+		 * space continues the last field's value.  Senders may not
+		 * make one, but old servers do, and a recipient replaces it
+		 * by a space.  One continuing a field the shim does not read
+		 * changes nothing here: it is passed over.  One continuing a
+		 * field it reads (framing, trace context) is refused: its
+		 * value would not be what the peer takes.
+		 */
+		if ((c == ' ' || c == '\t') && (p->flags & F_FOLD_OK)) {
+			p->state = S_FOLD;
+			return STEP_NEXT;
+		}
 		if (!is_tchar(c))
-			return STEP_FAIL; /* obs-fold, empty name, junk */
+			return STEP_FAIL; /* empty name, junk */
 		p->field_len = 0;
 		p->state = S_NAME;
 		return STEP_AGAIN;
@@ -1156,6 +1182,7 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		/* field_len is TOKEN_NONE for a name too long to be known. */
 		p->header = known_header((const unsigned char *)p->name,
 					 p->field_len);
+		fold_ok(p);
 		if (p->capture)
 			hcap_begin(p, (const unsigned char *)p->name,
 				   p->field_len);
@@ -1170,6 +1197,14 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 			return STEP_AGAIN;
 		*ev = TS_HTTP_EV_HEADER_VALUE;
 		return STEP_BEFORE;
+	case S_FOLD:
+		if (c == '\r') {
+			p->state = S_LINE_LF;
+			return STEP_NEXT;
+		}
+		if (c == '\n')
+			return bare_lf(p, S_LINE_LF);
+		return is_field(c) ? STEP_NEXT : STEP_FAIL;
 	default: /* S_VALUE */
 		if (c == '\r' || c == '\n') {
 			if (!value_end(p))
@@ -1619,6 +1654,7 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 	if (n > end || s[n - 2] != '\r' || s[n - 1] != '\n')
 		return 0; /* not whole, or refused bytewise */
 	p->header = known_header(s, k);
+	fold_ok(p);
 	if (p->header == TS_HDR_OTHER && !p->capture) {
 		/* header_begin() and value_end() of a line nobody reads */
 		p->sub = 0;
@@ -2013,6 +2049,11 @@ TS_HOT
 bool ts_http_in_message(const struct ts_http_parser *p)
 {
 	return p->state >= S_METHOD && p->state <= S_END_UPGRADE_PENDING;
+}
+
+bool ts_http_in_body(const struct ts_http_parser *p)
+{
+	return p->state >= S_BODY_CL && p->state <= S_END_UPGRADE_PENDING;
 }
 
 TS_HOT

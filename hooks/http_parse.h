@@ -295,6 +295,9 @@ bool ts_http_skip_body(struct ts_http_parser *p, uint64_t n);
 /* True between MSG_BEGIN and MSG_END of a message. */
 bool ts_http_in_message(const struct ts_http_parser *p);
 
+/* True between HEADERS_DONE and MSG_END of a message: its head is past. */
+bool ts_http_in_body(const struct ts_http_parser *p);
+
 /* True once the parser reported NOT_HTTP or UPGRADE. */
 bool ts_http_is_dead(const struct ts_http_parser *p);
 

@@ -855,10 +855,14 @@ static void keep_rest(struct ts_http_conn *h, const struct plan *pl,
 	}
 }
 
-/* One real send of the application's bytes, with the edits spliced in. */
+/*
+ * One real send of the application's bytes, with the edits spliced in.
+ * *locked: the queue lock is held, on entry and on return (a send of body
+ * bytes alone goes out without it, and taking it back may fail).
+ */
 static ssize_t send_once(struct ts_http_conn *h,
 			 const struct ts_http_sendop *op, uint64_t total,
-			 uint64_t *app_sent)
+			 uint64_t *app_sent, bool *locked)
 {
 	struct iovec out[op->iovcnt + 2 * TS_HTTP_PLAN_MAX + 2];
 	struct ts_http_req *back = ts_http_q_back(h);
@@ -868,6 +872,7 @@ static ssize_t send_once(struct ts_http_conn *h,
 	struct ts_http_pbuf copy_buf;
 	ssize_t r;
 	int n, k, err;
+	bool hold;
 
 	memset(&pl, 0, offsetof(struct plan, pool));
 	pl.h = h;
@@ -902,10 +907,31 @@ static ssize_t send_once(struct ts_http_conn *h,
 	/* A request starting in this send started when the call began (the
 	 * peer may read it before the call returns). */
 	h->out_mono_ns = ts_clock_mono_ns();
+	/*
+	 * A response can come back as soon as the bytes of a request head
+	 * are out: the lock stays held through the send that carries them
+	 * (a reader on another thread waits until the request is recorded).
+	 * Body bytes alone go out without it, as they may take long.
+	 */
+	hold = pl.begun || pl.n || !ts_http_in_body(&h->out) || !*locked;
+	if (!hold)
+		ts_http_q_unlock(h);
 	r = ts_http_send_raw(op, out, n);
-	if (r < 0)
-		return r;
 	err = errno;
+	if (!hold && !ts_http_q_lock(h)) {
+		*locked = false;
+		h->out_lost = true; /* what went out is not followed */
+		if (r > 0) {
+			memset(&cm, 0, sizeof(cm));
+			*app_sent = map_sent(&pl, &cm, (size_t)r, total);
+		}
+		errno = err;
+		return r;
+	}
+	if (r < 0) {
+		errno = err;
+		return r;
+	}
 	memset(&cm, 0, sizeof(cm));
 	cm.h = h;
 	cm.fd = op->fd;
@@ -953,29 +979,29 @@ static ssize_t send_plain(struct ts_http_conn *h,
 	h->out_mono_ns = ts_clock_mono_ns();
 	r = ts_http_send_raw(op, op->iov, op->iovcnt);
 	saved = errno;
-	if (r > 0) {
+	if (r > 0 && ts_http_q_lock(h)) {
 		memset(&cm, 0, sizeof(cm));
 		cm.h = h;
 		cm.fd = op->fd;
 		cm.w.p = &h->out;
 		cm.w.event = commit_event;
 		walk_app(&cm.w, op, 0, (uint64_t)r);
+		ts_http_q_unlock(h);
+	} else if (r > 0) {
+		h->out_lost = true; /* what went out is not followed */
 	}
 	errno = saved;
 	return r;
 }
 
-TS_HOT
-ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
+/*
+ * Whether a client's send (or one on a connection whose role is not known
+ * yet) is followed; false when it goes out as it is, the state updated for
+ * that.  The queue lock held.
+ */
+static bool send_followed(struct ts_http_conn *h,
+			  const struct ts_http_sendop *op)
 {
-	uint64_t total, app = 0;
-	ssize_t r = 0;
-	int tries;
-
-	if (h->out_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->out))
-		return ts_http_send_raw(op, op->iov, op->iovcnt);
-	if (h->role == TS_CONN_SERVER)
-		return send_plain(h, op);
 	/*
 	 * A descriptor closed where no hook saw it (a raw close system call,
 	 * io_uring) and reused for a file, a pipe or a socketpair still names
@@ -989,17 +1015,47 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 		if (__atomic_load_n(&h->responses_lost, __ATOMIC_ACQUIRE) &&
 		    !h->edit.len) {
 			ts_http_send_lost(h);
-			return ts_http_send_raw(op, op->iov, op->iovcnt);
+			return false;
 		}
 		if (h->recheck && !ts_conn_fd_traceable(op->fd)) {
 			h->out_lost = true;
 			__atomic_store_n(&h->in_lost, true, __ATOMIC_RELAXED);
-			return ts_http_send_raw(op, op->iov, op->iovcnt);
+			return false;
 		}
 		h->recheck = true;
 	}
 	if (op->iovcnt < 0 || op->iovcnt > OUT_IOV_MAX - 2 * TS_HTTP_PLAN_MAX - 2) {
 		h->out_lost = true; /* not worth splicing: stop tracing */
+		return false;
+	}
+	return true;
+}
+
+TS_HOT
+ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
+{
+	uint64_t total, app = 0;
+	ssize_t r = 0;
+	int tries, err;
+	bool locked = true;
+
+	if (h->out_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->out))
+		return ts_http_send_raw(op, op->iov, op->iovcnt);
+	if (h->role == TS_CONN_SERVER)
+		return send_plain(h, op);
+	if (!ts_http_q_lock(h)) {
+		/* The rest of an edit the last send cut is owed to the stream
+		 * all the same: it goes out first, the state followed without
+		 * the lock this once. */
+		if (!h->edit.len) {
+			h->out_lost = true;
+			return ts_http_send_raw(op, op->iov, op->iovcnt);
+		}
+		locked = false;
+	}
+	if (!send_followed(h, op)) {
+		if (locked)
+			ts_http_q_unlock(h);
 		return ts_http_send_raw(op, op->iov, op->iovcnt);
 	}
 	total = app_total(op);
@@ -1010,22 +1066,31 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 	 * empties some of the at most TS_HTTP_EDIT_MAX pending bytes.
 	 */
 	for (tries = 0; tries <= TS_HTTP_EDIT_MAX; tries++) {
-		r = send_once(h, op, total, &app);
-		if (r < 0)
-			return r;
-		if (app > 0 || total == 0 || r == 0)
+		r = send_once(h, op, total, &app, &locked);
+		if (r < 0 || app > 0 || total == 0 || r == 0 || !locked)
 			break;
 	}
-	return (ssize_t)app;
+	err = errno;
+	if (locked)
+		ts_http_q_unlock(h);
+	else if (!h->edit.len)
+		h->out_lost = true; /* nothing owed: from now on, as it is */
+	errno = err;
+	return r < 0 ? r : (ssize_t)app;
 }
 
 void ts_http_sendfile(struct ts_http_conn *h, size_t n)
 {
 	struct commit cm;
 
+	if (!ts_http_q_lock(h)) {
+		h->out_lost = true;
+		return;
+	}
 	/* Bytes the parser cannot see: only safe inside a body. */
 	if (!ts_http_in_message(&h->out) || !ts_http_skip_body(&h->out, n)) {
 		h->out_lost = true;
+		ts_http_q_unlock(h);
 		return;
 	}
 	/* Deliver what the skip made due (the end of the message); the hook
@@ -1036,5 +1101,6 @@ void ts_http_sendfile(struct ts_http_conn *h, size_t n)
 	cm.w.p = &h->out;
 	cm.w.event = commit_event;
 	out_walk(&cm.w, "", 0, 0);
+	ts_http_q_unlock(h);
 }
 

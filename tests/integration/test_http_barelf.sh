@@ -8,7 +8,12 @@
 #  - a traced client writing bare-LF requests (one with a body, two on one
 #    connection) to an untraced nginx that answers with the traceparent it
 #    received: the injected header reaches it and names the client span
-#    (the old build injected nothing and made no span).
+#    (the old build injected nothing and made no span);
+#  - a server answering with a header line folded onto the next ones
+#    (obs-fold, RFC 9112 section 5.2, which old servers send) to a traced
+#    curl, twice on one connection: both requests traced on both sides
+#    (the old build refused the head and passed the connection through,
+#    so the second request had no span and no traceparent).
 source "$(dirname "$0")/lib.sh"
 
 cat >"$T/legacy.py" <<'PY'
@@ -28,7 +33,9 @@ def serve(c):
         if not h.strip():
             break
         path = h.split()[1]
-        if path.startswith(b"/ka"):
+        if path.startswith(b"/fold"):
+            c.sendall(b"HTTP/1.1 200 OK\r\nX-Old: a,\r\n  b\r\n\tc\r\nContent-Length: 3\r\n\r\nok\n")
+        elif path.startswith(b"/ka"):
             c.sendall(b"HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 3\n\nok\n")
         elif path == b"/err":
             c.sendall(b"HTTP/1.1 503 Busy\nContent-Length: 0\n\n")
@@ -69,6 +76,8 @@ out=$(SVC=curl traced curl -sS "$U/ka1" "$U/ka2")
 [ "$out" = "$(printf 'ok\nok')" ] || fail "curl through bare-LF answers got: $out"
 [ "$(SVC=curl traced curl -sS "$U/close")" = bye ] || fail "close-delimited answer differs"
 SVC=curl traced curl -sS -o /dev/null "$U/err"
+out=$(SVC=fold traced curl -sS "$U/fold1" "$U/fold2")
+[ "$out" = "$(printf 'ok\nok')" ] || fail "curl through folded answers got: $out"
 
 # A traced bare-LF client and an untraced nginx.
 NP=$(free_port)
@@ -88,7 +97,17 @@ stop_all
 $SPANLIB
 T = sys.argv[1]
 ss = spans(T + "/spans-*.jsonl")
-srv = in_order(ss, service="legacy")
+fold = in_order(ss, service="fold")
+fsrv = [s for s in in_order(ss, service="legacy") if s["attrs"].get("url.path", "").startswith("/fold")]
+assert [(c["attrs"].get("url.full"), c["attrs"].get("http.response.status_code")) for c in fold] == \
+    [("http://127.0.0.1:$SP/fold1", 200), ("http://127.0.0.1:$SP/fold2", 200)], [c["attrs"] for c in fold]
+assert [s["attrs"].get("http.response.status_code") for s in fsrv] == [200, 200], [s["attrs"] for s in fsrv]
+for c, s in zip(fold, fsrv):
+    child_of(s, c)
+    assert c["attrs"].get("http.response.body.size") == 3, c["attrs"]
+print("  a server answering with obs-folded header lines, twice on one connection: both requests traced,"
+      " client and server, one trace each")
+srv = [s for s in in_order(ss, service="legacy") if not s["attrs"].get("url.path", "").startswith("/fold")]
 cli = in_order(ss, service="curl")
 want = [("GET", "/ka1", 200), ("GET", "/ka2", 200), ("GET", "/close", 200), ("GET", "/err", 503)]
 for side, got in (("server", srv), ("client", cli)):

@@ -692,6 +692,20 @@ static const struct tcase cases[] = {
 	      "Content-Length: {V:cl}1\r\n{E}\r\n{D}"
 	      "a{M:200 1.0 cl=1 body=1}") },
 
+	/*
+	 * obs-fold continuing a field nobody reads is passed over (RFC 9112
+	 * section 5.2: a recipient replaces it by a space); User-Agent is
+	 * recorded up to the fold.
+	 */
+	{ "obs_fold_of_other_fields_passed_over", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r\n 2\r\n\t\t3\r\n"
+	      "User-Agent: {V:ua}x/1\r\n (y)\r\nHost: {V:host}a\r\n"
+	      "{E}\r\n{D}{M:GET / 1.1 host=a ua=x/1}") },
+	{ "obs_fold_in_a_response_head", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nServer: a\r\n  b\r\n"
+	      "Content-Length: {V:cl}5\r\nX-Z: 1\n c\n{E}\r\n{D}"
+	      "hello{M:200 1.1 cl=5 body=5}") },
+
 	/* Not HTTP: reported at the first byte that proves it, then dead. */
 	{ "http2_preface", REQ, 0, 0,
 	  ANN("{B}PRI * HTTP/{X}2.0\r\n\r\nSM\r\n\r\n") },
@@ -717,10 +731,17 @@ static const struct tcase cases[] = {
 	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r{X}X-B: 2\r\n\r\n") },
 	{ "bare_cr_as_empty_line", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.1\r\n{E}\r{X}X\r\n") },
-	{ "obs_fold", REQ, 0, 0,
-	  ANN("{B}GET / HTTP/1.1\r\nX-A: 1\r\n{X} 2\r\n\r\n") },
-	{ "obs_fold_with_tab", REQ, 0, 0,
+	/* obs-fold continuing a field the parser reads: refused. */
+	{ "obs_fold_of_host_refused", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.1\r\nHost: {V:host}a\r\n{X}\tb\r\n\r\n") },
+	{ "obs_fold_of_content_length_refused", RESP, 0, 0,
+	  ANN("{B}HTTP/1.1 200 OK\r\nContent-Length: {V:cl}2\r\n{X} 3\r\n"
+	      "\r\nok") },
+	{ "obs_fold_of_traceparent_refused", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\ntraceparent: {V:tp}00-0af7651916cd43dd8448eb2"
+	      "11c80319c-b7ad6b7169203331-01\r\n{X} x\r\n\r\n") },
+	{ "white_space_before_the_first_field_refused", REQ, 0, 0,
+	  ANN("{B}GET / HTTP/1.1\r\n{X} X-A: 1\r\n\r\n") },
 	{ "space_before_colon", REQ, 0, 0,
 	  ANN("{B}GET / HTTP/1.1\r\nHost{X} : a\r\n\r\n") },
 	{ "empty_header_name", REQ, 0, 0,
