@@ -153,6 +153,8 @@ static CURLcode hook_setopt(const struct ts_curl_api *api, CURL *h,
 	case CURLOPT_PREREQDATA:
 	case CURLOPT_CONNECT_ONLY:
 	case CURLOPT_USERAGENT:
+	case CURLOPT_PROXY:
+	case CURLOPT_PRE_PROXY:
 		break;
 	case CURLOPT_URL:
 		if (api->has_prereq)
@@ -193,6 +195,16 @@ static CURLcode hook_setopt(const struct ts_curl_api *api, CURL *h,
 		break;
 	case CURLOPT_URL:
 		e->scheme = (uint8_t)ts_curl_url_scheme(a.p);
+		break;
+	case CURLOPT_PROXY:
+		/* NULL: back to the default; "": no proxy at all. */
+		e->proxy = !a.p ? TS_CURL_PROXY_DEFAULT
+			   : *(const char *)a.p ? TS_CURL_PROXY_SET
+						: TS_CURL_PROXY_NONE;
+		break;
+	case CURLOPT_PRE_PROXY:
+		if (a.p && *(const char *)a.p)
+			e->proxy = TS_CURL_PROXY_SET;
 		break;
 	default:
 		note_method(e, opt, a);

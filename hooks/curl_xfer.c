@@ -198,15 +198,25 @@ static void xfer_free(struct ts_curl_xfer *x)
 static const char *info_str(const struct ts_curl_api *api, CURL *h,
 			    CURLINFO i);
 
-/* TRACESHIM_PROPAGATE_TO: may the current attempt's host get our context?
+/*
+ * TRACESHIM_PROPAGATE_TO: may the current attempt's host get our context?
  * The URL's host, or the connected peer's address (`peer`, NULL when not
- * known yet) for an address pattern. */
+ * known yet) for an address pattern.  Through a proxy (one set on the
+ * handle, or the environment's unless the handle says none) the peer is
+ * the proxy, not where the request goes: only the URL's host counts.
+ */
 static bool may_propagate(const struct ts_curl_api *api,
+			  const struct ts_curl_handle *e,
 			  struct ts_curl_xfer *x, const char *peer)
 {
 	const char *url = info_str(api, x->easy, CURLINFO_EFFECTIVE_URL), *host;
-	size_t hlen, plen = peer ? strlen(peer) : 0;
+	size_t hlen, plen;
 	int port;
+
+	if (e->proxy == TS_CURL_PROXY_SET ||
+	    (e->proxy == TS_CURL_PROXY_DEFAULT && ts_cfg.env_proxy))
+		peer = NULL;
+	plen = peer ? strlen(peer) : 0;
 
 	if (!ts_curl_url_server(url, &host, &hlen, &port))
 		return ts_propagate_to_allowed_peer("", 0, peer, plen, 0);
@@ -244,7 +254,7 @@ static void install_list(const struct ts_curl_api *api,
 
 	if (!x->inject || x->app_took_headers)
 		return;
-	if (!x->http || !may_propagate(api, x, peer)) {
+	if (!x->http || !may_propagate(api, e, x, peer)) {
 		uninstall_list(api, e, x);
 		return;
 	}

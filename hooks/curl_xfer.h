@@ -46,6 +46,15 @@ struct ts_curl_handle {
 	char method[16];                 /* method the options ask for, ""
 					    for GET (libcurl before 7.72) */
 	char user_agent[257];            /* CURLOPT_USERAGENT, cut; "" none */
+	uint8_t proxy;                   /* CURLOPT_PROXY / CURLOPT_PRE_PROXY:
+					    TS_CURL_PROXY_* */
+};
+
+/* ts_curl_handle.proxy: what the options say about a proxy. */
+enum {
+	TS_CURL_PROXY_DEFAULT, /* not set: the environment's, if any */
+	TS_CURL_PROXY_SET,     /* a proxy named */
+	TS_CURL_PROXY_NONE,    /* "": none, whatever the environment says */
 };
 
 /* A transfer in flight. */

@@ -29,6 +29,7 @@
 #include "../preload/real.h"
 #include "conn.h"
 #include "context.h"
+#include "curl_attr.h"
 #include "http_internal.h"
 #include "propagate.h"
 #include "propagate_to.h"
@@ -408,21 +409,29 @@ static void plan_rewrite(struct plan *pl, const struct plan_group *g)
 
 /*
  * TRACESHIM_PROPAGATE_TO: may this request (its Host, else the peer we
- * are connected to) carry our context?
+ * are connected to) carry our context?  A request in absolute form goes
+ * to a forward proxy, which passes it on to the URL's host: that host
+ * decides, never the proxy's address.
  */
 static bool may_propagate(struct plan *pl)
 {
 	const struct ts_http_parser *p = pl->w.p;
 	struct ts_http_conn *h = pl->h;
-	const char *host = p->b->host, *colon = NULL;
-	size_t hl = p->host_s.cut ? 0 : p->host_s.len, i;
+	const char *host = p->b->host, *colon = NULL, *uh;
+	size_t hl = p->host_s.cut ? 0 : p->host_s.len, i, ul;
 	unsigned port = 0;
+	int up;
 
 	if (pl->op->how == TS_SEND_SENDMSG && pl->op->msg)
 		ts_http_fill_addr_to(h, pl->fd, pl->op->msg->msg_name,
 				     pl->op->msg->msg_namelen);
 	else
 		ts_http_fill_addr_to(h, pl->fd, pl->op->addr, pl->op->addrlen);
+	if (p->target_s.len && p->b->target[0] != '/' &&
+	    memmem(p->b->target, p->target_s.len, "://", 3))
+		return ts_curl_url_server(p->b->target, &uh, &ul, &up)
+			       ? ts_propagate_to_allowed(uh, ul, (uint16_t)up)
+			       : ts_propagate_to_allowed("", 0, 0);
 	if (hl && host[0] == '[') { /* [v6]:port */
 		const char *end = memchr(host, ']', hl);
 

@@ -460,6 +460,21 @@ static int load_sampling(struct ts_config *c)
 				    getenv("OTEL_TRACES_SAMPLER_ARG"));
 }
 
+/* libcurl's proxy variables (it reads http_proxy in lower case only). */
+static bool env_proxy(void)
+{
+	static const char *const names[] = { "http_proxy", "HTTPS_PROXY",
+					     "https_proxy", "ALL_PROXY",
+					     "all_proxy" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_SIZE(names); i++)
+		if ((v = getenv(names[i])) && *v)
+			return true;
+	return false;
+}
+
 /* The list variables are compiled by their modules, straight from the
  * environment (they may be long); each warns per invalid entry. */
 static int load_lists(void)
@@ -600,6 +615,7 @@ int ts_config_load(struct ts_config *c)
 			&c->attr_value_set);
 	w += load_lists();
 	w += load_captures(c);
+	c->env_proxy = env_proxy();
 	if (c->max_export_batch > c->max_queue_size) {
 		char set[8];
 

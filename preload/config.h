@@ -121,6 +121,9 @@ struct ts_config {
 	/* ---- end of branch sampling's fields ---- */
 	struct ts_capture_list capture[TS_CAPTURE_LISTS_]; /* header capture,
 					  TS_CAPTURE_*; none by default */
+	bool env_proxy;                /* http_proxy, HTTPS_PROXY or ALL_PROXY
+					  (either case) set: libcurl transfers
+					  may go through a proxy */
 };
 
 extern struct ts_config ts_cfg;

@@ -162,6 +162,26 @@ for allow in "localhost" "127.0.0.0/8" "example.com,*.internal"; do
 	SVC=pt-curl TRACESHIM_PROPAGATE_TO="$allow" traced curl -sS -o /dev/null \
 		"http://localhost:$RPORT/x?c=curl&allow=$allow"
 done
+# Through a forward proxy (the recorder stands in for one): the peer is
+# the proxy, whose address the pattern matches, but the request goes to
+# the URL's host, which decides.  Raw sockets (urllib's absolute-form
+# request) and libcurl (-x, and http_proxy from the environment); the
+# last two: a URL host in the block, and a name reached directly (the
+# peer's address counts there).
+A=127.0.0.0/8
+SVC=pt TRACESHIM_PROPAGATE_TO="$A" traced python3 -c "
+import urllib.request as u
+o = u.build_opener(u.ProxyHandler({'http': 'http://127.0.0.1:$RPORT'}))
+o.open('http://external.test/x?c=proxy&allow=$A').read()
+o.open('http://127.0.0.5/x?c=proxy-ip&allow=$A').read()" >/dev/null
+SVC=pt-curl TRACESHIM_PROPAGATE_TO="$A" traced curl -sS -o /dev/null -x "http://127.0.0.1:$RPORT" \
+	"http://external.test/x?c=curl-proxy&allow=$A"
+SVC=pt-curl http_proxy="http://127.0.0.1:$RPORT" TRACESHIM_PROPAGATE_TO="$A" traced curl -sS -o /dev/null \
+	"http://external.test/x?c=curl-env-proxy&allow=$A"
+SVC=pt-curl TRACESHIM_PROPAGATE_TO="$A" traced curl -sS -o /dev/null -x "http://127.0.0.1:$RPORT" \
+	"http://127.0.0.5/x?c=curl-proxy-ip&allow=$A"
+SVC=pt-curl TRACESHIM_PROPAGATE_TO="$A" traced curl -sS -o /dev/null --resolve "internal.test:$RPORT:127.0.0.1" \
+	"http://internal.test:$RPORT/x?c=curl-peer&allow=$A"
 GPORT=$(free_port)
 /usr/bin/python3 -c "
 import http.server, sys
@@ -207,7 +227,11 @@ for p in glob.glob(T + "/pt/conn-*.bin"):
 want = {"allow=localhost": True, "allow=127.0.0.0/8": True, "allow=example.com,*.internal": False}
 want.update({"c=curl&" + k: v for k, v in want.items()})
 want["c=redirected&allow=127.0.0.1"] = False
-assert got == want, got
+want.update({"c=proxy&allow=127.0.0.0/8": False, "c=proxy-ip&allow=127.0.0.0/8": True,
+             "c=curl-proxy&allow=127.0.0.0/8": False, "c=curl-env-proxy&allow=127.0.0.0/8": False,
+             "c=curl-proxy-ip&allow=127.0.0.0/8": True, "c=curl-peer&allow=127.0.0.0/8": True})
+assert got == want, sorted(set(got.items()) ^ set(want.items()))
 print("  TRACESHIM_PROPAGATE_TO: context only to the hosts listed (by name or by the peer's address),"
-      " raw sockets and libcurl alike; a redirect to a host left out carries none")
+      " raw sockets and libcurl alike; a redirect to a host left out carries none; through a forward"
+      " proxy (absolute-form requests, curl -x, http_proxy) the URL's host decides, not the proxy's address")
 PY
