@@ -27,6 +27,7 @@
 #define RAW_SERVER 0x01  /* a SERVER span (else CLIENT) */
 #define RAW_CLOSED 0x02  /* the connection closed before the response ended */
 #define RAW_OUTCOME 0x04 /* ts_http_raw_outcome() ran */
+#define RAW_TARGET_CUT 0x08 /* `target` is the start of a longer one */
 
 /* Where a string of the payload lies in the arena. */
 struct raw_str {
@@ -215,6 +216,8 @@ void ts_http_raw_request(struct ts_span *s, const struct ts_http_parser *p,
 	r.default_port = server ? h->local_port : h->peer_port;
 	r.version_minor = p->version_minor;
 	r.flags = server ? RAW_SERVER : 0;
+	if (p->target_s.cut || r.target.len < p->target_s.len)
+		r.flags |= RAW_TARGET_CUT;
 	if (!ts_span_arena_put(s, &r, sizeof(r), &s->defer_off))
 		return; /* cannot happen: put_str kept room */
 	s->defer = TS_DEFER_HTTP;
@@ -653,7 +656,9 @@ void ts_http_expand(struct ts_span *s)
 	if (server) {
 		if (origin)
 			ADD_IN(s, "url.path", path, plen);
-		if (q && origin) {
+		/* A query the target's cut left nothing of is not known to
+		 * be empty: none then. */
+		if (q && origin && (qlen || !(r.flags & RAW_TARGET_CUT))) {
 			size_t rlen = ts_redact_query(q, qlen, query,
 						      sizeof(query));
 

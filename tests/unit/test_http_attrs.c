@@ -131,6 +131,41 @@ START_TEST(server_span_has_every_attribute_of_the_conventions)
 }
 END_TEST
 
+/*
+ * A target cut at TS_HTTP_TARGET_MAX: a query it keeps the start of is
+ * exported as that start; one it keeps nothing of (the '?' the last byte
+ * kept) is not known to be empty, so there is no url.query; an empty
+ * query of a whole target is one.
+ */
+START_TEST(query_the_target_cap_left_nothing_of_is_none)
+{
+	char head[TS_HTTP_TARGET_MAX + 128], out[8192];
+	struct ts_span *s;
+	int n;
+
+	/* "/yyy...?" is exactly the bytes kept. */
+	n = snprintf(head, sizeof(head), "GET /%0*d?q=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+		     TS_HTTP_TARGET_MAX - 2, 0);
+	ck_assert_int_lt(n, (int)sizeof(head));
+	s = run(head, true, conn("10.0.0.9", 51000, 80), 200, 0, 0, false, out,
+		sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.path=/000"));
+	ck_assert_ptr_null(strstr(out, "url.query"));
+	free(s);
+	/* One more byte of the path kept: the query's first byte is not. */
+	snprintf(head, sizeof(head), "GET /%0*d?q=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+		 TS_HTTP_TARGET_MAX - 3, 0);
+	s = run(head, true, conn("10.0.0.9", 51000, 80), 200, 0, 0, false, out,
+		sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.query=q "));
+	free(s);
+	s = run("GET /p? HTTP/1.1\r\nHost: h\r\n\r\n", true,
+		conn("10.0.0.9", 51000, 80), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " url.query= url.scheme"));
+	free(s);
+}
+END_TEST
+
 /* client.address of a server span behind a proxy. */
 static const char *client_of(const char *fwd_lines)
 {
@@ -795,6 +830,7 @@ Suite *ts_test_http_attrs_suite(void)
 	tcase_add_test(tc, oversized_request_is_cut_never_overrun);
 	tcase_add_test(tc, full_record_is_still_named);
 	tcase_add_test(tc, secrets_are_redacted_and_ids_folded_out_of_names);
+	tcase_add_test(tc, query_the_target_cap_left_nothing_of_is_none);
 	tcase_add_test(tc, configured_route_templates_name_spans_and_set_http_route);
 	suite_add_tcase(s, tc);
 	return s;
