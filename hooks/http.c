@@ -47,19 +47,23 @@ enum { TP_IDLE }; /* http_send.c's forwarded-traceparent state, reset here */
 
 static TS_TLS char q_me; /* its address names this thread */
 
-TS_HOT
-bool ts_http_q_lock(struct ts_http_conn *h)
+static __attribute__((noinline)) bool q_lock_wait(struct ts_http_conn *h,
+						  uintptr_t me)
 {
 	struct timespec nap = { 0, 50000 };
-	uintptr_t me = (uintptr_t)&q_me, cur = 0;
+	uintptr_t cur = 0;
 	uint64_t since = 0, now;
 	unsigned spins = 0;
+	int saved = errno; /* a nap cut short by a signal says EINTR */
+	bool got = true;
 
 	while (!__atomic_compare_exchange_n(&h->q_owner, &cur, me, false,
 					    __ATOMIC_ACQUIRE,
 					    __ATOMIC_RELAXED)) {
-		if (cur == me)
-			return false; /* ours: a signal handler's hook */
+		if (cur == me) {
+			got = false; /* ours: a signal handler's hook */
+			break;
+		}
 		cur = 0;
 		if (++spins < Q_SPINS) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -68,16 +72,31 @@ bool ts_http_q_lock(struct ts_http_conn *h)
 			continue;
 		}
 		now = ts_clock_mono_ns();
-		if (!since)
+		if (!since) {
 			since = now;
-		else if (now - since > Q_WAIT_NS)
-			return false;
+		} else if (now - since > Q_WAIT_NS) {
+			got = false;
+			break;
+		}
 		if (now - since < Q_YIELD_NS)
 			sched_yield();
 		else
 			nanosleep(&nap, NULL);
 	}
-	return true;
+	errno = saved;
+	return got;
+}
+
+TS_HOT
+bool ts_http_q_lock(struct ts_http_conn *h)
+{
+	uintptr_t me = (uintptr_t)&q_me, cur = 0;
+
+	if (ts_likely(__atomic_compare_exchange_n(&h->q_owner, &cur, me, false,
+						  __ATOMIC_ACQUIRE,
+						  __ATOMIC_RELAXED)))
+		return true;
+	return q_lock_wait(h, me);
 }
 
 TS_HOT
