@@ -1220,6 +1220,23 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 	}
 }
 
+/*
+ * The head is refused part way (over max_header_bytes, or junk): a value
+ * it was taking is not whole, and says so.  (The send side still records
+ * what such a head said when its span had begun.)
+ */
+static void cut_partial(struct ts_http_parser *p)
+{
+	if (p->state == S_TARGET) {
+		p->target_s.cut = true;
+	} else if (p->state == S_OWS || p->state == S_VALUE) {
+		if (p->header == TS_HDR_HOST)
+			p->host_s.cut = true;
+		else if (p->header == TS_HDR_USER_AGENT)
+			p->user_agent_s.cut = true;
+	}
+}
+
 /* One byte of the head; header_bytes is counted by the caller.  Not
  * inlined: the runs take whole heads, and the byte path kept apart keeps
  * ts_http_feed()'s own code, run on every call, a few cache lines. */
@@ -2018,6 +2035,8 @@ size_t ts_http_feed(struct ts_http_parser *p, const char *buf, size_t len,
 			p->header_bytes += head;
 			return i + 1;
 		case STEP_FAIL:
+			if (head)
+				cut_partial(p);
 			p->state = S_DEAD;
 			*ev = TS_HTTP_EV_NOT_HTTP;
 			return i;

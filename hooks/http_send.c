@@ -680,6 +680,16 @@ static void commit_event(struct walker *w, int ev, uint64_t at)
 	case TS_HTTP_EV_HEADERS_DONE:
 		ts_http_client_request_head(h, c->fd);
 		break;
+	case TS_HTTP_EV_NOT_HTTP:
+		/*
+		 * A head refused part way (it went over the limit after a
+		 * forwarded traceparent was rewritten: the peer has our span
+		 * id, so the span goes out): what the head said before that
+		 * point is its record, and its method tells the response's
+		 * framing (HEAD, CONNECT) all the same.
+		 */
+		ts_http_client_request_head(h, c->fd);
+		break;
 	case TS_HTTP_EV_MSG_END: {
 		struct ts_http_req *r = ts_http_q_back(h);
 

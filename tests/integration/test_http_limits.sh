@@ -1,7 +1,12 @@
 # RELIABILITY 9 and 17: a -D_FORTIFY_SOURCE=2 program's __recv_chk and
 # __read_chk are traced; request heads of 1 KB, 8191, 8192, 8193 bytes and
 # 64 KB: traced with exactly one injected line up to TRACESHIM_MAX_HEADER_BYTES
-# (8192), passed through byte for byte and untraced above it.
+# (8192), passed through byte for byte and untraced above it.  Response
+# heads over the limit.  A proxy's request whose forwarded traceparent was
+# rewritten before its head went over the limit: the span the peer was
+# told is its parent is exported, with what the head said before the
+# limit (the old build exported it with a status and nothing else: no
+# method, no url.full, named "HTTP").
 source "$(dirname "$0")/lib.sh"
 FORT="$ROOT/$BUILD/tests/apps/fortified"
 
@@ -121,4 +126,55 @@ seen = [l.split() for l in open(T + "/bighead-plain.log") if l.startswith("/")]
 assert seen == [["/big", s["span"]], ["/small?1", "-"], ["/small?2", "-"], ["/small?3", "-"]], seen
 print("  response heads over the limit, server and client side: that span ends with status 200, no error;"
       " the kept-alive connection passes through (3 later requests, no span, no false error)")
+PY
+
+# A proxy (threaded python) forwarding its caller's traceparent, with a
+# cookie that takes the head over the limit after it.
+cat >"$T/fwd.py" <<'PY'
+import http.server, http.client, socketserver, sys
+back = int(sys.argv[2])
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        c = http.client.HTTPConnection("127.0.0.1", back)
+        c.request("GET", "/back?q=1", headers={"traceparent": self.headers["traceparent"],
+                                              "Cookie": "c=" + "x" * 9000})
+        b = c.getresponse().read()
+        self.send_response(200); self.send_header("Content-Length", str(len(b))); self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a): pass
+s = S(("127.0.0.1", int(sys.argv[1])), H)
+print("ready", flush=True)
+s.serve_forever()
+PY
+mkdir -p "$T/rec2"
+RPORT=$(free_port)
+start_untraced "$T/rec2.log" /usr/bin/python3 "$ROOT/tests/integration/recorder.py" "$RPORT" "$T/rec2" http
+FPORT=$(free_port)
+start_traced fwd "$T/fwd.log" /usr/bin/python3 "$T/fwd.py" "$FPORT" "$RPORT"
+[ "$(SVC=fwd-curl traced curl -sS "http://127.0.0.1:$FPORT/front")" = ok ] || fail "the proxy did not answer"
+wait_spans 3
+stop_all
+/usr/bin/python3 - "$T" "$RPORT" <<PY
+$SPANLIB
+import glob, re
+T, port = sys.argv[1], int(sys.argv[2])
+raw = b"".join(open(p, "rb").read() for p in glob.glob(T + "/rec2/conn-*.bin"))
+got = re.findall(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n", raw)
+assert len(got) == 1 and b"Cookie: c=xxx" in raw, raw[:300]
+ss = spans(T + "/spans-*.jsonl")
+c = one(ss, service="fwd-curl")
+sv = one(ss, service="fwd", kind="server")
+cl = one(ss, service="fwd", kind="client")
+child_of(sv, c)
+child_of(cl, sv)
+assert got[0] == (cl["trace"].encode(), cl["span"].encode()), (got, cl["trace"], cl["span"])
+a = cl["attrs"]
+assert cl["name"] == "GET" and a.get("http.request.method") == "GET", (cl["name"], a)
+assert a.get("url.full") == "http://127.0.0.1:%d/back?q=1" % port, a
+assert a.get("server.address") == "127.0.0.1" and a.get("http.response.status_code") == 200, a
+print("  a forwarded traceparent rewritten, then the head over the limit: the backend's parent is the"
+      " exported client span, with its method, url.full and status")
 PY

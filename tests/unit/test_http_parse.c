@@ -1762,6 +1762,55 @@ START_TEST(test_trailer_section_bounded_by_max_header_bytes)
 }
 END_TEST
 
+/*
+ * A head refused part way says which of the values it was taking are not
+ * whole: the target, Host and User-Agent are marked cut; a value whose
+ * line ended before is whole.  Fed whole and byte by byte.
+ */
+START_TEST(test_refused_head_marks_the_value_it_was_taking_cut)
+{
+	static const struct {
+		const char *head;
+		size_t max;
+		int cut; /* 1 target, 2 host, 4 user agent */
+	} c[] = {
+		{ "GET /abcdefghijklmnopqrstuvwxyz HTTP/1.1\r\n", 16, 1 },
+		{ "GET /a HTTP/1.1\r\nHost: example.com\r\n", 30, 2 },
+		{ "GET /a HTTP/1.1\r\nUser-Agent: agent/1.0\r\n", 36, 4 },
+		{ "GET /a HTTP/1.1\r\nHost: h\r\nX-Pad: vvvvvvvvvvvv\r\n", 40, 0 },
+		{ "GET /a HTTP/1.1\r\nHost: h\r\nX-A: 1\x01\r\n", 200, 0 },
+		{ "GET /a HTTP/1.1\r\nHost: ex\x01ample\r\n", 200, 2 },
+	};
+	struct ts_http_parser p = { 0 };
+	enum ts_http_event ev;
+	size_t i, k, n, len;
+
+	for (i = 0; i < TS_ARRAY_SIZE(c); i++) {
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			const char *s = c[i].head;
+
+			len = strlen(s);
+			ts_http_parser_init(&p, REQ, (uint32_t)c[i].max,
+					    test_pbuf(&p));
+			ev = TS_HTTP_EV_NONE;
+			for (k = 0; k < len && ev != TS_HTTP_EV_NOT_HTTP;) {
+				n = ts_http_feed(&p, s + k,
+						 bytewise ? 1 : len - k, &ev);
+				k += n;
+			}
+			ck_assert_msg(ev == TS_HTTP_EV_NOT_HTTP, "case %zu", i);
+			ck_assert_msg(p.target_s.cut == !!(c[i].cut & 1) &&
+					      p.host_s.cut == !!(c[i].cut & 2) &&
+					      p.user_agent_s.cut ==
+						      !!(c[i].cut & 4),
+				      "case %zu bytewise %d: cut %d %d %d", i,
+				      bytewise, p.target_s.cut, p.host_s.cut,
+				      p.user_agent_s.cut);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_chunk_extension_line_bounded)
 {
 	static char in[8192];
@@ -2316,6 +2365,7 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_capture_lines_in_order_whatever_the_pieces);
 	tcase_add_test(tc, test_capture_bounded_in_lines_and_bytes);
 	tcase_add_test(tc, test_capture_per_message_on_both_kinds);
+	tcase_add_test(tc, test_refused_head_marks_the_value_it_was_taking_cut);
 	tcase_add_test(tc, test_generated_streams_whole_equal_byte_by_byte);
 	suite_add_tcase(s, tc);
 	return s;
