@@ -1093,6 +1093,19 @@ static enum step request_line_byte(struct ts_http_parser *p, unsigned char c)
 	}
 }
 
+/* A byte of what is passed over to the end of a line (a reason phrase,
+ * an obs-fold line): field bytes, then CRLF or a bare LF. */
+static enum step line_rest_byte(struct ts_http_parser *p, unsigned char c)
+{
+	if (c == '\r') {
+		p->state = S_LINE_LF;
+		return STEP_NEXT;
+	}
+	if (c == '\n')
+		return bare_lf(p, S_LINE_LF);
+	return is_field(c) ? STEP_NEXT : STEP_FAIL;
+}
+
 static enum step status_line_byte(struct ts_http_parser *p, unsigned char c)
 {
 	switch (p->state) {
@@ -1117,13 +1130,7 @@ static enum step status_line_byte(struct ts_http_parser *p, unsigned char c)
 		p->state = S_LINE_LF; /* "HTTP/1.1 200" CRLF: tolerated */
 		return STEP_NEXT;
 	default: /* S_REASON */
-		if (c == '\r') {
-			p->state = S_LINE_LF;
-			return STEP_NEXT;
-		}
-		if (c == '\n')
-			return bare_lf(p, S_LINE_LF);
-		return is_field(c) ? STEP_NEXT : STEP_FAIL;
+		return line_rest_byte(p, c);
 	}
 }
 
@@ -1198,13 +1205,7 @@ static enum step field_byte(struct ts_http_parser *p, unsigned char c,
 		*ev = TS_HTTP_EV_HEADER_VALUE;
 		return STEP_BEFORE;
 	case S_FOLD:
-		if (c == '\r') {
-			p->state = S_LINE_LF;
-			return STEP_NEXT;
-		}
-		if (c == '\n')
-			return bare_lf(p, S_LINE_LF);
-		return is_field(c) ? STEP_NEXT : STEP_FAIL;
+		return line_rest_byte(p, c);
 	default: /* S_VALUE */
 		if (c == '\r' || c == '\n') {
 			if (!value_end(p))
