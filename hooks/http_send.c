@@ -1056,7 +1056,7 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 	uint64_t total, app = 0;
 	ssize_t r = 0;
 	int tries, err;
-	bool locked = true;
+	bool locked = true, began_locked;
 
 	if (h->out_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->out))
 		return ts_http_send_raw(op, op->iov, op->iovcnt);
@@ -1072,6 +1072,7 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 		}
 		locked = false;
 	}
+	began_locked = locked;
 	if (!send_followed(h, op)) {
 		if (locked)
 			ts_http_q_unlock(h);
@@ -1086,7 +1087,10 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 	 */
 	for (tries = 0; tries <= TS_HTTP_EDIT_MAX; tries++) {
 		r = send_once(h, op, total, &app, &locked);
-		if (r < 0 || app > 0 || total == 0 || r == 0 || !locked)
+		/* A lock let go for body bytes and not had back: stop (no
+		 * edit was due in that send, so it sent application bytes). */
+		if (r < 0 || app > 0 || total == 0 || r == 0 ||
+		    (began_locked && !locked))
 			break;
 	}
 	err = errno;
