@@ -116,7 +116,7 @@ static void out_walk(struct walker *w, const char *p, size_t len, uint64_t base)
 	do {
 		lim = len - off;
 		if (w->tp_state == TP_WATCH) {
-			if (w->tp_seen >= 36) {
+			if (w->tp_seen >= 36 && off < len) { /* its first byte is here */
 				w->tp_state = TP_DONE;
 				w->event(w, EV_TP_PARENT, base + off);
 				continue;
@@ -225,6 +225,8 @@ static struct plan_group *group_new(struct plan *pl, uint64_t at, bool traced)
 static char *edit_room(struct plan *pl, uint64_t at, size_t *cap)
 {
 	*cap = sizeof(pl->pool) - pl->pool_used;
+	if (at > pl->stop)
+		return NULL; /* past a point an earlier edit found no room */
 	if (pl->n >= TS_HTTP_PLAN_MAX + 1 || *cap == 0) {
 		if (at < pl->stop)
 			pl->stop = at; /* too many: leave the rest for later */
@@ -806,6 +808,22 @@ static int iov_app(struct iovec *out, int n, const struct ts_http_sendop *op,
 }
 
 /*
+ * The bytes of edit e that go out in a send of application bytes [0, end):
+ * an edit past the end waits for a later send, and one that replaces
+ * application bytes replaces only those this send holds (a forwarded id
+ * split across two sends: the rest of ours is carried to the next, which
+ * holds the rest of the old one).
+ */
+static size_t edit_len(const struct plan_edit *e, uint64_t end)
+{
+	if (e->at > end || (e->replace && e->at == end))
+		return 0;
+	if (e->replace && end - e->at < e->len)
+		return (size_t)(end - e->at);
+	return e->len;
+}
+
+/*
  * Build the output vector: application bytes with the planned edits
  * spliced in.  *sent_app is the application bytes it covers.
  */
@@ -817,12 +835,15 @@ static int build_out(struct iovec *out, const struct ts_http_sendop *op,
 
 	for (k = 0; k < pl->n && n < OUT_IOV_MAX - 2; k++) {
 		const struct plan_edit *e = &pl->e[k];
+		size_t len = edit_len(e, end);
 
+		if (!len)
+			break;
 		n = iov_app(out, n, op, cur, e->at);
 		out[n].iov_base = (void *)e->bytes;
-		out[n].iov_len = e->len;
+		out[n].iov_len = len;
 		n++;
-		cur = e->replace ? e->at + e->len : e->at;
+		cur = e->replace ? e->at + len : e->at;
 	}
 	return iov_app(out, n, op, cur, end);
 }
@@ -841,10 +862,14 @@ static uint64_t map_sent(const struct plan *pl, struct commit *c, size_t r,
 	for (k = 0; k < pl->n && left; k++) {
 		const struct plan_edit *e = &pl->e[k];
 
+		size_t len = edit_len(e, end);
+
+		if (!len)
+			break;
 		take = e->at - cur < left ? e->at - cur : left;
 		cur += take;
 		left -= take;
-		take = e->len < left ? e->len : left;
+		take = len < left ? len : left;
 		c->emitted[k] = take;
 		left -= take;
 		if (e->replace)
