@@ -14,6 +14,7 @@
 #include <time.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include "../preload/clock.h"
@@ -80,8 +81,10 @@ static __attribute__((noinline)) bool q_lock_wait(struct ts_http_conn *h,
 		}
 		if (now - since < Q_YIELD_NS)
 			sched_yield();
-		else
-			nanosleep(&nap, NULL);
+		else /* not nanosleep(): a cancellation point, and the
+		      * thread may hold bytes it has read for the program */
+			ts_syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0,
+				   &nap, NULL);
 	}
 	errno = saved;
 	return got;
