@@ -182,6 +182,8 @@ struct plan {
 	int cur;                  /* its group when decided here, or -1 */
 	int n, ng;                /* edits, groups planned */
 	uint64_t stop;            /* send no application byte past this */
+	uint64_t head_done;       /* end of the last head begun here, or 0 */
+	uint64_t last_begin;      /* start of the last request begun here */
 	size_t pool_used;         /* bytes of pool[] taken by edits */
 	struct plan_edit e[TS_HTTP_PLAN_MAX + 1];
 	struct plan_group g[TS_HTTP_PLAN_MAX + 1];
@@ -574,6 +576,10 @@ static void plan_event(struct walker *w, int ev, uint64_t at)
 		    pl->h->q_len + pl->begun >= TS_HTTP_PENDING)
 			pl->over = pl->decided = true;
 		pl->begun++;
+		pl->last_begin = at;
+		break;
+	case TS_HTTP_EV_HEADERS_DONE:
+		pl->head_done = at;
 		break;
 	case EV_TP_PARENT:
 		if (!pl->decided)
@@ -900,13 +906,66 @@ static void keep_rest(struct ts_http_conn *h, const struct plan *pl,
 }
 
 /*
+ * A request head followed by at least this much of its body in one send
+ * goes out in two real sends: the head (with the lock held, corked by
+ * MSG_MORE so that the packets are the same) and then the body without
+ * the lock, so that a response sent before the body is read (an early 413
+ * or 401) is read at once by a reader on another thread, not after a send
+ * that may block for as long as the peer does not read.
+ */
+#define SPLIT_BODY_MIN 16384
+
+/* The same send as op, as send() on the socket with flags added: write()
+ * and writev() on a socket are send() and sendmsg() with no flags. */
+static void as_send(struct ts_http_sendop *o, const struct ts_http_sendop *op,
+		    int add)
+{
+	*o = *op;
+	if (o->how == TS_SEND_WRITE || o->how == TS_SEND_WRITEV)
+		o->how = TS_SEND_SEND;
+	o->flags |= add;
+}
+
+/* Send op's head apart from its body?  Not for urgent data, a fast open
+ * (its first send connects) or ancillary data (it would go twice). */
+static bool split_body(const struct plan *pl, const struct ts_http_sendop *op,
+		       uint64_t total)
+{
+	return pl->head_done > pl->last_begin && pl->stop == total &&
+	       total - pl->head_done >= SPLIT_BODY_MIN &&
+	       !(op->flags & (MSG_OOB | MSG_FASTOPEN)) &&
+	       !(op->how == TS_SEND_SENDMSG && op->msg && op->msg->msg_controllen);
+}
+
+/* A real send of op with out[] instead of its bytes, made a send() with
+ * `add` flags when they are not 0 (or as it is, on a descriptor that
+ * turned out not to be a socket). */
+static ssize_t send_as(const struct ts_http_sendop *op, const struct iovec *out,
+		       int n, int add)
+{
+	struct ts_http_sendop o;
+	ssize_t r;
+
+	if (!add)
+		return ts_http_send_raw(op, out, n);
+	as_send(&o, op, add);
+	r = ts_http_send_raw(&o, out, n);
+	if (r < 0 && errno == ENOTSOCK && o.how != op->how)
+		r = ts_http_send_raw(op, out, n);
+	return r;
+}
+
+/*
  * One real send of the application's bytes, with the edits spliced in.
  * *locked: the queue lock is held, on entry and on return (a send of body
  * bytes alone goes out without it, and taking it back may fail).
+ * *split: the application bytes the send stopped at to leave a body for a
+ * send of its own (split_body), else 0.  `add`: flags added to the send.
  */
 static ssize_t send_once(struct ts_http_conn *h,
 			 const struct ts_http_sendop *op, uint64_t total,
-			 uint64_t *app_sent, bool *locked)
+			 uint64_t *app_sent, bool *locked, uint64_t *split,
+			 int add)
 {
 	struct iovec out[op->iovcnt + 2 * TS_HTTP_PLAN_MAX + 2];
 	struct ts_http_req *back = ts_http_q_back(h);
@@ -947,6 +1006,11 @@ static ssize_t send_once(struct ts_http_conn *h,
 	pl.w.tp_seen = h->tp_seen;
 	pl.w.event = plan_event;
 	walk_app(&pl.w, op, 0, total);
+	*split = 0;
+	if (split_body(&pl, op, total)) {
+		pl.stop = *split = pl.head_done;
+		add |= MSG_MORE;
+	}
 	n = build_out(out, op, &pl, total);
 	/* A request starting in this send started when the call began (the
 	 * peer may read it before the call returns). */
@@ -960,7 +1024,7 @@ static ssize_t send_once(struct ts_http_conn *h,
 	hold = pl.begun || pl.n || !ts_http_in_body(&h->out) || !*locked;
 	if (!hold)
 		ts_http_q_unlock(h);
-	r = ts_http_send_raw(op, out, n);
+	r = send_as(op, out, n, add);
 	err = errno;
 	if (!hold && !ts_http_q_lock(h)) {
 		*locked = false;
@@ -1075,12 +1139,52 @@ static bool send_followed(struct ts_http_conn *h,
 	return true;
 }
 
+/*
+ * The body split_body() left after the head (application bytes [from,
+ * total) of op): its send of its own, in one real call, as the one the
+ * application made (a blocking socket takes it all).  The application
+ * bytes it sent; when it sent none, the call's result is the head's short
+ * count, as the kernel's would be had it stopped there, so errno is left
+ * as it was (*err) and no SIGPIPE is raised (the next send has it).
+ */
+static uint64_t send_body(struct ts_http_conn *h,
+			  const struct ts_http_sendop *op, uint64_t from,
+			  uint64_t total, bool *locked, int entry, int *err)
+{
+	struct iovec rest[op->iovcnt > 0 ? op->iovcnt : 1];
+	struct ts_http_sendop o = *op;
+	uint64_t pos = 0, app = 0, split;
+	ssize_t r;
+	int i, n = 0;
+
+	for (i = 0; i < op->iovcnt; i++) {
+		uint64_t a = pos, b = pos + op->iov[i].iov_len;
+
+		pos = b;
+		if (b <= from)
+			continue;
+		rest[n].iov_base = (char *)op->iov[i].iov_base +
+				   (a < from ? from - a : 0);
+		rest[n].iov_len = (size_t)(b - (a < from ? from : a));
+		n++;
+	}
+	o.iov = rest;
+	o.iovcnt = n;
+	r = send_once(h, &o, total - from, &app, locked, &split, MSG_NOSIGNAL);
+	if (r <= 0) {
+		*err = entry;
+		return 0;
+	}
+	*err = errno;
+	return app;
+}
+
 TS_HOT
 ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 {
-	uint64_t total, app = 0;
+	uint64_t total, app = 0, split = 0;
 	ssize_t r = 0;
-	int tries, err;
+	int tries, err, entry = errno;
 	bool locked = true, began_locked;
 
 	if (h->out_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->out))
@@ -1111,7 +1215,7 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 	 * empties some of the at most TS_HTTP_EDIT_MAX pending bytes.
 	 */
 	for (tries = 0; tries <= TS_HTTP_EDIT_MAX; tries++) {
-		r = send_once(h, op, total, &app, &locked);
+		r = send_once(h, op, total, &app, &locked, &split, 0);
 		/* A lock let go for body bytes and not had back: stop (no
 		 * edit was due in that send, so it sent application bytes). */
 		if (r < 0 || app > 0 || total == 0 || r == 0 ||
@@ -1119,6 +1223,8 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 			break;
 	}
 	err = errno;
+	if (r > 0 && split && app == split && locked)
+		app += send_body(h, op, app, total, &locked, entry, &err);
 	if (locked)
 		ts_http_q_unlock(h);
 	else if (!h->edit.len)

@@ -111,3 +111,70 @@ print("  %d requests on %d connections, written and read by two threads on each 
       " with its own response's status and size, every server span the child of its client span"
       % (n * conns, conns))
 PY
+
+# A request whose body the server does not wait for: it answers 413 as soon
+# as it has the head, and reads the body only 0.7 s later.  The client's
+# writer thread is blocked in one send() of the head and the 4 MiB body
+# meanwhile, and its reader thread reads the 413.  The read must not wait
+# for the send: the old build held the connection's lock through the
+# whole send, so the reader gave up on it after 50 ms and the span ended
+# as connection_closed instead of with the 413.
+cat >"$T/early_srv.py" <<'PY'
+import socket, sys, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = ls.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += c.recv(1)
+    c.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig")
+    time.sleep(0.7)
+    n = len(buf) - buf.index(b"\r\n\r\n") - 4
+    while n < 4 << 20:
+        d = c.recv(65536)
+        if not d:
+            break
+        n += len(d)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    c.close()
+PY
+cat >"$T/early_cli.py" <<'PY'
+import socket, sys, threading, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+got = {}
+def reader():
+    buf = b""
+    while not buf.endswith(b"big"):
+        buf += c.recv(65536)
+    got["413"] = time.monotonic()
+    while not buf.endswith(b"ok"):
+        buf += c.recv(65536)
+t = threading.Thread(target=reader); t.start()
+body = b"b" * (4 << 20)
+c.sendall(b"POST /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+sent = time.monotonic()
+c.sendall(b"GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n")
+t.join(); c.close()
+print("413 read %.3f s before the send of the body returned" % (sent - got["413"]))
+PY
+EP=$(free_port)
+start_untraced "$T/early_srv.log" /usr/bin/python3 "$T/early_srv.py" "$EP"
+SVC=early traced /usr/bin/python3 "$T/early_cli.py" "$EP" >"$T/early.out" 2>&1 || { cat "$T/early.out"; fail "the early client failed"; }
+stop_all
+/usr/bin/python3 - "$T" <<PY
+$SPANLIB
+T = sys.argv[1]
+ss = spans(T + "/spans-early.jsonl")
+post = one(ss, kind="client", attr_http__request__method="POST")
+a = post["attrs"]
+assert a.get("http.response.status_code") == 413 and a.get("error.type") == "413", a
+get = one(ss, kind="client", attr_http__request__method="GET")
+assert get["attrs"].get("http.response.status_code") == 200, get["attrs"]
+print("  a 413 sent before the 4 MiB body was read, read by the client's reader thread while the"
+      " writer was still in send(): the POST span has status 413, the GET after it 200 ("
+      + open(T + "/early.out").read().strip() + ")")
+PY
