@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "../preload/config.h"
+#include "curl_attr.h"
 #include "http.h"
 #include "http_attrs.h"
 #include "redact.h"
@@ -470,6 +471,33 @@ static bool host_port(const char *h, size_t len)
 	return memchr(h, ':', len) != NULL;
 }
 
+/* Is the request target in absolute form (a request to a forward proxy)? */
+static bool absolute_form(const char *t, size_t tl)
+{
+	return tl && t[0] != '/' && memmem(t, tl, "://", 3);
+}
+
+/*
+ * The server of a client request in absolute form: the URL's host and port
+ * (the scheme's when it names none), through buf (TS_HTTP_TARGET_MAX + 1
+ * bytes).  False for any other target, or one cut within its authority.
+ */
+static bool abs_server(const struct ts_span *s, const struct raw *r, char *buf,
+		       const char **host, size_t *hl, int *port)
+{
+	const char *t = s->arena + r->target.off;
+	size_t tl = r->target.len;
+
+	if (!absolute_form(t, tl) || tl > TS_HTTP_TARGET_MAX)
+		return false;
+	memcpy(buf, t, tl);
+	buf[tl] = '\0';
+	if ((r->flags & RAW_TARGET_CUT) &&
+	    !strpbrk(strstr(buf, "://") + 3, "/?#"))
+		return false; /* the authority may go on past what was kept */
+	return ts_curl_url_server(buf, host, hl, port);
+}
+
 /*
  * Add url.full of a client request: the absolute-form target as sent, or
  * http://<Host><target> (for "OPTIONS *", the asterisk-form, the URL of
@@ -482,7 +510,7 @@ static void add_url_full(struct ts_span *s, const struct raw *r)
 	const char *t = s->arena + r->target.off, *host = s->arena + r->host.off;
 	size_t n = 0, tl = r->target.len, hl = r->host.len;
 
-	if (tl && t[0] != '/' && memmem(t, tl, "://", 3)) {
+	if (absolute_form(t, tl)) {
 		memcpy(url, t, tl); /* absolute form (to a proxy) */
 		n = tl;
 	} else if (tl && (t[0] == '/' || (tl == 1 && t[0] == '*'))) {
@@ -613,9 +641,10 @@ static void add_headers(struct ts_span *s, struct raw_str b,
 
 void ts_http_expand(struct ts_span *s)
 {
-	char query[TS_HTTP_TARGET_MAX + 1];
-	const char *path, *q;
-	size_t plen, qlen;
+	char query[TS_HTTP_TARGET_MAX + 1]; /* also a client's target */
+	const char *path, *q, *uh;
+	size_t plen, qlen, ul;
+	int up;
 	const char *known;
 	struct raw r;
 	bool server, origin;
@@ -676,7 +705,12 @@ void ts_http_expand(struct ts_span *s)
 	ts_span_add_str(s, "network.protocol.version",
 			r.version_minor ? "1.1" : "1.0", 3);
 	ADD_RAW(s, "user_agent.original", r.ua);
-	if (!server && !r.host.len && r.peer.len) {
+	if (!server && abs_server(s, &r, query, &uh, &ul, &up)) {
+		/* To a forward proxy: the server is the URL's, behind it. */
+		ts_span_add_str(s, "server.address", uh, ul);
+		if (up)
+			ts_span_add_int(s, "server.port", up);
+	} else if (!server && !r.host.len && r.peer.len) {
 		/* No Host (HTTP/1.0): the server is the peer we talk to. */
 		ADD_RAW(s, "server.address", r.peer);
 		if (r.peer_port)

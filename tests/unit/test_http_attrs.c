@@ -554,6 +554,20 @@ START_TEST(secrets_are_redacted_and_ids_folded_out_of_names)
 	ck_assert_ptr_nonnull(strstr(out, " url.full=http://REDACTED:REDACTED@example.com/x?sig=REDACTED&a=1 "));
 	ck_assert_ptr_null(strstr(out, "s3cr3t"));
 	ck_assert_ptr_null(strstr(out, "pw@"));
+	/* The server is the URL's, not the proxy (port 3128). */
+	ck_assert_ptr_nonnull(strstr(out, " server.address=example.com "
+					  "server.port=80 "));
+	free(s);
+	/* Its port, whatever Host says; https's default. */
+	s = run("GET http://[2001:db8::7]:8443/x HTTP/1.1\r\nHost: other\r\n\r\n",
+		false, conn("127.0.0.1", 3128, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " server.address=2001:db8::7 "
+					  "server.port=8443 "));
+	free(s);
+	s = run("GET https://secure.example/x HTTP/1.1\r\nHost: secure.example\r\n\r\n",
+		false, conn("127.0.0.1", 3128, 1), 200, 0, 0, false, out, sizeof(out));
+	ck_assert_ptr_nonnull(strstr(out, " server.address=secure.example "
+					  "server.port=443 "));
 	free(s);
 	/* HTTP/1.0 without Host: the peer the request went to. */
 	s = run("GET /p HTTP/1.0\r\n\r\n", false, conn("10.1.2.3", 8080, 1),
