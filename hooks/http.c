@@ -713,6 +713,14 @@ static void client_in(struct ts_http_conn *h, int ev)
 			break; /* interim response */
 		r->status = h->in.status;
 		r->resp_body = h->in.body_bytes;
+		/* Its request is still being sent (a server that answered
+		 * before reading the body, or a reader thread ahead of the
+		 * writer's commit): the size the request declared, else
+		 * what went so far. */
+		if (h->q_len == 1 && ts_http_in_message(&h->out) && !r->req_body)
+			r->req_body = h->out.content_length >= 0
+					      ? (uint64_t)h->out.content_length
+					      : h->out.body_bytes;
 		finish(r, false, false, h->in_mono_ns);
 		q_pop(h);
 		if (ev == TS_HTTP_EV_MSG_END && !h->q_len)

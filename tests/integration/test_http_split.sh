@@ -132,12 +132,12 @@ while True:
         buf += c.recv(1)
     c.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig")
     time.sleep(0.7)
-    n = len(buf) - buf.index(b"\r\n\r\n") - 4
-    while n < 4 << 20:
+    buf = buf[buf.index(b"\r\n\r\n") + 4:]
+    while len(buf) < 4 << 20 or b"\r\n\r\n" not in buf[4 << 20:]:
         d = c.recv(65536)
         if not d:
             break
-        n += len(d)
+        buf += d
     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
     c.close()
 PY
@@ -172,9 +172,11 @@ ss = spans(T + "/spans-early.jsonl")
 post = one(ss, kind="client", attr_http__request__method="POST")
 a = post["attrs"]
 assert a.get("http.response.status_code") == 413 and a.get("error.type") == "413", a
+# Ended while its body was still being sent: the size its Content-Length declared.
+assert a.get("http.request.body.size") == 4 << 20, a
 get = one(ss, kind="client", attr_http__request__method="GET")
 assert get["attrs"].get("http.response.status_code") == 200, get["attrs"]
 print("  a 413 sent before the 4 MiB body was read, read by the client's reader thread while the"
-      " writer was still in send(): the POST span has status 413, the GET after it 200 ("
+      " writer was still in send(): the POST span has status 413 and the body size declared, the GET after it 200 ("
       + open(T + "/early.out").read().strip() + ")")
 PY
