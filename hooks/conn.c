@@ -455,5 +455,6 @@ void ts_conn_after_fork_child(void)
 		conn_at(i)->in_busy = 0;
 		conn_at(i)->out_busy = 0;
 		conn_at(i)->http.q_owner = 0;
+		conn_at(i)->http.inherited = true;
 	}
 }

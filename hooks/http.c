@@ -211,7 +211,7 @@ void ts_http_conn_reset(struct ts_http_conn *h, bool server, bool client)
 	parser_init(&h->out, &h->out_buf,
 		    server ? TS_HTTP_RESPONSES : TS_HTTP_REQUESTS, true);
 	h->in_lost = h->out_lost = h->addr_known = h->in_failed = false;
-	h->responses_lost = false;
+	h->responses_lost = h->inherited = false;
 	/* One we did not see made may have been classified long before its
 	 * first request goes out. */
 	h->recheck = !server && !client;
@@ -833,6 +833,7 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 	size_t take;
 	int i;
 
+	ts_http_claim(h);
 	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in)) {
 		if (h->role == TS_CONN_SERVER && n)
 			ts_ctx_unseen_request(ts_clock_mono_ns());
@@ -862,6 +863,7 @@ void ts_http_inbound(struct ts_http_conn *h, int fd, const struct iovec *iov,
 
 void ts_http_inbound_unseen(struct ts_http_conn *h, int fd, size_t n)
 {
+	ts_http_claim(h);
 	if (h->in_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->in))
 		return;
 	h->in_mono_ns = ts_clock_mono_ns();
@@ -878,6 +880,7 @@ void ts_http_inbound_unseen(struct ts_http_conn *h, int fd, size_t n)
 
 void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t)
 {
+	ts_http_claim(h);
 	if (h->role != TS_CONN_SERVER || !ts_http_q_lock(h))
 		return;
 	if (ts_http_eof(&h->out)) {
@@ -887,12 +890,35 @@ void ts_http_outbound_eof(struct ts_http_conn *h, uint64_t t)
 	ts_http_q_unlock(h);
 }
 
+/*
+ * A fork child closes a connection it inherited and never used (a daemon
+ * or a subprocess closing what it does not need, a forking server's child
+ * closing the parent's other connections): the requests in flight are
+ * the parent's, which ends them.  Ending them here too would send copies
+ * with the same span ids, failed as connection_closed.  Their context
+ * stays this thread's current one (a child carries on its parent's work).
+ */
+static void drop_all(struct ts_http_conn *h)
+{
+	struct ts_http_req *r;
+
+	while ((r = q_front(h)) != NULL) {
+		r->registered = 0;
+		r->traced = false;
+		q_pop(h);
+	}
+}
+
 void ts_http_conn_release(struct ts_http_conn *h)
 {
 	bool server = h->role == TS_CONN_SERVER;
 
 	if (h->role != TS_CONN_SERVER && h->role != TS_CONN_CLIENT)
 		return;
+	if (__atomic_load_n(&h->inherited, __ATOMIC_RELAXED)) {
+		drop_all(h);
+		return;
+	}
 	/* A close-delimited response ends with the connection: a server's
 	 * when its last byte went out. */
 	if (!server && ts_http_in_message(&h->in) && ts_http_eof(&h->in))

@@ -84,6 +84,9 @@ struct ts_http_conn {
 	bool responses_lost;           /* the responses could not be
 					  followed: a client's send side
 					  stops at its next request (atomic) */
+	bool inherited;                /* copied by fork() and not used by
+					  this process since: its requests
+					  are the other process's (atomic) */
 	bool recheck;                  /* the next request sent checks that
 					  fd is still a socket (a request
 					  went out before, or we did not see
@@ -112,6 +115,16 @@ struct ts_http_conn {
 	struct ts_http_pbuf out_buf;   /* out's results */
 	char edit_bytes[TS_HTTP_EDIT_MAX]; /* of `edit` */
 };
+
+/*
+ * This process does I/O on the connection: a copy fork() made becomes its
+ * own (ts_http_conn_release() below ends its requests, not drops them).
+ */
+static inline void ts_http_claim(struct ts_http_conn *h)
+{
+	if (__builtin_expect(__atomic_load_n(&h->inherited, __ATOMIC_RELAXED), 0))
+		__atomic_store_n(&h->inherited, false, __ATOMIC_RELAXED);
+}
 
 /* How the application asked to send: the real call to make. */
 struct ts_http_sendop {

@@ -1187,6 +1187,7 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 	int tries, err, entry = errno;
 	bool locked = true, began_locked;
 
+	ts_http_claim(h);
 	if (h->out_lost || h->role == TS_CONN_OFF || ts_http_is_dead(&h->out))
 		return ts_http_send_raw(op, op->iov, op->iovcnt);
 	if (h->role == TS_CONN_SERVER)
@@ -1237,6 +1238,7 @@ void ts_http_sendfile(struct ts_http_conn *h, size_t n)
 {
 	struct commit cm;
 
+	ts_http_claim(h);
 	if (!ts_http_q_lock(h)) {
 		h->out_lost = true;
 		return;
