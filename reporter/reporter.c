@@ -11,6 +11,7 @@
  * changes `wake` after posting work, so a wake-up is never lost.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -181,11 +182,51 @@ static uint64_t drain(const struct ts_span **batch, bool all)
 	return done;
 }
 
+/*
+ * Is this thread the process's last?  A program whose threads all end by
+ * pthread_exit() (main() among them) or by returning from their start
+ * routines ends when the last one does, as exit(0) (glibc); the reporter
+ * must not keep it alive, unkillable by any signal it does not catch
+ * (every thread able to take it is gone).  False when /proc cannot tell.
+ */
+#define ALONE_CHECK_NS 1000000000ull
+
+static bool alone(void)
+{
+	char buf[1024], *p, state;
+	ssize_t n;
+	long threads;
+	int fd, field;
+
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* After "pid (comm)", whose name may hold anything: the state of
+	 * the main thread (field 3), the number of threads (field 20).  A
+	 * main thread that ended by pthread_exit() is a zombie counted
+	 * until the process ends. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return false;
+	state = p[2];
+	for (field = 2; p && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return false;
+	threads = strtol(p + 1, NULL, 10);
+	return threads == 1 || (threads == 2 && state == 'Z');
+}
+
 static void *reporter_main(void *arg)
 {
 	const struct ts_span **batch;
 	uint64_t delay = (uint64_t)rep.cfg->schedule_delay_ms * 1000000u;
-	uint64_t next, now;
+	uint64_t next, now, check;
 	uint32_t seen, req, stop, served = 0;
 	unsigned i;
 
@@ -204,6 +245,7 @@ static void *reporter_main(void *arg)
 		goto out;
 	}
 	next = ts_clock_mono_ns() + delay;
+	check = ts_clock_mono_ns() + ALONE_CHECK_NS;
 	for (;;) {
 		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
 		req = __atomic_load_n(&rep.flush_req, __ATOMIC_ACQUIRE);
@@ -214,6 +256,20 @@ static void *reporter_main(void *arg)
 		 */
 		stop = __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE);
 		now = ts_clock_mono_ns();
+		if (now >= check) {
+			check = now + ALONE_CHECK_NS;
+			if (!stop && alone()) {
+				/* Export what is left, as the exit flush would;
+				 * returning then ends the process (exit(0)). */
+				__atomic_store_n(&rep.stop_deadline,
+						 now + (uint64_t)rep.cfg->shutdown_timeout_ms *
+							       1000000u,
+						 __ATOMIC_RELEASE);
+				__atomic_store_n(&rep.stop_req, 1,
+						 __ATOMIC_RELEASE);
+				stop = 1;
+			}
+		}
 		if (req != served || now >= next || stop) {
 			drain(batch, true);
 			next = ts_clock_mono_ns() + delay;
@@ -234,7 +290,7 @@ static void *reporter_main(void *arg)
 		futex_wait(&rep.wake, seen,
 			   ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch
 				   ? (next - now < 1000000u ? next - now : 1000000u)
-				   : next - now);
+				   : (next < check ? next : check) - now);
 	}
 	for (i = 0; i < rep.nexp; i++)
 		rep.exp[i].shutdown(&rep.exp[i]);

@@ -47,6 +47,8 @@
  *   rawclient drop     PORT  GET /drop, read to EOF, close 300 ms later
  *   rawclient deep     PORT N  N pipelined GETs (one write each), their
  *                             responses, then one more GET
+ *   rawclient threadexit PORT  a thread makes a GET and returns; main()
+ *                             ends by pthread_exit()
  *   rawclient twice    PORT USEC  a GET, USEC microseconds of sleep, a
  *                             GET, then return from main at once
  *
@@ -628,6 +630,30 @@ static void mode_twice(int port, const char *usec)
 	}
 }
 
+static void *threadexit_worker(void *arg)
+{
+	static const char req[] = "GET /threadexit HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	int fd = dial(*(int *)arg, 0);
+
+	send_all(fd, req, sizeof(req) - 1);
+	read_response(fd);
+	close(fd);
+	usleep(100000);
+	return NULL;
+}
+
+/* main() ends by pthread_exit(): the process ends with its last thread. */
+static void mode_threadexit(int port)
+{
+	static int p;
+	pthread_t t;
+
+	p = port;
+	if (pthread_create(&t, NULL, threadexit_worker, &p))
+		exit(1);
+	pthread_exit(NULL);
+}
+
 int main(int argc, char **argv)
 {
 	int port;
@@ -667,6 +693,8 @@ int main(int argc, char **argv)
 		mode_deep(port, atoi(argv[3]));
 	else if (!strcmp(argv[1], "twice") && argc > 3)
 		mode_twice(port, argv[3]);
+	else if (!strcmp(argv[1], "threadexit"))
+		mode_threadexit(port);
 	else if (!strcmp(argv[1], "unseen-server") && argc > 3)
 		mode_unseen_server(argv[2], argv[3]);
 	else if (!strcmp(argv[1], "unseen") && argc > 4)

@@ -74,3 +74,19 @@ for us in 97000 99000 100000 100500 101000 102000 104000; do
 	[ "$n" = 2 ] || fail "exit $us us after an export: $n spans in the file"
 done
 note "exit at 97-104 ms with a 100 ms schedule: both spans exported every time"
+
+# main() ends by pthread_exit() and its worker thread by returning: the
+# process ends with its last thread, exit status 0, as without the shim.
+# The old build's reporter thread kept it alive for ever (and unkillable
+# but by SIGKILL: no thread left could take a signal).
+rm -f "$T/texit.jsonl"
+rc=0
+t0=$(now_ms)
+OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/texit.jsonl" LD_PRELOAD="$PRELOAD" \
+	timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" threadexit "$PORT" >"$T/texit.out" 2>&1 ||
+	rc=$?
+el=$(($(now_ms) - t0))
+[ "$rc" = 0 ] || { cat "$T/texit.out"; fail "a program whose threads all ended by pthread_exit or return: exit status $rc after $el ms"; }
+n=$(grep -o '"spanId"' "$T/texit.jsonl" | wc -l)
+[ "$n" = 1 ] || fail "pthread_exit: $n spans in the file"
+note "main() by pthread_exit, its thread by return: the process ended (status 0, after $el ms), its span exported"
