@@ -21,6 +21,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "../preload/clock.h"
@@ -907,52 +909,65 @@ static void keep_rest(struct ts_http_conn *h, const struct plan *pl,
 
 /*
  * A request head followed by at least this much of its body in one send
- * goes out in two real sends: the head (with the lock held, corked by
- * MSG_MORE so that the packets are the same) and then the body without
- * the lock, so that a response sent before the body is read (an early 413
- * or 401) is read at once by a reader on another thread, not after a send
- * that may block for as long as the peer does not read.
+ * goes out in two real sends of the same kind: the head (with the lock
+ * held) and then the body without the lock, so that a response sent
+ * before the body is read (an early 413 or 401) is read at once by a
+ * reader on another thread, not after a send that may block for as long
+ * as the peer does not read.
  */
 #define SPLIT_BODY_MIN 16384
 
-/* The same send as op, as send() on the socket with flags added: write()
- * and writev() on a socket are send() and sendmsg() with no flags. */
-static void as_send(struct ts_http_sendop *o, const struct ts_http_sendop *op,
-		    int add)
+static bool send_family(const struct ts_http_sendop *op)
 {
-	*o = *op;
-	if (o->how == TS_SEND_WRITE || o->how == TS_SEND_WRITEV)
-		o->how = TS_SEND_SEND;
-	o->flags |= add;
+	return op->how != TS_SEND_WRITE && op->how != TS_SEND_WRITEV;
 }
 
-/* Send op's head apart from its body?  Not for urgent data, a fast open
- * (its first send connects) or ancillary data (it would go twice). */
-static bool split_body(const struct plan *pl, const struct ts_http_sendop *op,
-		       uint64_t total)
+/*
+ * Send op's head apart from its body?  Only when the queue lock is held
+ * (the body's send follows at once), and with the packets the same: a
+ * send() corks the head with MSG_MORE (*add); a write() cannot, so its
+ * head goes alone only where no Nagle delay can hold the body back (a
+ * Unix socket, TCP_NODELAY).  Never for urgent data, a fast open (its
+ * first send connects), zero-copy (one completion per call) or ancillary
+ * data (it would go twice).
+ */
+static bool split_body(const struct plan *pl, const struct ts_http_conn *h,
+		       const struct ts_http_sendop *op, uint64_t total,
+		       bool locked, int *add)
 {
-	return pl->head_done > pl->last_begin && pl->stop == total &&
-	       total - pl->head_done >= SPLIT_BODY_MIN &&
-	       !(op->flags & (MSG_OOB | MSG_FASTOPEN)) &&
-	       !(op->how == TS_SEND_SENDMSG && op->msg && op->msg->msg_controllen);
+	int one = 0, saved;
+	socklen_t len = sizeof(one);
+
+	if (!locked || pl->head_done <= pl->last_begin || pl->stop != total ||
+	    total - pl->head_done < SPLIT_BODY_MIN ||
+	    (op->flags & (MSG_OOB | MSG_FASTOPEN | MSG_ZEROCOPY)) ||
+	    (op->how == TS_SEND_SENDMSG && op->msg && op->msg->msg_controllen))
+		return false;
+	if (send_family(op)) {
+		*add |= MSG_MORE;
+		return true;
+	}
+	if (h->family == AF_UNIX)
+		return true;
+	saved = errno;
+	if (getsockopt(op->fd, IPPROTO_TCP, TCP_NODELAY, &one, &len) != 0)
+		one = 0;
+	errno = saved;
+	return one != 0;
 }
 
-/* A real send of op with out[] instead of its bytes, made a send() with
- * `add` flags when they are not 0 (or as it is, on a descriptor that
- * turned out not to be a socket). */
+/* A real send of op with out[] instead of its bytes, with `add` flags
+ * (send(), sendto() and sendmsg() only). */
 static ssize_t send_as(const struct ts_http_sendop *op, const struct iovec *out,
 		       int n, int add)
 {
 	struct ts_http_sendop o;
-	ssize_t r;
 
-	if (!add)
+	if (!add || !send_family(op))
 		return ts_http_send_raw(op, out, n);
-	as_send(&o, op, add);
-	r = ts_http_send_raw(&o, out, n);
-	if (r < 0 && errno == ENOTSOCK && o.how != op->how)
-		r = ts_http_send_raw(op, out, n);
-	return r;
+	o = *op;
+	o.flags |= add;
+	return ts_http_send_raw(&o, out, n);
 }
 
 /*
@@ -1007,10 +1022,8 @@ static ssize_t send_once(struct ts_http_conn *h,
 	pl.w.event = plan_event;
 	walk_app(&pl.w, op, 0, total);
 	*split = 0;
-	if (split_body(&pl, op, total)) {
+	if (split_body(&pl, h, op, total, *locked, &add))
 		pl.stop = *split = pl.head_done;
-		add |= MSG_MORE;
-	}
 	n = build_out(out, op, &pl, total);
 	/* A request starting in this send started when the call began (the
 	 * peer may read it before the call returns). */
@@ -1132,6 +1145,12 @@ static bool send_followed(struct ts_http_conn *h,
 		}
 		h->recheck = true;
 	}
+	/* Zero-copy: the kernel may read what we splice in after the call
+	 * returned, and counts completions per call.  As it is, then. */
+	if (op->flags & MSG_ZEROCOPY) {
+		h->out_lost = true;
+		return false;
+	}
 	if (op->iovcnt < 0 || op->iovcnt > OUT_IOV_MAX - 2 * TS_HTTP_PLAN_MAX - 2) {
 		h->out_lost = true; /* not worth splicing: stop tracing */
 		return false;
@@ -1143,40 +1162,50 @@ static bool send_followed(struct ts_http_conn *h,
  * The body split_body() left after the head (application bytes [from,
  * total) of op): its send of its own, in one real call, as the one the
  * application made (a blocking socket takes it all).  The application
- * bytes it sent; when it sent none, the call's result is the head's short
- * count, as the kernel's would be had it stopped there, so errno is left
- * as it was (*err) and no SIGPIPE is raised (the next send has it).
+ * bytes it sent.  When it sent none because the socket is full or a
+ * signal came (EAGAIN, EINTR), the call's result is the head's short
+ * count, as the kernel's would be had it stopped there (errno left as it
+ * was, *err); any other error is the call's (-1, *err), as the kernel
+ * reports one only once (a reset), and a send() of the body raises no
+ * SIGPIPE for it (the head's would have).
  */
-static uint64_t send_body(struct ts_http_conn *h,
-			  const struct ts_http_sendop *op, uint64_t from,
-			  uint64_t total, bool *locked, int entry, int *err)
+static ssize_t send_body(struct ts_http_conn *h,
+			 const struct ts_http_sendop *op, uint64_t from,
+			 uint64_t total, bool *locked, int entry, int *err)
 {
-	struct iovec rest[op->iovcnt > 0 ? op->iovcnt : 1];
 	struct ts_http_sendop o = *op;
 	uint64_t pos = 0, app = 0, split;
 	ssize_t r;
-	int i, n = 0;
+	int i = 0, n = 0;
 
-	for (i = 0; i < op->iovcnt; i++) {
-		uint64_t a = pos, b = pos + op->iov[i].iov_len;
+	for (; i < op->iovcnt && pos + op->iov[i].iov_len <= from; i++)
+		pos += op->iov[i].iov_len;
+	{
+		struct iovec rest[op->iovcnt - i > 0 ? op->iovcnt - i : 1];
 
-		pos = b;
-		if (b <= from)
-			continue;
-		rest[n].iov_base = (char *)op->iov[i].iov_base +
-				   (a < from ? from - a : 0);
-		rest[n].iov_len = (size_t)(b - (a < from ? from : a));
-		n++;
-	}
-	o.iov = rest;
-	o.iovcnt = n;
-	r = send_once(h, &o, total - from, &app, locked, &split, MSG_NOSIGNAL);
-	if (r <= 0) {
-		*err = entry;
-		return 0;
+		for (; i < op->iovcnt; i++, n++) {
+			rest[n] = op->iov[i];
+			if (pos < from) {
+				rest[n].iov_base = (char *)rest[n].iov_base +
+						   (from - pos);
+				rest[n].iov_len -= (size_t)(from - pos);
+			}
+			pos += op->iov[i].iov_len;
+		}
+		o.iov = rest;
+		o.iovcnt = n;
+		r = send_once(h, &o, total - from, &app, locked, &split,
+			      send_family(op) ? MSG_NOSIGNAL : 0);
 	}
 	*err = errno;
-	return app;
+	if (r > 0)
+		return (ssize_t)app;
+	if (r < 0 && *err != EAGAIN && *err != EWOULDBLOCK && *err != EINTR) {
+		h->out_lost = true; /* the program sees none of this send */
+		return -1;
+	}
+	*err = entry;
+	return 0;
 }
 
 TS_HOT
@@ -1224,8 +1253,14 @@ ssize_t ts_http_send(struct ts_http_conn *h, const struct ts_http_sendop *op)
 			break;
 	}
 	err = errno;
-	if (r > 0 && split && app == split && locked)
-		app += send_body(h, op, app, total, &locked, entry, &err);
+	if (r > 0 && split && app == split && locked) {
+		ssize_t b = send_body(h, op, app, total, &locked, entry, &err);
+
+		if (b < 0)
+			r = -1;
+		else
+			app += (uint64_t)b;
+	}
 	if (locked)
 		ts_http_q_unlock(h);
 	else if (!h->edit.len)

@@ -155,7 +155,15 @@ def reader():
         buf += c.recv(65536)
 t = threading.Thread(target=reader); t.start()
 body = b"b" * (4 << 20)
-c.sendall(b"POST /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+req = b"POST /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+if sys.argv[2] == "write":  # write(2) on a TCP_NODELAY socket
+    import os
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    mv = memoryview(req)
+    while mv:
+        mv = mv[os.write(c.fileno(), mv):]
+else:
+    c.sendall(req)
 sent = time.monotonic()
 c.sendall(b"GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n")
 t.join(); c.close()
@@ -163,12 +171,16 @@ print("413 read %.3f s before the send of the body returned" % (sent - got["413"
 PY
 EP=$(free_port)
 start_untraced "$T/early_srv.log" /usr/bin/python3 "$T/early_srv.py" "$EP"
-SVC=early traced /usr/bin/python3 "$T/early_cli.py" "$EP" >"$T/early.out" 2>&1 || { cat "$T/early.out"; fail "the early client failed"; }
+for how in send write; do
+	SVC=early-$how traced /usr/bin/python3 "$T/early_cli.py" "$EP" $how >"$T/early-$how.out" 2>&1 ||
+		{ cat "$T/early-$how.out"; fail "the early client ($how) failed"; }
+done
 stop_all
-/usr/bin/python3 - "$T" <<PY
+for how in send write; do
+/usr/bin/python3 - "$T" $how <<PY
 $SPANLIB
 T = sys.argv[1]
-ss = spans(T + "/spans-early.jsonl")
+ss = spans(T + "/spans-early-%s.jsonl" % sys.argv[2])
 post = one(ss, kind="client", attr_http__request__method="POST")
 a = post["attrs"]
 assert a.get("http.response.status_code") == 413 and a.get("error.type") == "413", a
@@ -176,7 +188,8 @@ assert a.get("http.response.status_code") == 413 and a.get("error.type") == "413
 assert a.get("http.request.body.size") == 4 << 20, a
 get = one(ss, kind="client", attr_http__request__method="GET")
 assert get["attrs"].get("http.response.status_code") == 200, get["attrs"]
-print("  a 413 sent before the 4 MiB body was read, read by the client's reader thread while the"
-      " writer was still in send(): the POST span has status 413 and the body size declared, the GET after it 200 ("
-      + open(T + "/early.out").read().strip() + ")")
+print("  %s: a 413 sent before the 4 MiB body was read, read by the client's reader thread while the"
+      " writer was still in the call: the POST span has status 413 and the body size declared, the GET after it 200 ("
+      % sys.argv[2] + open(T + "/early-%s.out" % sys.argv[2]).read().strip() + ")")
 PY
+done
