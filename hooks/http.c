@@ -764,8 +764,15 @@ static void end_all(struct ts_http_conn *h, bool server, uint64_t end_mono,
 			r->status = p->status;
 			r->resp_body = p->body_bytes;
 		}
+		/* One it chose to stop reading ended with the last read the
+		 * program made of it, not when it got round to close() (a
+		 * Java HttpURLConnection leaves an error body unread until
+		 * the collector closes the socket). */
+		finish(r, server, cut,
+		       closed && !cut && first && !end_mono && h->in_mono_ns
+			       ? h->in_mono_ns
+			       : end_mono);
 		first = false;
-		finish(r, server, cut, end_mono);
 		q_pop(h);
 	}
 }
