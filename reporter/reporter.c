@@ -201,8 +201,8 @@ static bool alone(void)
 	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = TS_REAL(read)(fd, buf, sizeof(buf) - 1);
+	TS_REAL(close)(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
