@@ -228,6 +228,7 @@ static void *reporter_main(void *arg)
 	uint64_t delay = (uint64_t)rep.cfg->schedule_delay_ms * 1000000u;
 	uint64_t next, now, check;
 	uint32_t seen, req, stop, served = 0;
+	bool last = false;
 	unsigned i;
 
 	(void)arg;
@@ -268,6 +269,7 @@ static void *reporter_main(void *arg)
 				__atomic_store_n(&rep.stop_req, 1,
 						 __ATOMIC_RELEASE);
 				stop = 1;
+				last = true;
 			}
 		}
 		if (req != served || now >= next || stop) {
@@ -298,6 +300,15 @@ static void *reporter_main(void *arg)
 out:
 	__atomic_store_n(&rep.stopped, 1, __ATOMIC_RELEASE);
 	futex_wake_all(&rep.stopped);
+	if (last) {
+		sigset_t none;
+
+		/* glibc's exit(0) runs the program's exit handlers here, on
+		 * this thread: with signals open, as on a thread of its own
+		 * (this one started with all of them blocked). */
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
+	}
 	return NULL;
 }
 
