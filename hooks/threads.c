@@ -1,13 +1,13 @@
 /*
- * threads.c - pthread_create: a new thread inherits its creator's context.
+ * threads.c - pthread_create: a new thread inherits its creator's context,
+ * and is counted (thread_count.c).
  *
  * A request handler that starts a thread to make an outgoing call (the
  * seed's "/async" from a goroutine) must link that call to the request.
- * When the creating thread has a parent context for outgoing requests,
- * the new thread starts in a small trampoline that installs it; without
- * one, or when it is only the environment's (TRACEPARENT, which the new
- * thread falls back to by itself), the real pthread_create is called
- * unchanged (nothing allocated).
+ * Each new thread starts in a small trampoline that installs its
+ * creator's parent context for outgoing requests, when there is one (not
+ * when it is only the environment's, TRACEPARENT, which the new thread
+ * falls back to by itself).
  *
  * Threads: any.  Not for signal handlers (neither is pthread_create).
  */
@@ -18,10 +18,13 @@
 #include "../preload/guard.h"
 #include "../preload/real.h"
 #include "context.h"
+#include "threads.h"
 
 struct start {
 	void *(*fn)(void *);       /* the application's start routine */
 	void *arg;                 /* and its argument */
+	bool has_ctx;              /* ctx and ref are the creator's */
+	bool counted;              /* in `live` from its creation */
 	struct ts_span_ctx ctx;    /* the creator's context */
 	struct ts_ctx_ref ref;     /* where the creator found it */
 };
@@ -31,36 +34,40 @@ static void *trampoline(void *p)
 	struct start s = *(struct start *)p;
 
 	free(p);
-	ts_ctx_set_inherited(&s.ctx, &s.ref);
+	if (s.counted)
+		ts_threads_started();
+	if (s.has_ctx)
+		ts_ctx_set_inherited(&s.ctx, &s.ref);
 	return s.fn(s.arg);
 }
 
 static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
 {
-	struct ts_span_ctx ctx;
-	struct ts_ctx_ref ref;
 	struct start *s = NULL;
 	int err;
 
 	if (!ts_guard_enter())
 		return TS_REAL(pthread_create)(t, attr, fn, arg);
-	if (ts_is_active() && ts_ctx_parent_for_thread(&ctx, &ref) &&
-	    !ts_ctx_ref_is_env(&ref)) {
+	if (ts_is_active()) {
 		s = malloc(sizeof(*s));
 		if (s) {
 			s->fn = fn;
 			s->arg = arg;
-			s->ctx = ctx;
-			s->ref = ref;
+			s->has_ctx = ts_ctx_parent_for_thread(&s->ctx, &s->ref) &&
+				     !ts_ctx_ref_is_env(&s->ref);
+			s->counted = ts_threads_add();
 		}
 	}
 	ts_guard_leave();
 	if (!s)
 		return TS_REAL(pthread_create)(t, attr, fn, arg);
 	err = TS_REAL(pthread_create)(t, attr, trampoline, s);
-	if (err)
+	if (err) {
+		if (s->counted)
+			ts_threads_not_started();
 		free(s);
+	}
 	return err;
 }
 

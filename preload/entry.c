@@ -14,6 +14,7 @@
 #include "../hooks/context.h"
 #include "../hooks/http_attrs.h"
 #include "../hooks/signals.h"
+#include "../hooks/threads.h"
 #include "../reporter/resource.h"
 #include "clock.h"
 #include "config.h"
@@ -63,6 +64,7 @@ static void fork_child(void)
 	ts_pipeline_after_fork_child();
 	ts_conn_after_fork_child();
 	ts_ctx_after_fork_child();
+	ts_threads_after_fork_child();
 	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
@@ -119,6 +121,7 @@ static int init_locked(void)
 		return -err;
 	}
 	owner_pid = raw_getpid();
+	ts_threads_init();
 	grow_fd_table();
 	ts_signals_setup(); /* SIGTERM and SIGINT flush before they kill */
 	return 0;

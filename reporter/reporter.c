@@ -29,6 +29,7 @@
 #include "../preload/pipeline.h"
 #include "../preload/real.h"
 #include "../preload/span.h"
+#include "../hooks/threads.h"
 #include "exporter.h"
 #include "http_curl.h"
 #include "reporter.h"
@@ -187,9 +188,14 @@ static uint64_t drain(const struct ts_span **batch, bool all)
  * pthread_exit() (main() among them) or by returning from their start
  * routines ends when the last one does, as exit(0) (glibc); the reporter
  * must not keep it alive, unkillable by any signal it does not catch
- * (every thread able to take it is gone).  False when /proc cannot tell.
+ * (every thread able to take it is gone).  Asked only while the thread
+ * count says none is left (hooks/threads.c), first at once, then at
+ * growing intervals: the last thread wakes the reporter while it is still
+ * ending, and a thread the count did not see may go on for long.  False
+ * when /proc cannot tell.
  */
-#define ALONE_CHECK_NS 1000000000ull
+#define ALONE_FIRST_NS 1000000ull       /* 1 ms */
+#define ALONE_MAX_NS 1000000000ull      /* 1 s */
 
 static bool alone(void)
 {
@@ -226,7 +232,7 @@ static void *reporter_main(void *arg)
 {
 	const struct ts_span **batch;
 	uint64_t delay = (uint64_t)rep.cfg->schedule_delay_ms * 1000000u;
-	uint64_t next, now, check;
+	uint64_t next, now, check = 0, gap = 0;
 	uint32_t seen, req, stop, served = 0;
 	bool last = false;
 	unsigned i;
@@ -246,7 +252,6 @@ static void *reporter_main(void *arg)
 		goto out;
 	}
 	next = ts_clock_mono_ns() + delay;
-	check = ts_clock_mono_ns() + ALONE_CHECK_NS;
 	for (;;) {
 		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
 		req = __atomic_load_n(&rep.flush_req, __ATOMIC_ACQUIRE);
@@ -257,8 +262,12 @@ static void *reporter_main(void *arg)
 		 */
 		stop = __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE);
 		now = ts_clock_mono_ns();
-		if (now >= check) {
-			check = now + ALONE_CHECK_NS;
+		if (!ts_threads_none_left()) {
+			gap = 0;
+		} else if (!gap || now >= check) {
+			gap = !gap ? ALONE_FIRST_NS
+				   : gap * 2 < ALONE_MAX_NS ? gap * 2 : ALONE_MAX_NS;
+			check = now + gap;
 			if (!stop && alone()) {
 				/* Export what is left, as the exit flush would;
 				 * returning then ends the process (exit(0)). */
@@ -292,7 +301,7 @@ static void *reporter_main(void *arg)
 		futex_wait(&rep.wake, seen,
 			   ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch
 				   ? (next - now < 1000000u ? next - now : 1000000u)
-				   : (next < check ? next : check) - now);
+				   : (gap && check < next ? check : next) - now);
 	}
 	for (i = 0; i < rep.nexp; i++)
 		rep.exp[i].shutdown(&rep.exp[i]);

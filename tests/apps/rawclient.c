@@ -49,6 +49,9 @@
  *                             responses, then one more GET
  *   rawclient threadexit PORT  a thread makes a GET and returns; main()
  *                             ends by pthread_exit()
+ *   rawclient sandbox  PORT  a GET, then a seccomp filter on every thread
+ *                             that kills the process on open; 2.5 s
+ *                             later a GET, then return from main
  *   rawclient twice    PORT USEC  a GET, USEC microseconds of sleep, a
  *                             GET, then return from main at once
  *
@@ -57,6 +60,8 @@
  * "partial <n> eagain <n> sent <n>".  Exit status 1 on any I/O error.
  */
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -65,7 +70,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -654,6 +661,51 @@ static void mode_threadexit(int port)
 	pthread_exit(NULL);
 }
 
+/*
+ * A program that sandboxes itself once it is running, as daemons do: a
+ * seccomp filter on every thread (TSYNC, so the reporter's too) that
+ * kills the process on any open.  A GET before, one after 2.5 s.
+ */
+static void mode_sandbox(int port)
+{
+	static const char req[] = "GET /sandbox HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 3, 0),
+#ifdef SYS_open
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 2, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 2, 0),
+#endif
+#ifdef SYS_openat2
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 1, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 1, 0),
+#endif
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		fd = dial(port, 0);
+		send_all(fd, req, sizeof(req) - 1);
+		read_response(fd);
+		close(fd);
+		if (i)
+			break;
+		usleep(300000); /* a first export: the file is open */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			    SECCOMP_FILTER_FLAG_TSYNC, &prog)) {
+			perror("seccomp");
+			exit(3);
+		}
+		usleep(2500000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int port;
@@ -662,6 +714,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
 				"       rawclient unseen PORT fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient twice PORT USEC | deep PORT N | drop PORT | rawclone PORT\n"
+				"       rawclient threadexit PORT | sandbox PORT\n"
 				"       rawclient unseen-server fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient inherit FD\n");
 		return 2;
@@ -695,6 +748,8 @@ int main(int argc, char **argv)
 		mode_twice(port, argv[3]);
 	else if (!strcmp(argv[1], "threadexit"))
 		mode_threadexit(port);
+	else if (!strcmp(argv[1], "sandbox"))
+		mode_sandbox(port);
 	else if (!strcmp(argv[1], "unseen-server") && argc > 3)
 		mode_unseen_server(argv[2], argv[3]);
 	else if (!strcmp(argv[1], "unseen") && argc > 4)

@@ -89,4 +89,22 @@ el=$(($(now_ms) - t0))
 [ "$rc" = 0 ] || { cat "$T/texit.out"; fail "a program whose threads all ended by pthread_exit or return: exit status $rc after $el ms"; }
 n=$(grep -o '"spanId"' "$T/texit.jsonl" | wc -l)
 [ "$n" = 1 ] || fail "pthread_exit: $n spans in the file"
+# At once: the last thread's end wakes the reporter (the build before the
+# thread count looked once a second, and ended it 1 s or more after
+# the start, of which the worker takes 100 ms).
+[ "$el" -lt 900 ] || fail "pthread_exit: the process ended $el ms after its start"
 note "main() by pthread_exit, its thread by return: the process ended (status 0, after $el ms), its span exported"
+
+# A program that sandboxes itself (a seccomp filter on every thread that
+# kills it on any open): the shim opens nothing on a schedule.  The build
+# before the thread count read /proc/self/stat once a second and the
+# filter killed the program (SIGSYS, status 159).
+rm -f "$T/sandbox.jsonl"
+rc=0
+OTEL_BSP_SCHEDULE_DELAY=100 OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/sandbox.jsonl" LD_PRELOAD="$PRELOAD" \
+	timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" sandbox "$PORT" >"$T/sandbox.out" 2>&1 ||
+	rc=$?
+[ "$rc" = 0 ] || { cat "$T/sandbox.out"; fail "a program under a seccomp filter that kills on open: exit status $rc"; }
+n=$(grep -o '"spanId"' "$T/sandbox.jsonl" | wc -l)
+[ "$n" = 2 ] || fail "seccomp sandbox: $n spans in the file"
+note "a seccomp filter that kills on open, 2.5 s under it: status 0, both spans exported"
