@@ -30,6 +30,7 @@ enum {
 enum {
 	TS_OTLP_HTTP_PROTOBUF = 0, /* the default */
 	TS_OTLP_HTTP_JSON = 1,
+	TS_OTLP_GRPC = 2,          /* protobuf in gRPC over HTTP/2 */
 };
 
 #define TS_URL_MAX 1024 /* longest exporter endpoint URL */
@@ -97,12 +98,13 @@ struct ts_config {
 	unsigned jaeger_port;          /* OTEL_EXPORTER_JAEGER_AGENT_PORT, 6831 */
 	/* --- end of jaeger exporter --- */
 	/* OTLP and Zipkin exporters (config_export.c). */
-	char otlp_endpoint[TS_URL_MAX];   /* full URL of the traces endpoint */
+	char otlp_endpoint[TS_URL_MAX];   /* full URL of the traces endpoint
+					     (grpc: the collector's origin) */
 	char otlp_headers[4096];          /* raw `k=v,...`, percent-encoded */
 	bool otlp_headers_signal;         /* ...from OTEL_EXPORTER_OTLP_TRACES_
 					     HEADERS (else the general one) */
 	unsigned otlp_timeout_ms;         /* OTEL_EXPORTER_OTLP_TIMEOUT, 10000 */
-	int otlp_protocol;                /* TS_OTLP_HTTP_*; http/protobuf */
+	int otlp_protocol;                /* TS_OTLP_*; http/protobuf */
 	bool otlp_gzip;                   /* OTEL_EXPORTER_OTLP_COMPRESSION=gzip */
 	char otlp_ca_file[PATH_MAX];      /* OTEL_EXPORTER_OTLP_CERTIFICATE */
 	char otlp_client_cert[PATH_MAX];  /* ..._CLIENT_CERTIFICATE */

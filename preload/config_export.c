@@ -6,7 +6,10 @@
  * Every OTLP setting has a traces-specific variable that takes precedence
  * over the all-signals one (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT over
  * OTEL_EXPORTER_OTLP_TIMEOUT).  The endpoint rule differs: the specific
- * variable is used as is, the general one gets "/v1/traces" appended.
+ * variable is used as is, the general one gets "/v1/traces" appended
+ * (over HTTP; gRPC names its method in a path of its own, so with
+ * OTEL_EXPORTER_OTLP_PROTOCOL=grpc both are the collector's address, by
+ * default http://localhost:4317, and any path in them is not used).
  * Values whose syntax needs more than a glance (URLs, header lists) are
  * stored raw here and checked by the exporter at set-up, still at start-up.
  *
@@ -23,6 +26,7 @@
 #define OTLP "OTEL_EXPORTER_OTLP_"
 #define OTLP_TRACES "OTEL_EXPORTER_OTLP_TRACES_"
 #define OTLP_DEFAULT_ENDPOINT "http://localhost:4318/v1/traces"
+#define OTLP_GRPC_DEFAULT_ENDPOINT "http://localhost:4317"
 #define ZIPKIN_DEFAULT_ENDPOINT "http://localhost:9411/api/v2/spans"
 
 void ts_config_export_defaults(struct ts_config *c)
@@ -99,15 +103,13 @@ static int load_protocol(struct ts_config *c)
 		c->otlp_protocol = TS_OTLP_HTTP_JSON;
 		return 0;
 	}
-	if (!strcmp(v, "grpc"))
-		ts_warn("%s=grpc is not supported (OTLP over HTTP only: point "
-			"the endpoint at the collector's port 4318); using "
-			"http/protobuf",
-			name);
-	else
-		ts_warn("%s=\"%s\" is not http/protobuf or http/json; using "
-			"http/protobuf",
-			name, v);
+	if (!strcmp(v, "grpc")) {
+		c->otlp_protocol = TS_OTLP_GRPC;
+		return 0;
+	}
+	ts_warn("%s=\"%s\" is not http/protobuf, http/json or grpc; using "
+		"http/protobuf",
+		name, v);
 	return 1;
 }
 
@@ -130,8 +132,15 @@ static int load_compression(struct ts_config *c)
 static int load_otlp(struct ts_config *c)
 {
 	char buf[8];
-	int w = 0, bad;
+	int w, bad;
+	bool grpc;
+	const char *def;
 
+	/* First: the protocol decides the endpoints' default and rule. */
+	w = load_protocol(c);
+	grpc = c->otlp_protocol == TS_OTLP_GRPC;
+	def = grpc ? OTLP_GRPC_DEFAULT_ENDPOINT : OTLP_DEFAULT_ENDPOINT;
+	strcpy(c->otlp_endpoint, def);
 	/* An invalid signal-specific endpoint falls back to the general one
 	 * (then the default), as an unset one does. */
 	if (ts_config_env(OTLP_TRACES "ENDPOINT", buf, sizeof(buf)))
@@ -139,12 +148,12 @@ static int load_otlp(struct ts_config *c)
 			       sizeof(c->otlp_endpoint),
 			       ts_config_env(OTLP "ENDPOINT", buf, sizeof(buf))
 				       ? OTLP "ENDPOINT"
-				       : OTLP_DEFAULT_ENDPOINT);
+				       : def);
 	else
 		bad = -1; /* unset */
 	if (bad)
-		w += load_url(OTLP "ENDPOINT", "/v1/traces", c->otlp_endpoint,
-			      sizeof(c->otlp_endpoint), OTLP_DEFAULT_ENDPOINT);
+		w += load_url(OTLP "ENDPOINT", grpc ? NULL : "/v1/traces",
+			      c->otlp_endpoint, sizeof(c->otlp_endpoint), def);
 	w += bad > 0;
 	c->otlp_headers_signal =
 		ts_config_env(OTLP_TRACES "HEADERS", buf, sizeof(buf)) != NULL;
@@ -152,7 +161,6 @@ static int load_otlp(struct ts_config *c)
 				   c->otlp_headers, sizeof(c->otlp_headers));
 	w += ts_config_load_uint(pick(OTLP_TRACES "TIMEOUT", OTLP "TIMEOUT"), 1,
 				 3600000, &c->otlp_timeout_ms);
-	w += load_protocol(c);
 	w += load_compression(c);
 	w += ts_config_load_string(pick(OTLP_TRACES "CERTIFICATE",
 					OTLP "CERTIFICATE"),

@@ -1,10 +1,12 @@
 /*
- * export_otlp.c - the `otlp` exporter (the default): OTLP over HTTP.
+ * export_otlp.c - the `otlp` exporter (the default): OTLP over HTTP or
+ * gRPC.
  *
  * Each batch is encoded as one ExportTraceServiceRequest, in protobuf
- * (http/protobuf, the default) or OTLP/JSON (http/json, the same encoder
- * as the file exporter), and POSTed to the traces endpoint by the shared
- * transport (retries, gzip, http:// or https://).  Nothing is sent and
+ * (http/protobuf, the default, and grpc) or OTLP/JSON (http/json, the
+ * same encoder as the file exporter), and POSTed to the traces endpoint
+ * by the shared transport (retries, gzip, http:// or https://; for grpc
+ * the TraceService/Export call over HTTP/2).  Nothing is sent and
  * nothing opened before the first batch.
  *
  * Threads: reporter thread only.
@@ -169,11 +171,16 @@ void ts_exporter_otlp_init(struct ts_exporter *e, const struct ts_config *c)
 	st.json = c->otlp_protocol == TS_OTLP_HTTP_JSON;
 	ts_transport_init(&st.tr, "OTLP", c->otlp_endpoint, c->otlp_timeout_ms,
 			  st.json ? "application/json"
+			  : c->otlp_protocol == TS_OTLP_GRPC
+				  ? "application/grpc"
 				  : "application/x-protobuf",
 			  c->otlp_headers,
 			  c->otlp_headers_signal ? "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
 						 : "OTEL_EXPORTER_OTLP_HEADERS",
 			  c->otlp_gzip, &tls);
+	if (c->otlp_protocol == TS_OTLP_GRPC)
+		ts_transport_use_grpc(&st.tr, "/opentelemetry.proto.collector."
+					      "trace.v1.TraceService/Export");
 	e->name = "otlp";
 	e->export = otlp_export;
 	e->shutdown = otlp_shutdown;

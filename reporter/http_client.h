@@ -49,6 +49,8 @@ struct ts_http_resp {
 	int64_t retry_after_ms;     /* Retry-After in ms, -1 when absent */
 	char body[200];             /* start of the body, NUL-terminated */
 	size_t body_len;            /* bytes of body[] (it may hold NULs) */
+	int grpc_status;            /* grpc-status (gRPC only), -1 absent */
+	char grpc_message[128];     /* grpc-message, decoded, one line */
 };
 
 #define TS_HTTP_ADDRS 4

@@ -43,7 +43,9 @@ static void exit_flush(void)
 		ts_exit_flush();
 }
 
-static bool load(void)
+/* `announced`: the reporter's start announced this set-up (reporter.c),
+ * so an exit that began since waits for it, with the TLS library whole. */
+static bool load(bool announced)
 {
 	void *h;
 
@@ -55,7 +57,7 @@ static bool load(void)
 	 * program, at its exit, crashed in OpenSSL here).  Those spans are
 	 * dropped; ts_curl_prepare() loads libcurl when the reporter starts.
 	 */
-	if (ts_reporter_exiting()) {
+	if (!announced && ts_reporter_exiting()) {
 		ts_warn_once("https export: the process began to exit before "
 			     "libcurl was set up; spans for https:// "
 			     "endpoints are dropped");
@@ -64,7 +66,7 @@ static bool load(void)
 	cu.tried = -1;
 	h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		ts_warn("https:// endpoints need libcurl (libcurl.so.4), which "
+		ts_warn("https:// and gRPC endpoints need libcurl (libcurl.so.4), which "
 			"cannot be loaded: %s; spans for them are dropped",
 			dlerror());
 		return false;
@@ -112,25 +114,79 @@ bool ts_curl_wanted(void)
 void ts_curl_prepare(void)
 {
 	if (https_wanted)
-		(void)load();
+		(void)load(true);
 }
 
-/* Header callback: pick up Retry-After. */
+/* The value of header line p[0, len) if it is `name` ("name:"), trimmed. */
+static bool header_value(const char *p, size_t len, const char *name,
+			 const char **v, size_t *vlen)
+{
+	size_t k = strlen(name);
+	const char *end = p + len;
+
+	if (len <= k || strncasecmp(p, name, k))
+		return false;
+	p += k;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == '\r' || end[-1] == '\n' ||
+			   end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*v = p;
+	*vlen = (size_t)(end - p);
+	return true;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* grpc-message is percent-encoded: decoded into dst, one printable line. */
+static void grpc_message(char *dst, size_t cap, const char *v, size_t n)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	char c;
+
+	for (i = 0; i < n && o + 1 < cap; i++) {
+		c = v[i];
+		if (c == '%' && i + 2 < n && (hi = hex_digit(v[i + 1])) >= 0 &&
+		    (lo = hex_digit(v[i + 2])) >= 0) {
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		dst[o++] = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	dst[o] = '\0';
+}
+
+/* Header callback (trailers too): Retry-After, grpc-status, grpc-message. */
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct ts_http_resp *r = arg;
-	size_t len = size * n, k = sizeof("retry-after:") - 1;
+	size_t len = size * n, vlen, i;
+	const char *v;
+	int code;
 
-	if (len > k && !strncasecmp(p, "retry-after:", k)) {
-		const char *v = p + k, *end = p + len;
-
-		while (v < end && (*v == ' ' || *v == '\t'))
-			v++;
-		while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-				   end[-1] == ' '))
-			end--;
-		r->retry_after_ms = ts_http_parse_retry_after(
-			v, (size_t)(end - v), (int64_t)time(NULL));
+	if (header_value(p, len, "retry-after:", &v, &vlen)) {
+		r->retry_after_ms = ts_http_parse_retry_after(v, vlen,
+							      (int64_t)time(NULL));
+	} else if (header_value(p, len, "grpc-status:", &v, &vlen)) {
+		for (i = 0, code = 0; i < vlen && i < 4 && v[i] >= '0' &&
+				      v[i] <= '9'; i++)
+			code = code * 10 + (v[i] - '0');
+		r->grpc_status = vlen && i == vlen ? code : 2; /* UNKNOWN */
+	} else if (header_value(p, len, "grpc-message:", &v, &vlen)) {
+		grpc_message(r->grpc_message, sizeof(r->grpc_message), v, vlen);
+	} else if (len > 5 && !strncmp(p, "HTTP/", 5)) {
+		/* A new response (after 100 Continue, or a redirect's):
+		 * nothing of the last one counts. */
+		r->grpc_status = -1;
+		r->grpc_message[0] = '\0';
 	}
 	return len;
 }
@@ -204,7 +260,8 @@ static int map_error(CURLcode rc)
 
 int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 		 const char *headers, size_t hlen, const char *body,
-		 size_t blen, struct ts_http_resp *r, uint64_t deadline)
+		 size_t blen, struct ts_http_resp *r, uint64_t deadline,
+		 bool grpc)
 {
 	struct curl_slist *list;
 	uint64_t now = ts_clock_mono_ns();
@@ -215,7 +272,9 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 	r->retry_after_ms = -1;
 	r->body[0] = '\0';
 	r->body_len = 0;
-	if (!load())
+	r->grpc_status = -1;
+	r->grpc_message[0] = '\0';
+	if (!load(false))
 		return -ENOSYS;
 	if (now >= deadline)
 		return -ETIMEDOUT;
@@ -224,6 +283,13 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 		return -ENOMEM;
 	cu.reset(cu.easy); /* options reset; connections stay cached */
 	list = header_list(headers, hlen);
+	if (list && grpc) { /* not curl's "Accept: * / *" */
+		struct curl_slist *next = cu.slist_append(list, "Accept:");
+
+		if (!next)
+			cu.slist_free(list);
+		list = next;
+	}
 	if (!list)
 		return -ENOMEM;
 	cu.setopt(cu.easy, CURLOPT_URL, url);
@@ -240,13 +306,33 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 	cu.setopt(cu.easy, CURLOPT_WRITEDATA, r);
 	cu.setopt(cu.easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	set_tls(tls);
+	if (grpc && cu.setopt(cu.easy, CURLOPT_HTTP_VERSION,
+			      (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) !=
+			    CURLE_OK) {
+		ts_warn_once("OTLP/gRPC needs HTTP/2, which this libcurl "
+			     "cannot do; spans are dropped (set "
+			     "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf and "
+			     "the collector's port 4318)");
+		cu.slist_free(list);
+		return -EPROTONOSUPPORT;
+	}
+	/*
+	 * A call of its own connection: Debian 12's libcurl (7.88.1) fails
+	 * every POST after the first on a reused prior-knowledge HTTP/2
+	 * connection ("Error in the HTTP2 framing layer", to grpcio's
+	 * server and to nginx's alike; curl's own command line does the
+	 * same with --next), which would lose all batches but the first.
+	 */
+	if (grpc)
+		cu.setopt(cu.easy, CURLOPT_FORBID_REUSE, 1L);
 	rc = cu.perform(cu.easy);
 	cu.slist_free(list);
 	if (rc != CURLE_OK) {
 		if (rc != CURLE_OPERATION_TIMEDOUT)
-			ts_warn_once("https export to %s failed: %s (further "
+			ts_warn_once("%s export to %s failed: %s (further "
 				     "failures are counted, not logged)",
-				     url, cu.strerror(rc));
+				     grpc ? "gRPC" : "https", url,
+				     cu.strerror(rc));
 		return map_error(rc);
 	}
 	cu.getinfo(cu.easy, CURLINFO_RESPONSE_CODE, &code);

@@ -237,15 +237,14 @@ static void *reporter_main(void *arg)
 	bool last = false;
 	unsigned i;
 
-	(void)arg;
 	ts_guard_hold(); /* everything this thread does is untraced */
 	on_reporter = true;
 	prctl(PR_SET_NAME, "traceshim");
-	__atomic_store_n(&preparing, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&exiting, __ATOMIC_SEQ_CST))
+	if (arg) { /* `preparing` set by ts_reporter_start_once() */
 		ts_curl_prepare();
-	__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
-	futex_wake_all((uint32_t *)&preparing);
+		__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
+		futex_wake_all((uint32_t *)&preparing);
+	}
 	batch = malloc(sizeof(*batch) * rep.cfg->max_export_batch);
 	if (!batch) {
 		ts_warn("cannot allocate the export batch; spans are dropped");
@@ -327,6 +326,7 @@ void ts_reporter_start_once(void)
 	pthread_attr_t attr;
 	pthread_t tid;
 	int expect = ST_IDLE, err;
+	bool prep = false;
 
 	if (ts_likely(__atomic_load_n(&rep.state, __ATOMIC_RELAXED) != ST_IDLE))
 		return;
@@ -336,17 +336,37 @@ void ts_reporter_start_once(void)
 	/* pthread_create has no syscall fallback: make sure it is resolved
 	 * (a no-op once the entry code has done it). */
 	ts_real_resolve();
-	if (ts_curl_wanted())
+	/*
+	 * The set-up is announced here, before the thread exists: a program
+	 * that exits right after its first span (a short-lived client) waits
+	 * in mark_exit() for it, rather than exit before the thread has
+	 * begun and lose every span for lack of libcurl.  Stored, then
+	 * `exiting` read, as mark_exit() does the reverse: one of the two
+	 * sees the other.
+	 */
+	if (ts_curl_wanted()) {
 		atexit(mark_exit);
+		__atomic_store_n(&preparing, 1, __ATOMIC_SEQ_CST);
+		prep = !__atomic_load_n(&exiting, __ATOMIC_SEQ_CST);
+		if (!prep) {
+			__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
+			futex_wake_all((uint32_t *)&preparing);
+		}
+	}
 	/* The thread inherits a full mask: no app signal is ever run there. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 512 * 1024);
-	err = TS_REAL(pthread_create)(&tid, &attr, reporter_main, NULL);
+	err = TS_REAL(pthread_create)(&tid, &attr, reporter_main,
+				      prep ? &preparing : NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err && prep) {
+		__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
+		futex_wake_all((uint32_t *)&preparing);
+	}
 	if (err) {
 		__atomic_store_n(&rep.state, ST_FAILED, __ATOMIC_RELEASE);
 		ts_warn_once("cannot start the reporter thread: %s; spans are "

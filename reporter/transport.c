@@ -5,8 +5,9 @@
  * overloaded (connection errors, timeouts, 429/5xx) is the normal state
  * of a machine without a collector, so it is reported at `info` (the
  * exit summary counts the lost spans); an endpoint that answers and
- * refuses our data (400, 401, 404, ...) or does not speak HTTP/1.1 at
- * all (a gRPC port) is a configuration problem and gets one warning.  Each kind
+ * refuses our data (400, 401, 404, ..., or a gRPC status that is not
+ * retried) or does not speak HTTP/1.1 at all (a gRPC port) is a
+ * configuration problem and gets one warning.  Each kind
  * is logged once per process.
  */
 #include <errno.h>
@@ -219,6 +220,25 @@ void ts_transport_init(struct ts_transport *t, const char *what,
 	}
 }
 
+void ts_transport_use_grpc(struct ts_transport *t, const char *path)
+{
+	const char *p = strstr(t->url_str, "://");
+	size_t n = p ? (size_t)(p + 3 - t->url_str) : 0;
+
+	n += strcspn(t->url_str + n, "/?#");
+	t->grpc = true;
+	if (n + strlen(path) < sizeof(t->grpc_url)) {
+		memcpy(t->grpc_url, t->url_str, n);
+		strcpy(t->grpc_url + n, path);
+	} else {
+		t->usable = false; /* ts_transport_init's URLs are shorter */
+	}
+	t->hlen = put_line(t->headers, t->hlen, sizeof(t->headers), "TE: ",
+			   "trailers");
+	if (t->usable)
+		ts_curl_want();
+}
+
 /* --- sending ----------------------------------------------------------- */
 
 static uint64_t next_rand(struct ts_transport *t)
@@ -239,7 +259,7 @@ static bool error_is_retryable(int err)
 {
 	return err != -ETIMEDOUT && err != -ENOSYS && err != -EINVAL &&
 	       err != -ENOMEM && err != -EPROTO && err != -EIO &&
-	       err != -EFBIG;
+	       err != -EFBIG && err != -EPROTONOSUPPORT;
 }
 
 static void sleep_until(uint64_t when)
@@ -254,20 +274,114 @@ static void sleep_until(uint64_t when)
 	}
 }
 
+/* The message, framed as gRPC frames it: compressed flag, length (BE). */
+static bool grpc_frame(struct ts_transport *t, const char *body, size_t len,
+		       bool gz)
+{
+	unsigned char pre[5];
+
+	if (len > 0xffffffffu)
+		return false;
+	pre[0] = gz ? 1 : 0;
+	pre[1] = (unsigned char)(len >> 24);
+	pre[2] = (unsigned char)(len >> 16);
+	pre[3] = (unsigned char)(len >> 8);
+	pre[4] = (unsigned char)len;
+	ts_buf_reset(&t->gbuf);
+	ts_buf_put(&t->gbuf, pre, sizeof(pre));
+	ts_buf_put(&t->gbuf, body, len);
+	return !t->gbuf.failed;
+}
+
 static int attempt(struct ts_transport *t, const char *body, size_t len,
 		   bool gz, struct ts_http_resp *r, uint64_t deadline)
 {
 	size_t hlen = t->hlen;
 
 	if (gz) /* room kept by ts_transport_init */
-		hlen = put_line(t->headers, hlen, sizeof(t->headers),
-				"Content-Encoding: ", "gzip");
+		hlen = t->grpc ? put_line(t->headers, hlen, sizeof(t->headers),
+					  "grpc-encoding: ", "gzip")
+			       : put_line(t->headers, hlen, sizeof(t->headers),
+					  "Content-Encoding: ", "gzip");
 	t->attempts++;
+	if (t->grpc) {
+		if (!grpc_frame(t, body, len, gz))
+			return -ENOMEM;
+		return ts_curl_post(t->grpc_url, &t->tls, t->headers, hlen,
+				    t->gbuf.data, t->gbuf.len, r, deadline,
+				    true);
+	}
 	if (t->url.https)
 		return ts_curl_post(t->url_str, &t->tls, t->headers, hlen,
-				    body, len, r, deadline);
+				    body, len, r, deadline, false);
 	return ts_http_post(&t->conn, &t->url, t->headers, hlen, body, len, r,
 			    deadline);
+}
+
+/* --- gRPC status --------------------------------------------------------- */
+
+static const char *const grpc_names[] = {
+	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+	"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+	"OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
+	"DATA_LOSS", "UNAUTHENTICATED",
+};
+
+static const char *grpc_name(int code)
+{
+	return code >= 0 && code < (int)(sizeof(grpc_names) / sizeof(*grpc_names))
+		       ? grpc_names[code]
+		       : "?";
+}
+
+/*
+ * The call's status: grpc-status when the HTTP response is a 200, else
+ * the code gRPC's own mapping gives the HTTP status; UNKNOWN when a 200
+ * carries none.
+ */
+static int grpc_code(const struct ts_http_resp *r)
+{
+	switch (r->status) {
+	case 200:
+		return r->grpc_status >= 0 ? r->grpc_status : 2;
+	case 400:
+		return 13; /* INTERNAL */
+	case 401:
+		return 16; /* UNAUTHENTICATED */
+	case 403:
+		return 7;  /* PERMISSION_DENIED */
+	case 404:
+		return 12; /* UNIMPLEMENTED */
+	case 429:
+	case 502:
+	case 503:
+	case 504:
+		return 14; /* UNAVAILABLE */
+	default:
+		return 2;  /* UNKNOWN */
+	}
+}
+
+/* OTLP/gRPC: the codes that may succeed when retried.  RESOURCE_EXHAUSTED
+ * only with a RetryInfo, which this exporter does not read: not retried. */
+static bool grpc_retryable(int code)
+{
+	return code == 1 || code == 4 || code == 10 || code == 11 ||
+	       code == 14 || code == 15;
+}
+
+/* A successful call's reply: the message without its 5-byte prefix. */
+static void grpc_unframe(struct ts_http_resp *r)
+{
+	if (r->body_len >= 5 && r->body[0] == 0) {
+		memmove(r->body, r->body + 5, r->body_len - 5);
+		r->body_len -= 5;
+		r->body[r->body_len] = '\0';
+	} else {
+		r->body_len = 0; /* compressed, or cut: not read */
+		r->body[0] = '\0';
+	}
 }
 
 static void log_failure(struct ts_transport *t, unsigned kind, int err,
@@ -276,14 +390,26 @@ static void log_failure(struct ts_transport *t, unsigned kind, int err,
 	if (t->warned & kind)
 		return;
 	t->warned |= kind;
-	if (kind == W_REJECT)
+	if (kind == W_REJECT && t->grpc)
+		ts_warn("%s export to %s was refused: gRPC status %d %s "
+			"\"%s\"; the batch is dropped, not retried (further "
+			"refusals are counted, not logged)",
+			t->what, t->grpc_url, r->grpc_status,
+			grpc_name(r->grpc_status), r->grpc_message);
+	else if (kind == W_RETRY && t->grpc)
+		ts_info("%s endpoint %s answered gRPC status %d %s; retrying "
+			"within the export timeout, dropping what cannot wait",
+			t->what, t->grpc_url, r->grpc_status,
+			grpc_name(r->grpc_status));
+	else if (kind == W_REJECT)
 		ts_warn("%s export to %s was refused: HTTP %d \"%.120s\"; the "
 			"batch is dropped, not retried (further refusals are "
 			"counted, not logged)",
 			t->what, t->url_str, r->status, r->body);
 	else if (kind == W_PROTO)
 		ts_warn("%s endpoint %s does not answer HTTP/1.1 (a gRPC port? "
-			"OTLP over HTTP is usually port 4318); spans are dropped",
+			"OTLP over HTTP is usually port 4318, or set "
+			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc); spans are dropped",
 			t->what, t->url_str);
 	else if (kind == W_RETRY)
 		ts_info("%s endpoint %s answered HTTP %d; retrying within the "
@@ -353,14 +479,25 @@ int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 	}
 	for (n = 0;; n++) {
 		err = attempt(t, body, len, gz, rp, deadline);
-		if (err == 0 && rp->status >= 200 && rp->status < 300)
+		if (err == 0 && t->grpc) {
+			rp->grpc_status = grpc_code(rp);
+			if (rp->grpc_status == 0) {
+				grpc_unframe(rp);
+				return 0;
+			}
+			if (!grpc_retryable(rp->grpc_status)) {
+				log_failure(t, W_REJECT, 0, rp);
+				return -EREMOTEIO;
+			}
+		} else if (err == 0 && rp->status >= 200 && rp->status < 300) {
 			return 0;
-		if (err == 0 && !status_is_retryable(rp->status)) {
+		}
+		if (err == 0 && !t->grpc && !status_is_retryable(rp->status)) {
 			log_failure(t, W_REJECT, 0, rp);
 			return -EREMOTEIO;
 		}
 		if (err && !error_is_retryable(err)) {
-			if (err != -ENOSYS)
+			if (err != -ENOSYS && err != -EPROTONOSUPPORT)
 				log_failure(t, err == -ETIMEDOUT ? W_TIMEOUT
 					       : err == -EPROTO  ? W_PROTO
 								 : W_CONNECT,
@@ -381,6 +518,7 @@ void ts_transport_close(struct ts_transport *t)
 {
 	ts_http_close(&t->conn);
 	ts_buf_free(&t->zbuf);
+	ts_buf_free(&t->gbuf);
 	ts_gzip_free();
 	ts_curl_free();
 }
@@ -389,6 +527,7 @@ void ts_transport_after_fork(struct ts_transport *t)
 {
 	ts_http_after_fork(&t->conn);
 	memset(&t->zbuf, 0, sizeof(t->zbuf));
+	memset(&t->gbuf, 0, sizeof(t->gbuf));
 	ts_gzip_after_fork();
 	ts_curl_after_fork();
 	t->rng ^= (uint64_t)getpid() << 17; /* children must not jitter alike */

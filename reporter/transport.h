@@ -3,7 +3,7 @@
  * the OTLP/HTTP retry rules; shared by the OTLP and Zipkin exporters.
  *
  * A batch is POSTed (gzip'ed when asked) through the built-in client for
- * http:// or libcurl for https://.  Only connection errors and the
+ * http:// or libcurl for https:// and for gRPC.  Only connection errors and the
  * statuses 429, 502, 503 and 504 are retried, after an exponential
  * backoff with jitter or the server's Retry-After, and only while the
  * next attempt can start before the deadline: the deadline is the
@@ -39,6 +39,9 @@ struct ts_transport {
 	unsigned warned;            /* failure kinds already logged */
 	uint64_t attempts;          /* POSTs made (tests, debug) */
 	struct ts_http_resp resp;   /* the last response (for exporters) */
+	bool grpc;                  /* OTLP/gRPC (ts_transport_use_grpc) */
+	char grpc_url[1024 + 64];   /* the endpoint's origin + the method */
+	struct ts_buf gbuf;         /* the gRPC-framed message */
 };
 
 /*
@@ -53,7 +56,18 @@ void ts_transport_init(struct ts_transport *t, const char *what,
 		       const char *headers_var, bool gzip,
 		       const struct ts_tls_files *tls);
 
-/* Deliver body[0, len): 0 when the endpoint accepted it (2xx), -errno. */
+/*
+ * After init: deliver as the gRPC method `path` (OTLP/gRPC's Export) on
+ * the endpoint's origin (its path, if any, is not used), over HTTP/2
+ * through libcurl: each body one length-prefixed message, compressed as
+ * grpc-encoding gzip when asked, and success or failure told by the
+ * grpc-status, retried for the codes the OTLP specification has retried.
+ * `content_type` given to init should be "application/grpc".
+ */
+void ts_transport_use_grpc(struct ts_transport *t, const char *path);
+
+/* Deliver body[0, len): 0 when the endpoint accepted it (2xx; gRPC:
+ * status OK, the reply's message then in resp.body), -errno. */
 int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 		      uint64_t deadline);
 

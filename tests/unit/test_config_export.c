@@ -2,7 +2,7 @@
  * test_config_export.c - the OTEL_EXPORTER_OTLP_* and OTEL_EXPORTER_ZIPKIN_*
  * variables: the specification's defaults, the endpoint rules (the
  * general variable gets /v1/traces appended, the traces one is used as
- * is), traces-specific variables taking precedence, and one warning per
+ * is; with grpc neither gets a path), traces-specific variables taking precedence, and one warning per
  * bad value with the default kept.
  */
 #include <check.h>
@@ -66,6 +66,34 @@ START_TEST(test_endpoint_rules)
 }
 END_TEST
 
+/* gRPC: both endpoint variables name the collector, nothing appended,
+ * and the default is its port 4317; the traces protocol variable wins. */
+START_TEST(test_grpc_endpoints_are_the_collector_itself)
+{
+	const char *d[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", NULL };
+	const char *g[] = { "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc",
+			    "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json",
+			    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4317", NULL };
+	const char *t[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+			    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:1",
+			    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://col:9", NULL };
+	const char *bad[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+			      "OTEL_EXPORTER_OTLP_ENDPOINT", "col:4317", NULL };
+
+	ck_assert_int_eq(load(d), 0);
+	ck_assert_int_eq(c.otlp_protocol, TS_OTLP_GRPC);
+	ck_assert_str_eq(c.otlp_endpoint, "http://localhost:4317");
+	ck_assert_int_eq(load(g), 0);
+	ck_assert_int_eq(c.otlp_protocol, TS_OTLP_GRPC);
+	ck_assert_str_eq(c.otlp_endpoint, "http://col:4317");
+	ck_assert_int_eq(load(t), 0);
+	ck_assert_str_eq(c.otlp_endpoint, "https://col:9");
+	ck_assert_int_eq(load(bad), 1);
+	ck_assert_str_eq(c.otlp_endpoint, "http://localhost:4317");
+	ck_assert_ptr_nonnull(strstr(err, "using http://localhost:4317"));
+}
+END_TEST
+
 /* An invalid signal-specific endpoint: the general one, as if unset. */
 START_TEST(test_invalid_traces_endpoint_falls_back_to_the_general_one)
 {
@@ -120,7 +148,7 @@ START_TEST(test_bad_values_warn_once_each_and_keep_defaults)
 		{ "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "grpc://x" },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT", "10s" },
 		{ "OTEL_EXPORTER_OTLP_TIMEOUT", "0" },
-		{ "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" },
+		{ "OTEL_EXPORTER_OTLP_PROTOCOL", "GRPC" },
 		{ "OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml" },
 		{ "OTEL_EXPORTER_OTLP_COMPRESSION", "zstd" },
 		{ "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "zipkin:9411" },
@@ -154,6 +182,7 @@ Suite *ts_test_config_export_suite(void)
 
 	tcase_add_test(tc, test_defaults_follow_the_specification);
 	tcase_add_test(tc, test_endpoint_rules);
+	tcase_add_test(tc, test_grpc_endpoints_are_the_collector_itself);
 	tcase_add_test(tc, test_traces_variables_take_precedence);
 	tcase_add_test(tc, test_bad_values_warn_once_each_and_keep_defaults);
 	tcase_add_test(tc, test_invalid_traces_endpoint_falls_back_to_the_general_one);

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# OTLP over gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc) to a collector built on
+# grpcio, the gRPC project's own implementation: real programs' spans
+# (traced curl -> traced python http.server) arrive whole, decoded by two
+# independent protobuf decoders and equal to what the file exporter wrote;
+# the headers variable arrives as call metadata; gzip; a call per batch on
+# connections that do not break; gRPC statuses: a refusal is one warning
+# and not retried, UNAVAILABLE is retried, a partial success is one
+# warning; https:// with a private CA; a plain HTTP/1.1 port is one
+# warning and the program unharmed.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/export_lib.sh"
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || fail "python3-grpcio is missing (scripts/install-deps)"
+GRPC_COLLECTOR="/usr/bin/python3 $ROOT/tests/integration/grpc_collector.py"
+
+# start_grpc DIR MODE [tls:CERT:KEY]: as start_collector, with grpcio.
+start_grpc() {
+	local dir=$1 mode=$2
+	mkdir -p "$dir"
+	COLLECTOR_PORT=$(free_port)
+	$GRPC_COLLECTOR "$COLLECTOR_PORT" "$dir" "$mode" ${3:-} >"$dir.log" 2>&1 &
+	PIDS+=("$!")
+	for _ in $(seq 200); do
+		grep -q ready "$dir.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$dir.log"
+	fail "gRPC collector ($mode) did not start"
+}
+export OTEL_EXPORTER_OTLP_PROTOCOL=grpc
+
+# --- 1. real programs, metadata, two decoders ---------------------------
+start_grpc "$T/g1" ok
+# A path in the endpoint is not used (gRPC names its method itself).
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT/ignored/"
+export OTEL_EXPORTER_OTLP_HEADERS='api-key=s3cr%3Dt%20v , x-tenant = a%2Cb'
+PORT=$(free_port)
+start_traced_exp otlp,file pyserver "$T/server.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+URL="http://127.0.0.1:$PORT"
+for path in "headers?x=1" "status/503" "call?url=$URL/status/201"; do
+	traced_exp otlp,file curl "$(command -v curl)" -sS -o /dev/null "$URL/$path"
+	sleep 0.3 # separate batches from the server
+done
+wait_spans 7
+sleep 0.3
+stop_all
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_HEADERS
+grep -v "^ready$" "$T/server.log" && fail "server printed something"
+decode_otlp "$T/g1" "$T/otlp1.jsonl"
+$CHECK_JSON "$T/otlp1.jsonl" >/dev/null
+same_spans "$T/otlp1.jsonl" "$T/spans-*.jsonl"
+/usr/bin/python3 - "$T/g1" "$T/otlp1.jsonl" <<PY
+$SPANLIB
+import glob, json
+reqs = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/req-*.json")]
+assert len(reqs) >= 4, len(reqs)
+for r in reqs:
+    h = {}
+    for k, v in r["headers"]:
+        h.setdefault(k, []).append(v)
+    assert h["api-key"] == ["s3cr=t v"] and h["x-tenant"] == ["a,b"], h
+    assert h["user-agent"][0].startswith("traceshim/"), h
+ss = spans(sys.argv[2])
+assert {s["service"] for s in ss} == {"curl", "pyserver"}
+s = one(ss, service="pyserver", kind="server", attr_url__path="/headers")
+child_of(s, one(ss, service="curl", kind="client", span=s["parent"]))
+e = one(ss, service="pyserver", kind="server", attr_url__path="/status/503")
+assert e["status"] == 2 and e["attrs"]["http.response.status_code"] == 503
+print("%d calls, %d spans" % (len(reqs), len(ss)))
+PY
+[ $? = 0 ] || fail "gRPC export of real programs"
+note "traced curl and python server over gRPC: every span decoded by both decoders, equal to the file exporter's; metadata from OTEL_EXPORTER_OTLP_HEADERS"
+
+# --- 2. gzip, and many calls in a row ----------------------------------
+start_grpc "$T/g2" ok
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" OTEL_EXPORTER_OTLP_COMPRESSION=gzip \
+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2 OTEL_TRACES_EXPORTER=otlp,file TRACESHIM_FILE="$T/g2.jsonl" \
+TRACESHIM_LOG_LEVEL=info "$SPANGEN" -n 20 >/dev/null 2>"$T/g2.err"
+grep -q '20 spans created, 20 exported, 0 dropped (queue full), 0 lost' "$T/g2.err" || { cat "$T/g2.err"; fail "gzip, batches of 2: not all exported"; }
+[ "$(requests "$T/g2")" = 10 ] || fail "gzip, batches of 2: $(requests "$T/g2") calls, expected 10"
+decode_otlp "$T/g2" "$T/otlp2.jsonl"
+same_spans "$T/otlp2.jsonl" "$T/g2.jsonl"
+note "gzip (grpc-encoding), 10 calls in a row: 20 of 20 spans exported and decoded"
+
+# --- 3. statuses ----------------------------------------------------------
+start_grpc "$T/g3" status:3
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" OTEL_BSP_MAX_EXPORT_BATCH_SIZE=5 \
+OTEL_TRACES_EXPORTER=otlp TRACESHIM_LOG_LEVEL=info "$SPANGEN" -n 10 >/dev/null 2>"$T/g3.err"
+[ "$(grep -c 'was refused: gRPC status 3 INVALID_ARGUMENT "no way"; the batch is dropped, not retried' "$T/g3.err")" = 1 ] ||
+	{ cat "$T/g3.err"; fail "INVALID_ARGUMENT: expected one warning"; }
+grep -q '10 spans created, 0 exported, 0 dropped (queue full), 10 lost' "$T/g3.err" || { cat "$T/g3.err"; fail "INVALID_ARGUMENT: counts"; }
+[ "$(requests "$T/g3")" = 2 ] || fail "INVALID_ARGUMENT was retried: $(requests "$T/g3") calls for 2 batches"
+start_grpc "$T/g4" first:2:14
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" OTEL_TRACES_EXPORTER=otlp TRACESHIM_LOG_LEVEL=info \
+	"$SPANGEN" -n 10 >/dev/null 2>"$T/g4.err"
+grep -q '10 spans created, 10 exported' "$T/g4.err" || { cat "$T/g4.err"; fail "UNAVAILABLE twice: not retried to success"; }
+grep -q 'answered gRPC status 14 UNAVAILABLE; retrying' "$T/g4.err" || { cat "$T/g4.err"; fail "UNAVAILABLE: no note"; }
+[ "$(requests "$T/g4")" = 3 ] || fail "UNAVAILABLE twice: $(requests "$T/g4") calls, expected 3"
+start_grpc "$T/g5" partial
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" OTEL_BSP_MAX_EXPORT_BATCH_SIZE=10 \
+OTEL_TRACES_EXPORTER=otlp TRACESHIM_LOG_LEVEL=info "$SPANGEN" -n 30 >/dev/null 2>"$T/g5.err"
+[ "$(grep -c 'accepted a batch only in part: 3 spans rejected: "bad span"' "$T/g5.err")" = 1 ] ||
+	{ cat "$T/g5.err"; fail "partial success: expected one warning"; }
+[ "$(requests "$T/g5")" = 3 ] || fail "partial success was retried"
+note "INVALID_ARGUMENT: one warning, not retried; UNAVAILABLE twice: retried, 10 of 10 exported; partial success: one warning"
+
+# --- 4. https:// with a private CA -----------------------------------------
+cat >"$T/ssl.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+x509_extensions = ext
+prompt = no
+[dn]
+CN = 127.0.0.1
+[ext]
+subjectAltName = IP:127.0.0.1
+basicConstraints = critical,CA:TRUE
+CNF
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+	-days 2 -config "$T/ssl.cnf" 2>/dev/null
+start_grpc "$T/g6" ok "tls:$T/cert.pem:$T/key.pem"
+OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$COLLECTOR_PORT" OTEL_EXPORTER_OTLP_CERTIFICATE="$T/cert.pem" \
+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=10 OTEL_TRACES_EXPORTER=otlp,file TRACESHIM_FILE="$T/g6.jsonl" TRACESHIM_LOG_LEVEL=info \
+	"$SPANGEN" -n 30 >/dev/null 2>"$T/g6.err"
+grep -q '30 spans created, 30 exported' "$T/g6.err" || { cat "$T/g6.err"; fail "gRPC over TLS: not exported"; }
+decode_otlp "$T/g6" "$T/otlp6.jsonl"
+same_spans "$T/otlp6.jsonl" "$T/g6.jsonl"
+note "https:// (TLS, ALPN h2) with OTEL_EXPORTER_OTLP_CERTIFICATE: 30 of 30 delivered and decoded"
+
+# --- 5. grpc pointed at an OTLP/HTTP port ------------------------------------
+start_collector "$T/c7" ok
+start=$(now_ms)
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT" OTEL_TRACES_EXPORTER=otlp TRACESHIM_LOG_LEVEL=info \
+	"$SPANGEN" -n 5 >"$T/g7.out" 2>"$T/g7.err"
+ms=$(($(now_ms) - start))
+grep -q '^pid [0-9]* spans 5$' "$T/g7.out" || fail "gRPC to an HTTP/1.1 port: the program's output changed"
+[ "$(grep -c '^traceshim: warning: gRPC export to .* failed' "$T/g7.err")" = 1 ] || { cat "$T/g7.err"; fail "gRPC to an HTTP/1.1 port: expected one warning"; }
+grep -q '5 spans created, 0 exported.* 5 lost' "$T/g7.err" || { cat "$T/g7.err"; fail "gRPC to an HTTP/1.1 port: counts"; }
+[ "$ms" -le 3000 ] || fail "gRPC to an HTTP/1.1 port: exit took $ms ms"
+note "grpc to an OTLP/HTTP port: one warning, spans counted as lost, exit after $ms ms"
