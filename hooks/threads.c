@@ -1,6 +1,6 @@
 /*
- * threads.c - pthread_create: a new thread inherits its creator's context,
- * and is counted (thread_count.c).
+ * threads.c - pthread_create and pthread_exit: a new thread inherits its
+ * creator's context, and threads are counted (thread_count.c).
  *
  * A request handler that starts a thread to make an outgoing call (the
  * seed's "/async" from a goroutine) must link that call to the request.
@@ -34,11 +34,9 @@ static void *trampoline(void *p)
 	struct start s = *(struct start *)p;
 
 	free(p);
-	if (s.counted)
-		ts_threads_started();
 	if (s.has_ctx)
 		ts_ctx_set_inherited(&s.ctx, &s.ref);
-	return s.fn(s.arg);
+	return s.counted ? ts_threads_run(s.fn, s.arg) : s.fn(s.arg);
 }
 
 static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
@@ -69,6 +67,14 @@ static int hook_pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		free(s);
 	}
 	return err;
+}
+
+/* The first thread's end (main() by pthread_exit): see thread_count.c. */
+TS_EXPORT TS_NORETURN void pthread_exit(void *ret)
+{
+	ts_threads_exiting();
+	TS_REAL(pthread_exit)(ret);
+	__builtin_unreachable();
 }
 
 TS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,

@@ -17,18 +17,21 @@ void ts_threads_after_fork_child(void);
 
 /*
  * pthread_create: add the thread about to be created (false: not
- * counted, nothing to call later); then ts_threads_started() on the new
- * thread before the program's code, or ts_threads_not_started() when
- * creation failed.
+ * counted); then, when it was, the new thread runs its start routine
+ * through ts_threads_run(), which takes it away however it ends, or
+ * ts_threads_not_started() is called when creation failed.
  */
 bool ts_threads_add(void);
-void ts_threads_started(void);
+void *ts_threads_run(void *(*fn)(void *), void *arg);
 void ts_threads_not_started(void);
+
+/* pthread_exit(): the calling thread ends (nothing when it is counted by
+ * ts_threads_run's clean-up, or not at all). */
+void ts_threads_exiting(void);
 
 /*
  * True when every thread counted has ended: the reporter may be the
- * process's last (threads the count never saw, such as ones started
- * before the shim or by a raw clone, are not in it: /proc decides).
+ * process's last (a hint: /proc decides; see thread_count.c).
  */
 bool ts_threads_none_left(void);
 

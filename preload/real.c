@@ -324,6 +324,14 @@ static FILE *fb_popen(const char *cmd, const char *type)
 	return NULL;
 }
 
+/* The calling thread only; glibc's own clean-up is not run. */
+static TS_NORETURN void fb_pthread_exit(void *ret)
+{
+	(void)ret;
+	for (;;)
+		fb_sys(SYS_exit, 0);
+}
+
 static TS_NORETURN void fb__exit(int status)
 {
 	for (;;)

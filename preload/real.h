@@ -90,6 +90,7 @@
 	  (pthread_t * t, const pthread_attr_t *a, void *(*fn)(void *),        \
 	   void *arg),                                                         \
 	  (t, a, fn, arg))                                                     \
+	X(void, pthread_exit, (void *ret), (ret))                              \
 	X(void, _exit, (int status), (status))                                 \
 	X(pid_t, vfork, (void), ())                                            \
 	X(void, _Exit, (int status), (status))                                 \

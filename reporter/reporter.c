@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -188,27 +189,69 @@ static uint64_t drain(const struct ts_span **batch, bool all)
  * pthread_exit() (main() among them) or by returning from their start
  * routines ends when the last one does, as exit(0) (glibc); the reporter
  * must not keep it alive, unkillable by any signal it does not catch
- * (every thread able to take it is gone).  Asked only while the thread
- * count says none is left (hooks/threads.c), first at once, then at
- * growing intervals: the last thread wakes the reporter while it is still
- * ending, and a thread the count did not see may go on for long.  False
- * when /proc cannot tell.
+ * (every thread able to take it is gone).
+ *
+ * /proc/self/stat tells, read through a descriptor opened when the
+ * reporter starts (out of the program's way, at 700 and up, and checked
+ * to be still ours before each read), so that nothing is opened later: a
+ * program that sandboxes itself against open() afterwards is not killed
+ * by it.  When to look: once a second, and when the thread count (hooks/
+ * thread_count.c) says no thread is left, at once and then at doubling
+ * intervals (the last thread wakes the reporter while it is still
+ * ending).  A count that drops to zero again within a second of the last
+ * such start goes on doubling instead of starting over: threads the
+ * count does not know cost a few reads a second at most.
  */
 #define ALONE_FIRST_NS 1000000ull       /* 1 ms */
 #define ALONE_MAX_NS 1000000000ull      /* 1 s */
+#define HIGH_FD 700                     /* as the exporters' descriptors */
 
+static struct {
+	int fd;                         /* /proc/self/stat, -1 when none */
+	dev_t dev;                      /* and what it was when opened */
+	ino_t ino;
+} pstat = { .fd = -1 };
+
+static bool pstat_ours(void)
+{
+	struct stat sb;
+
+	return pstat.fd >= 0 && fstat(pstat.fd, &sb) == 0 &&
+	       sb.st_dev == pstat.dev && sb.st_ino == pstat.ino;
+}
+
+static void pstat_open(void)
+{
+	struct stat sb;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), high;
+
+	if (fd < 0)
+		return;
+	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+	if (high >= 0) {
+		TS_REAL(close)(fd);
+		fd = high;
+	}
+	if (fstat(fd, &sb) != 0) {
+		TS_REAL(close)(fd);
+		return;
+	}
+	pstat.dev = sb.st_dev;
+	pstat.ino = sb.st_ino;
+	pstat.fd = fd;
+}
+
+/* False when /proc cannot tell (or the descriptor is no longer ours). */
 static bool alone(void)
 {
 	char buf[1024], *p, state;
 	ssize_t n;
 	long threads;
-	int fd, field;
+	int field;
 
-	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!pstat_ours())
 		return false;
-	n = TS_REAL(read)(fd, buf, sizeof(buf) - 1);
-	TS_REAL(close)(fd);
+	n = pread(pstat.fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
@@ -232,9 +275,9 @@ static void *reporter_main(void *arg)
 {
 	const struct ts_span **batch;
 	uint64_t delay = (uint64_t)rep.cfg->schedule_delay_ms * 1000000u;
-	uint64_t next, now, check = 0, gap = 0;
+	uint64_t next, now, check, gap = ALONE_MAX_NS, zero_start = 0;
 	uint32_t seen, req, stop, served = 0;
-	bool last = false;
+	bool last = false, zero = false;
 	unsigned i;
 
 	ts_guard_hold(); /* everything this thread does is untraced */
@@ -250,7 +293,9 @@ static void *reporter_main(void *arg)
 		ts_warn("cannot allocate the export batch; spans are dropped");
 		goto out;
 	}
+	pstat_open();
 	next = ts_clock_mono_ns() + delay;
+	check = ts_clock_mono_ns() + ALONE_MAX_NS;
 	for (;;) {
 		seen = __atomic_load_n(&rep.wake, __ATOMIC_ACQUIRE);
 		req = __atomic_load_n(&rep.flush_req, __ATOMIC_ACQUIRE);
@@ -262,10 +307,19 @@ static void *reporter_main(void *arg)
 		stop = __atomic_load_n(&rep.stop_req, __ATOMIC_ACQUIRE);
 		now = ts_clock_mono_ns();
 		if (!ts_threads_none_left()) {
-			gap = 0;
-		} else if (!gap || now >= check) {
-			gap = !gap ? ALONE_FIRST_NS
-				   : gap * 2 < ALONE_MAX_NS ? gap * 2 : ALONE_MAX_NS;
+			zero = false;
+		} else if (!zero) {
+			zero = true;
+			if (now - zero_start >= ALONE_MAX_NS) {
+				zero_start = now;
+				gap = 0;
+				check = now;
+			}
+		}
+		if (now >= check) {
+			gap = !zero ? ALONE_MAX_NS
+			      : !gap ? ALONE_FIRST_NS
+			      : gap * 2 < ALONE_MAX_NS ? gap * 2 : ALONE_MAX_NS;
 			check = now + gap;
 			if (!stop && alone()) {
 				/* Export what is left, as the exit flush would;
@@ -300,7 +354,7 @@ static void *reporter_main(void *arg)
 		futex_wait(&rep.wake, seen,
 			   ts_ring_count(&ts_span_ring) >= rep.cfg->max_export_batch
 				   ? (next - now < 1000000u ? next - now : 1000000u)
-				   : (gap && check < next ? check : next) - now);
+				   : (check < next ? check : next) - now);
 	}
 	for (i = 0; i < rep.nexp; i++)
 		rep.exp[i].shutdown(&rep.exp[i]);
@@ -459,6 +513,9 @@ void ts_reporter_after_fork_child(void)
 	for (i = 0; i < rep.nexp; i++)
 		if (rep.exp[i].after_fork)
 			rep.exp[i].after_fork(&rep.exp[i]);
+	if (pstat_ours()) /* the parent's process, and its number */
+		TS_REAL(close)(pstat.fd);
+	pstat.fd = -1;
 	rep.state = ST_IDLE;
 	rep.wake = rep.flush_req = rep.flush_done = rep.stopped = 0;
 	rep.stop_req = 0;

@@ -49,6 +49,10 @@
  *                             responses, then one more GET
  *   rawclient threadexit PORT  a thread makes a GET and returns; main()
  *                             ends by pthread_exit()
+ *   rawclient rawexit  PORT  as threadexit, the thread ending by the exit
+ *                             system call (no glibc clean-up)
+ *   rawclient keys     PORT  a GET, then thread-specific keys until none
+ *                             is left: prints "keys N first K"
  *   rawclient sandbox  PORT  a GET, then a seccomp filter on every thread
  *                             that kills the process on open; 2.5 s
  *                             later a GET, then return from main
@@ -649,6 +653,51 @@ static void *threadexit_worker(void *arg)
 	return NULL;
 }
 
+/* A thread that ends by the exit system call (no glibc clean-up). */
+static void *rawexit_worker(void *arg)
+{
+	static const char req[] = "GET /rawexit HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	int fd = dial(*(int *)arg, 0);
+
+	send_all(fd, req, sizeof(req) - 1);
+	read_response(fd);
+	close(fd);
+	usleep(100000);
+	for (;;)
+		syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static void mode_rawexit(int port)
+{
+	static int p;
+	pthread_t t;
+
+	p = port;
+	if (pthread_create(&t, NULL, rawexit_worker, &p))
+		exit(1);
+	pthread_exit(NULL);
+}
+
+/* A GET, then every thread-specific key there is: "keys N first K". */
+static void mode_keys(int port)
+{
+	static const char req[] = "GET /keys HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	pthread_key_t k, first = 0;
+	int fd = dial(port, 0), n = 0;
+
+	send_all(fd, req, sizeof(req) - 1);
+	read_response(fd);
+	close(fd);
+	while (pthread_key_create(&k, NULL) == 0) {
+		if (!n++)
+			first = k;
+		if (pthread_getspecific(k) != NULL)
+			printf("key %u is not empty\n", (unsigned)k);
+	}
+	printf("keys %d first %u\n", n, (unsigned)first);
+}
+
 /* main() ends by pthread_exit(): the process ends with its last thread. */
 static void mode_threadexit(int port)
 {
@@ -714,7 +763,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: rawclient dribble|iov|pipeline|bigpost|raw|dup|nullmsg|splice PORT [FILE]\n"
 				"       rawclient unseen PORT fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient twice PORT USEC | deep PORT N | drop PORT | rawclone PORT\n"
-				"       rawclient threadexit PORT | sandbox PORT\n"
+				"       rawclient threadexit|rawexit|sandbox|keys PORT\n"
 				"       rawclient unseen-server fclose|closefrom|close_range|syscall FILE\n"
 				"       rawclient inherit FD\n");
 		return 2;
@@ -750,6 +799,10 @@ int main(int argc, char **argv)
 		mode_threadexit(port);
 	else if (!strcmp(argv[1], "sandbox"))
 		mode_sandbox(port);
+	else if (!strcmp(argv[1], "rawexit"))
+		mode_rawexit(port);
+	else if (!strcmp(argv[1], "keys"))
+		mode_keys(port);
 	else if (!strcmp(argv[1], "unseen-server") && argc > 3)
 		mode_unseen_server(argv[2], argv[3]);
 	else if (!strcmp(argv[1], "unseen") && argc > 4)

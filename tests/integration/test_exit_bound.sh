@@ -95,6 +95,26 @@ n=$(grep -o '"spanId"' "$T/texit.jsonl" | wc -l)
 [ "$el" -lt 900 ] || fail "pthread_exit: the process ended $el ms after its start"
 note "main() by pthread_exit, its thread by return: the process ended (status 0, after $el ms), its span exported"
 
+# The same, its thread ending by the exit system call, which no count
+# sees: the reporter's once-a-second look at /proc finds the end.
+rc=0
+t0=$(now_ms)
+OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/rawexit.jsonl" LD_PRELOAD="$PRELOAD" \
+	timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" rawexit "$PORT" >"$T/rawexit.out" 2>&1 ||
+	rc=$?
+el=$(($(now_ms) - t0))
+[ "$rc" = 0 ] || { cat "$T/rawexit.out"; fail "a thread ended by SYS_exit, main by pthread_exit: exit status $rc after $el ms"; }
+[ "$el" -lt 5000 ] || fail "a thread ended by SYS_exit: the process ended $el ms after its start"
+note "its thread ended by the exit system call instead: status 0 after $el ms"
+
+# The program's thread-specific keys are all its own (the shim takes
+# none): as many, from the same first one, as without the shim.
+want=$("$ROOT/$BUILD/tests/apps/rawclient" keys "$PORT" | grep '^key')
+got=$(OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/keys.jsonl" LD_PRELOAD="$PRELOAD" \
+	"$ROOT/$BUILD/tests/apps/rawclient" keys "$PORT" | grep '^key')
+[ "$got" = "$want" ] || fail "thread-specific keys: \"$got\" under the shim, \"$want\" without"
+note "thread-specific keys: \"$got\", as without the shim"
+
 # A program that sandboxes itself (a seccomp filter on every thread that
 # kills it on any open): the shim opens nothing on a schedule.  The build
 # before the thread count read /proc/self/stat once a second and the
