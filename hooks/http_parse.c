@@ -229,6 +229,7 @@ static void reset_message(struct ts_http_parser *p)
 	p->version_minor = 0;
 	p->status = 0;
 	p->traceparent_count = 0;
+	p->fields = 0;
 	p->target_s = empty;
 	if (d) {
 		p->dirty = 0;
@@ -810,6 +811,8 @@ static void uberctx_begin(struct ts_http_parser *p)
 TS_HOT
 static void header_begin(struct ts_http_parser *p)
 {
+	if (p->fields < UINT16_MAX)
+		p->fields++;
 	p->sub = 0;
 	if (p->header != TS_HDR_UBERCTX)
 		p->field_len = 0;
@@ -1675,6 +1678,8 @@ static size_t line_run(struct ts_http_parser *p, const unsigned char *s,
 	fold_ok(p);
 	if (p->header == TS_HDR_OTHER && !p->capture) {
 		/* header_begin() and value_end() of a line nobody reads */
+		if (p->fields < UINT16_MAX)
+			p->fields++;
 		p->sub = 0;
 		p->field_len = 0;
 		p->seen |= 1u << TS_HDR_OTHER;

@@ -168,6 +168,7 @@ struct ts_http_parser {
 	uint8_t version_minor;    /* HTTP/1.<minor>: 0 or 1 */
 	uint16_t status;          /* response status code (100-999) */
 	uint8_t traceparent_count; /* how many traceparent lines (0-255) */
+	uint16_t fields;          /* header lines so far (saturates) */
 	struct ts_http_str target_s;      /* of target[] ... */
 	struct ts_http_str host_s;
 	struct ts_http_str user_agent_s;

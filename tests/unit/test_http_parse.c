@@ -1172,6 +1172,30 @@ START_TEST(test_traceparent_first_kept_every_line_counted)
 }
 END_TEST
 
+/* Header lines are counted (injection keeps a head within the field
+ * limits servers have), whole or byte by byte, afresh for each message. */
+START_TEST(test_header_fields_counted_per_message)
+{
+	static const char in[] =
+		"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-Empty:\r\n"
+		"Content-Length: 0\r\nUser-Agent: u\r\n\r\n"
+		"GET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+	size_t first = sizeof(in) - 1 - strlen("GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
+	struct ts_http_parser p = { 0 };
+	size_t i;
+
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
+	feed_all(&p, in, first);
+	ck_assert_uint_eq(p.fields, 5);
+	feed_all(&p, in + first, sizeof(in) - 1 - first);
+	ck_assert_uint_eq(p.fields, 1);
+	ts_http_parser_init(&p, REQ, MAX_HEAD, test_pbuf(&p));
+	for (i = 0; i < first; i++)
+		feed_all(&p, in + i, 1);
+	ck_assert_uint_eq(p.fields, 5);
+}
+END_TEST
+
 START_TEST(test_tracestate_lines_joined_in_order)
 {
 	static const char in[] = "GET / HTTP/1.1\r\n"
@@ -2343,6 +2367,7 @@ Suite *ts_test_http_parse_suite(void)
 	tcase_add_test(tc, test_10k_small_headers_die_at_byte_8193);
 	tcase_add_test(tc, test_head_of_exactly_max_accepted_one_more_rejected);
 	tcase_add_test(tc, test_traceparent_first_kept_every_line_counted);
+	tcase_add_test(tc, test_header_fields_counted_per_message);
 	tcase_add_test(tc, test_tracestate_lines_joined_in_order);
 	tcase_add_test(tc, test_tracestate_cut_at_its_cap_and_flagged);
 	tcase_add_test(tc, test_long_values_cut_at_their_caps_trailing_space_is_no_cut);
