@@ -58,16 +58,17 @@ static void partial_proto(const uint8_t *p, size_t n, int64_t *rej,
 	const uint8_t *end = p + n, *sub_end;
 	uint64_t tag, v;
 
-	/* partial_success is field 1 of the response, length-delimited */
-	if (!pb_varint(&p, end, &tag) || tag != 0x0a || !pb_varint(&p, end, &v) ||
-	    v > (uint64_t)(end - p))
+	/* partial_success is field 1 of the response, length-delimited; we
+	 * hold only the reply's first bytes, so a long message is cut */
+	if (!pb_varint(&p, end, &tag) || tag != 0x0a || !pb_varint(&p, end, &v))
 		return;
-	sub_end = p + v;
+	sub_end = v <= (uint64_t)(end - p) ? p + v : end;
 	while (p < sub_end && pb_varint(&p, sub_end, &tag)) {
 		if (tag == 0x08 && pb_varint(&p, sub_end, &v)) {
 			*rej = (int64_t)v;
-		} else if (tag == 0x12 && pb_varint(&p, sub_end, &v) &&
-			   v <= (uint64_t)(sub_end - p)) {
+		} else if (tag == 0x12 && pb_varint(&p, sub_end, &v)) {
+			if (v > (uint64_t)(sub_end - p))
+				v = (uint64_t)(sub_end - p);
 			*msg = (const char *)p;
 			*mlen = (size_t)v;
 			p += v;

@@ -678,6 +678,7 @@ int ts_http_post(struct ts_http_conn *c, const struct ts_url *u,
 	r->status = 0;
 	r->retry_after_ms = -1;
 	r->grpc_status = -1;
+	r->grpc_retry_info = false;
 	r->grpc_message[0] = '\0';
 	r->body[0] = '\0';
 	r->body_len = 0;

@@ -50,6 +50,9 @@ struct ts_http_resp {
 	char body[200];             /* start of the body, NUL-terminated */
 	size_t body_len;            /* bytes of body[] (it may hold NULs) */
 	int grpc_status;            /* grpc-status (gRPC only), -1 absent */
+	bool grpc_retry_info;       /* grpc-status-details-bin carried a
+				       google.rpc.RetryInfo (its delay in
+				       retry_after_ms) */
 	char grpc_message[128];     /* grpc-message, decoded, one line */
 };
 

@@ -159,9 +159,143 @@ static void grpc_message(char *dst, size_t cap, const char *v, size_t n)
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}
-		dst[o++] = c >= 0x20 && c < 0x7f ? c : '?';
+		/* UTF-8 passes; control characters do not */
+		dst[o++] = (unsigned char)c >= 0x20 && c != 0x7f ? c : '?';
 	}
 	dst[o] = '\0';
+}
+
+/* Standard or URL-safe base64, padded or not (gRPC's -bin values are
+ * sent unpadded): the bytes decoded into dst, -1 on a bad character. */
+static ssize_t b64_decode(const char *v, size_t n, uint8_t *dst, size_t cap)
+{
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0, d;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		c = v[i];
+		if (c >= 'A' && c <= 'Z')
+			d = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			d = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			d = c - '0' + 52;
+		else if (c == '+' || c == '-')
+			d = 62;
+		else if (c == '/' || c == '_')
+			d = 63;
+		else if (c == '=')
+			break;
+		else
+			return -1;
+		acc = acc << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			dst[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (ssize_t)o;
+}
+
+/* One protobuf field of p[0, end): its number, wire type, and a varint
+ * value or a length-delimited span.  False at the end or on bad bytes. */
+static bool pb_field(const uint8_t **p, const uint8_t *end, unsigned *num,
+		     unsigned *type, uint64_t *v, const uint8_t **sub)
+{
+	uint64_t key = 0, x = 0;
+	unsigned shift;
+
+	for (shift = 0; *p < end && shift < 64; shift += 7) {
+		key |= (uint64_t)(**p & 0x7f) << shift;
+		if (!(*(*p)++ & 0x80))
+			break;
+	}
+	if (!key || *p > end)
+		return false;
+	*num = (unsigned)(key >> 3);
+	*type = (unsigned)(key & 7);
+	if (*type == 0 || *type == 2) {
+		for (shift = 0;; shift += 7) {
+			if (*p >= end || shift >= 64)
+				return false;
+			x |= (uint64_t)(**p & 0x7f) << shift;
+			if (!(*(*p)++ & 0x80))
+				break;
+		}
+		*v = x;
+		if (*type == 2) {
+			if (x > (uint64_t)(end - *p))
+				return false;
+			*sub = *p;
+			*p += x;
+		}
+		return true;
+	}
+	return false; /* fixed-width fields: none in what we read */
+}
+
+/*
+ * grpc-status-details-bin: a google.rpc.Status whose details (field 3,
+ * Any { type_url = 1; value = 2; }) may hold a google.rpc.RetryInfo
+ * { Duration retry_delay = 1 { seconds = 1; nanos = 2; } }: then the call
+ * may be retried, after that delay (the OTLP specification).
+ */
+static void retry_info(struct ts_http_resp *r, const char *v, size_t n)
+{
+	static const char ri[] = "google.rpc.RetryInfo";
+	uint8_t buf[1024];
+	const uint8_t *p = buf, *end, *a, *aend, *sub, *val = NULL, *d, *dend;
+	unsigned num, type;
+	uint64_t x, vlen = 0, secs = 0, nanos = 0;
+	ssize_t len = b64_decode(v, n, buf, sizeof(buf));
+	bool is_ri;
+
+	if (len <= 0)
+		return;
+	end = buf + len;
+	while (pb_field(&p, end, &num, &type, &x, &sub)) {
+		if (num != 3 || type != 2)
+			continue;
+		a = sub;
+		aend = sub + x;
+		is_ri = false;
+		while (pb_field(&a, aend, &num, &type, &x, &sub)) {
+			if (num == 1 && type == 2)
+				is_ri = x >= sizeof(ri) - 1 &&
+					!memcmp(sub + x - (sizeof(ri) - 1), ri,
+						sizeof(ri) - 1);
+			else if (num == 2 && type == 2)
+				val = sub, vlen = x;
+		}
+		if (!is_ri)
+			continue;
+		r->grpc_retry_info = true;
+		if (!val)
+			return;
+		d = val;
+		dend = val + vlen;
+		while (pb_field(&d, dend, &num, &type, &x, &sub)) {
+			const uint8_t *send = sub + x; /* the Duration */
+
+			if (num != 1 || type != 2)
+				continue;
+			while (pb_field(&sub, send, &num, &type, &x, &a)) {
+				if (num == 1 && type == 0)
+					secs = x;
+				else if (num == 2 && type == 0)
+					nanos = x;
+			}
+			break;
+		}
+		if (secs < 86400 && nanos < 1000000000u)
+			r->retry_after_ms = (int64_t)(secs * 1000 + nanos / 1000000);
+		return;
+	}
 }
 
 /* Header callback (trailers too): Retry-After, grpc-status, grpc-message. */
@@ -182,10 +316,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		r->grpc_status = vlen && i == vlen ? code : 2; /* UNKNOWN */
 	} else if (header_value(p, len, "grpc-message:", &v, &vlen)) {
 		grpc_message(r->grpc_message, sizeof(r->grpc_message), v, vlen);
+	} else if (header_value(p, len, "grpc-status-details-bin:", &v,
+				&vlen)) {
+		retry_info(r, v, vlen);
 	} else if (len > 5 && !strncmp(p, "HTTP/", 5)) {
 		/* A new response (after 100 Continue, or a redirect's):
 		 * nothing of the last one counts. */
 		r->grpc_status = -1;
+		r->grpc_retry_info = false;
 		r->grpc_message[0] = '\0';
 	}
 	return len;
@@ -249,10 +387,15 @@ static int map_error(CURLcode rc)
 		return -ETIMEDOUT;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
+		return -ECONNREFUSED; /* a connection error: retried */
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
-		return -ECONNREFUSED; /* a connection error: retried */
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2_STREAM:
+		/* closed or reset in the middle of the reply (a collector
+		 * restarting): as gRPC has it, UNAVAILABLE, retried */
+		return -ECONNRESET;
 	default:
 		return -EIO;
 	}
@@ -273,6 +416,7 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 	r->body[0] = '\0';
 	r->body_len = 0;
 	r->grpc_status = -1;
+	r->grpc_retry_info = false;
 	r->grpc_message[0] = '\0';
 	if (!load(false))
 		return -ENOSYS;
@@ -328,12 +472,30 @@ int ts_curl_post(const char *url, const struct ts_tls_files *tls,
 	rc = cu.perform(cu.easy);
 	cu.slist_free(list);
 	if (rc != CURLE_OK) {
-		if (rc != CURLE_OPERATION_TIMEDOUT)
+		int err = map_error(rc);
+
+		/* Connection errors and timeouts are the transport's to log
+		 * (at info: no collector is a normal state); the rest (TLS,
+		 * not HTTP/2, ...) is a configuration problem. */
+		if (err == -EIO)
 			ts_warn_once("%s export to %s failed: %s (further "
 				     "failures are counted, not logged)",
 				     grpc ? "gRPC" : "https", url,
 				     cu.strerror(rc));
-		return map_error(rc);
+		else if (grpc && (rc == CURLE_GOT_NOTHING ||
+				  rc == CURLE_RECV_ERROR ||
+				  rc == CURLE_SEND_ERROR))
+			/* Also what an HTTP/1.1 server's answer to HTTP/2's
+			 * preface looks like through libcurl (nothing read,
+			 * or the connection reset under the rest of the
+			 * call): retried, and said once. */
+			ts_warn_once("gRPC export to %s: the server answered "
+				     "nothing HTTP/2 can read, or closed the "
+				     "connection (an OTLP/HTTP port? OTLP/gRPC "
+				     "is usually port 4317); retrying, spans "
+				     "are dropped while this lasts",
+				     url);
+		return err;
 	}
 	cu.getinfo(cu.easy, CURLINFO_RESPONSE_CODE, &code);
 	r->status = (int)code;

@@ -516,6 +516,9 @@ void ts_reporter_after_fork_child(void)
 	if (pstat_ours()) /* the parent's process, and its number */
 		TS_REAL(close)(pstat.fd);
 	pstat.fd = -1;
+	/* A set-up the parent's reporter was doing (or had announced) is
+	 * not the child's: its exit must not wait for it. */
+	preparing = 0;
 	rep.state = ST_IDLE;
 	rep.wake = rep.flush_req = rep.flush_done = rep.stopped = 0;
 	rep.stop_req = 0;

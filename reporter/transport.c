@@ -11,6 +11,7 @@
  * is logged once per process.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -305,6 +306,15 @@ static int attempt(struct ts_transport *t, const char *body, size_t len,
 					  "Content-Encoding: ", "gzip");
 	t->attempts++;
 	if (t->grpc) {
+		uint64_t now = ts_clock_mono_ns(), ms;
+		char v[24];
+
+		/* The call's deadline, for the server to give up with us. */
+		ms = deadline > now ? (deadline - now) / 1000000u : 0;
+		snprintf(v, sizeof(v), "%llum",
+			 (unsigned long long)(ms < 1 ? 1 : ms > 99999999u ? 99999999u : ms));
+		hlen = put_line(t->headers, hlen, sizeof(t->headers),
+				"grpc-timeout: ", v);
 		if (!grpc_frame(t, body, len, gz))
 			return -ENOMEM;
 		return ts_curl_post(t->grpc_url, &t->tls, t->headers, hlen,
@@ -363,12 +373,14 @@ static int grpc_code(const struct ts_http_resp *r)
 	}
 }
 
-/* OTLP/gRPC: the codes that may succeed when retried.  RESOURCE_EXHAUSTED
- * only with a RetryInfo, which this exporter does not read: not retried. */
-static bool grpc_retryable(int code)
+/* OTLP/gRPC: the codes that may succeed when retried; RESOURCE_EXHAUSTED
+ * only when the server sent a RetryInfo (whose delay backoff() waits). */
+static bool grpc_retryable(const struct ts_http_resp *r)
 {
+	int code = r->grpc_status;
+
 	return code == 1 || code == 4 || code == 10 || code == 11 ||
-	       code == 14 || code == 15;
+	       code == 14 || code == 15 || (code == 8 && r->grpc_retry_info);
 }
 
 /* A successful call's reply: the message without its 5-byte prefix. */
@@ -485,7 +497,7 @@ int ts_transport_send(struct ts_transport *t, const char *body, size_t len,
 				grpc_unframe(rp);
 				return 0;
 			}
-			if (!grpc_retryable(rp->grpc_status)) {
+			if (!grpc_retryable(rp)) {
 				log_failure(t, W_REJECT, 0, rp);
 				return -EREMOTEIO;
 			}

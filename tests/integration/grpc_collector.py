@@ -13,8 +13,13 @@ delivers it (decompressed when it came with grpc-encoding gzip).  Modes:
 
   ok               OK, an empty ExportTraceServiceResponse
   partial          OK with a partial success (3 spans rejected, "bad span")
-  status:CODE      every call fails with gRPC status CODE ("no way")
+  bigpartial       the same with a 272-byte message ("span rejected: ...")
+  status:CODE      every call fails with gRPC status CODE ("no way", a
+                   grpc-message with UTF-8 in it: "no way \u2192 none")
   first:N:CODE     the first N calls fail with CODE, then ok
+  retryinfo:N:CODE:MS  the first N calls fail with CODE and a
+                   google.rpc.RetryInfo of MS milliseconds in
+                   grpc-status-details-bin, then ok
 Calls to any other method fail with UNIMPLEMENTED (grpcio's own answer).
 Prints "ready" when listening.
 """
@@ -32,6 +37,32 @@ port, outdir, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 lock = threading.Lock()
 count = {"req": 0}
 PARTIAL = b"\x0a\x0c\x08\x03\x12\x08bad span"
+
+
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def ld(num, data):  # a length-delimited protobuf field
+    return varint(num << 3 | 2) + varint(len(data)) + data
+
+
+def bigpartial():
+    m = b"span rejected: attribute too long " * 8
+    return ld(1, b"\x08\x03" + ld(2, m))
+
+
+def retry_info_status(code, ms):
+    dur = b"\x08" + varint(ms // 1000) + b"\x10" + varint(ms % 1000 * 1000000)
+    anyv = ld(1, b"type.googleapis.com/google.rpc.RetryInfo") + ld(2, ld(1, dur))
+    return b"\x08" + varint(code) + ld(2, b"no way") + ld(3, anyv)
 
 
 def record(meta, body):
@@ -58,11 +89,17 @@ def export(request, context):
         fail = int(parts[1])
     elif parts[0] == "first" and n <= int(parts[1]):
         fail = int(parts[2])
+    elif parts[0] == "retryinfo" and n <= int(parts[1]):
+        fail = int(parts[2])
+        context.set_trailing_metadata((("grpc-status-details-bin",
+                                        retry_info_status(fail, int(parts[3]))),))
     if fail is not None:
         code = next(c for c in grpc.StatusCode if c.value[0] == fail)
         context.set_code(code)
-        context.set_details("no way")
+        context.set_details("no way \u2192 none")
         return b""
+    if mode == "bigpartial":
+        return bigpartial()
     return PARTIAL if mode == "partial" else b""
 
 
