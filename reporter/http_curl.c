@@ -264,6 +264,7 @@ static void retry_info(struct ts_http_resp *r, const char *v, size_t n)
 		a = sub;
 		aend = sub + x;
 		is_ri = false;
+		val = NULL;
 		while (pb_field(&a, aend, &num, &type, &x, &sub)) {
 			if (num == 1 && type == 2)
 				is_ri = x >= sizeof(ri) - 1 &&
