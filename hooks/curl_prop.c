@@ -98,6 +98,38 @@ static bool is_ctx_line(const char *l)
 	return false;
 }
 
+/*
+ * Would the lines[0, len) take the request past the 99 or 100 header
+ * fields servers refuse (http_send.c, grows_past_limit())?  libcurl
+ * writes the head, so its fields are estimated: the list's lines that
+ * send a header, plus the 2 to 5 libcurl adds (Host, Accept, and maybe
+ * User-Agent, Content-Length, Content-Type); near the limits nothing is
+ * added, rather than risk a refused request.
+ */
+static bool near_field_limit(const struct curl_slist *l, const char *lines,
+			     size_t len)
+{
+	unsigned n = 0, added = 0;
+	const char *c;
+	size_t i;
+
+	for (; l; l = l->next) {
+		c = strpbrk(l->data, ":;");
+		if (!c)
+			continue;
+		if (*c == ';') { /* "Name;" sends it empty */
+			n++;
+			continue;
+		}
+		for (c++; *c == ' ' || *c == '\t'; c++)
+			;
+		n += *c != '\0'; /* "Name:" only removes libcurl's */
+	}
+	for (i = 0; i < len; i++)
+		added += lines[i] == '\n';
+	return n + 2 <= 100 && n + 5 + added > 99;
+}
+
 bool ts_curl_prop_list(const struct ts_curl_api *api,
 		       const struct curl_slist *app,
 		       const struct ts_span_ctx *self,
@@ -119,6 +151,8 @@ bool ts_curl_prop_list(const struct ts_curl_api *api,
 	}
 	len = ts_prop_inject(self, &w->pc, w->skip, w->ts, w->ts_len, w->bg,
 			     w->bg_len, buf, sizeof(buf) - 1);
+	if (len && near_field_limit(l, buf, len))
+		len = 0;
 	buf[len] = '\0';
 	/* One list entry per line: libcurl adds the CRLF. */
 	for (p = buf; (eol = strstr(p, "\r\n")) != NULL; p = eol + 2) {
