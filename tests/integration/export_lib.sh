@@ -2,6 +2,7 @@
 # lib.sh).
 #
 # start_collector DIR MODE [tls:CERT:KEY]: run tests/integration/collector.py
+#   (or the command in COLLECTOR, which takes the same arguments)
 #   on a free loopback port recording into DIR; sets COLLECTOR_PORT and
 #   COLLECTOR_PID (stopped with the other background processes).
 # decode_otlp DIR OUT: every recorded request body of DIR, gunzip'ed when
@@ -12,6 +13,24 @@
 # requests DIR: number of requests recorded in DIR.
 COLLECTOR="/usr/bin/python3 $ROOT/tests/integration/collector.py"
 "$ROOT/scripts/install-npm-tools" || fail "cannot install the npm decoders (scripts/install-npm-tools)"
+
+# make_cert: a self-signed certificate for 127.0.0.1 (its own CA), in
+#   $T/cert.pem with its key in $T/key.pem.
+make_cert() {
+	cat >"$T/ssl.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+x509_extensions = ext
+prompt = no
+[dn]
+CN = 127.0.0.1
+[ext]
+subjectAltName = IP:127.0.0.1
+basicConstraints = critical,CA:TRUE
+CNF
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+		-days 2 -config "$T/ssl.cnf" 2>/dev/null
+}
 
 start_collector() {
 	local dir=$1 mode=$2

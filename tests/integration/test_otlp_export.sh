@@ -139,19 +139,7 @@ note "Connection: close after each reply: 10 requests on 10 connections, all exp
 # once exit has begun, and a process that exits at once may beat it; a
 # loaded sanitizer run did, with the file exporter counting the spans
 # exported and the collector getting none.)
-cat >"$T/ssl.cnf" <<'CNF'
-[req]
-distinguished_name = dn
-x509_extensions = ext
-prompt = no
-[dn]
-CN = 127.0.0.1
-[ext]
-subjectAltName = IP:127.0.0.1
-basicConstraints = critical,CA:TRUE
-CNF
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-	-days 2 -config "$T/ssl.cnf" 2>/dev/null
+make_cert # $T/cert.pem, $T/key.pem
 start_collector "$T/c5" ok "tls:$T/cert.pem:$T/key.pem"
 OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$COLLECTOR_PORT" OTEL_EXPORTER_OTLP_CERTIFICATE="$T/cert.pem" \
 OTEL_EXPORTER_OTLP_TRACES_HEADERS='authorization=Bearer%20t0k' OTEL_EXPORTER_OTLP_HEADERS='ignored=1' \

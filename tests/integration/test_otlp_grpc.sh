@@ -15,17 +15,7 @@ GRPC_COLLECTOR="/usr/bin/python3 $ROOT/tests/integration/grpc_collector.py"
 
 # start_grpc DIR MODE [tls:CERT:KEY]: as start_collector, with grpcio.
 start_grpc() {
-	local dir=$1 mode=$2
-	mkdir -p "$dir"
-	COLLECTOR_PORT=$(free_port)
-	$GRPC_COLLECTOR "$COLLECTOR_PORT" "$dir" "$mode" ${3:-} >"$dir.log" 2>&1 &
-	PIDS+=("$!")
-	for _ in $(seq 200); do
-		grep -q ready "$dir.log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$dir.log"
-	fail "gRPC collector ($mode) did not start"
+	COLLECTOR=$GRPC_COLLECTOR start_collector "$@"
 }
 export OTEL_EXPORTER_OTLP_PROTOCOL=grpc
 
@@ -205,19 +195,7 @@ ms=$(cat "$T/fe.out")
 note "a child forked right after the first span exited in $ms ms"
 
 # --- 4. https:// with a private CA -----------------------------------------
-cat >"$T/ssl.cnf" <<'CNF'
-[req]
-distinguished_name = dn
-x509_extensions = ext
-prompt = no
-[dn]
-CN = 127.0.0.1
-[ext]
-subjectAltName = IP:127.0.0.1
-basicConstraints = critical,CA:TRUE
-CNF
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-	-days 2 -config "$T/ssl.cnf" 2>/dev/null
+make_cert # $T/cert.pem, $T/key.pem
 start_grpc "$T/g6" ok "tls:$T/cert.pem:$T/key.pem"
 OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$COLLECTOR_PORT" OTEL_EXPORTER_OTLP_CERTIFICATE="$T/cert.pem" \
 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=10 OTEL_TRACES_EXPORTER=otlp,file TRACESHIM_FILE="$T/g6.jsonl" TRACESHIM_LOG_LEVEL=info \
