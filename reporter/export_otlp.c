@@ -20,6 +20,7 @@
 #include "exporter.h"
 #include "otlp_json.h"
 #include "otlp_proto.h"
+#include "pb_read.h"
 #include "transport.h"
 
 static struct {
@@ -36,22 +37,6 @@ static struct {
  * from the start of the reply, in the encoding we sent, and warn once.
  */
 
-static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	unsigned shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		uint8_t b = *(*p)++;
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-		shift += 7;
-	}
-	return false;
-}
-
 static void partial_proto(const uint8_t *p, size_t n, int64_t *rej,
 			  const char **msg, size_t *mlen)
 {
@@ -60,13 +45,14 @@ static void partial_proto(const uint8_t *p, size_t n, int64_t *rej,
 
 	/* partial_success is field 1 of the response, length-delimited; we
 	 * hold only the reply's first bytes, so a long message is cut */
-	if (!pb_varint(&p, end, &tag) || tag != 0x0a || !pb_varint(&p, end, &v))
+	if (!ts_pb_varint(&p, end, &tag) || tag != 0x0a ||
+	    !ts_pb_varint(&p, end, &v))
 		return;
 	sub_end = v <= (uint64_t)(end - p) ? p + v : end;
-	while (p < sub_end && pb_varint(&p, sub_end, &tag)) {
-		if (tag == 0x08 && pb_varint(&p, sub_end, &v)) {
+	while (p < sub_end && ts_pb_varint(&p, sub_end, &tag)) {
+		if (tag == 0x08 && ts_pb_varint(&p, sub_end, &v)) {
 			*rej = (int64_t)v;
-		} else if (tag == 0x12 && pb_varint(&p, sub_end, &v)) {
+		} else if (tag == 0x12 && ts_pb_varint(&p, sub_end, &v)) {
 			if (v > (uint64_t)(sub_end - p))
 				v = (uint64_t)(sub_end - p);
 			*msg = (const char *)p;

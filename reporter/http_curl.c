@@ -15,6 +15,7 @@
 #include "../preload/clock.h"
 #include "../preload/log.h"
 #include "http_curl.h"
+#include "pb_read.h"
 #include "reporter.h"
 
 static struct {
@@ -207,36 +208,21 @@ static ssize_t b64_decode(const char *v, size_t n, uint8_t *dst, size_t cap)
 static bool pb_field(const uint8_t **p, const uint8_t *end, unsigned *num,
 		     unsigned *type, uint64_t *v, const uint8_t **sub)
 {
-	uint64_t key = 0, x = 0;
-	unsigned shift;
+	uint64_t key;
 
-	for (shift = 0; *p < end && shift < 64; shift += 7) {
-		key |= (uint64_t)(**p & 0x7f) << shift;
-		if (!(*(*p)++ & 0x80))
-			break;
-	}
-	if (!key || *p > end)
+	if (!ts_pb_varint(p, end, &key) || !key)
 		return false;
 	*num = (unsigned)(key >> 3);
 	*type = (unsigned)(key & 7);
-	if (*type == 0 || *type == 2) {
-		for (shift = 0;; shift += 7) {
-			if (*p >= end || shift >= 64)
-				return false;
-			x |= (uint64_t)(**p & 0x7f) << shift;
-			if (!(*(*p)++ & 0x80))
-				break;
-		}
-		*v = x;
-		if (*type == 2) {
-			if (x > (uint64_t)(end - *p))
-				return false;
-			*sub = *p;
-			*p += x;
-		}
-		return true;
+	if ((*type != 0 && *type != 2) || !ts_pb_varint(p, end, v))
+		return false; /* fixed-width fields: none in what we read */
+	if (*type == 2) {
+		if (*v > (uint64_t)(end - *p))
+			return false;
+		*sub = *p;
+		*p += *v;
 	}
-	return false; /* fixed-width fields: none in what we read */
+	return true;
 }
 
 /*
