@@ -99,19 +99,16 @@ static bool is_ctx_line(const char *l)
 }
 
 /*
- * Would the lines[0, len) take the request past the 99 or 100 header
- * fields servers refuse (http_send.c, grows_past_limit())?  libcurl
- * writes the head, so its fields are estimated: the list's lines that
- * send a header, plus the 2 to 5 libcurl adds (Host, Accept, and maybe
- * User-Agent, Content-Length, Content-Type); near the limits nothing is
- * added, rather than risk a refused request.
+ * The header fields a request with list l will have: libcurl writes the
+ * head, so they are estimated, the list's lines that send a header plus
+ * the 2 to 5 libcurl adds (Host, Accept, and maybe User-Agent,
+ * Content-Length, Content-Type).  Near the limits nothing is then added
+ * (ts_prop_would_cross_limits()), rather than risk a refused request.
  */
-static bool near_field_limit(const struct curl_slist *l, const char *lines,
-			     size_t len)
+static unsigned list_fields(const struct curl_slist *l)
 {
-	unsigned n = 0, added = 0;
+	unsigned n = 0;
 	const char *c;
-	size_t i;
 
 	for (; l; l = l->next) {
 		c = strpbrk(l->data, ":;");
@@ -125,9 +122,7 @@ static bool near_field_limit(const struct curl_slist *l, const char *lines,
 			;
 		n += *c != '\0'; /* "Name:" only removes libcurl's */
 	}
-	for (i = 0; i < len; i++)
-		added += lines[i] == '\n';
-	return n + 2 <= 100 && n + 5 + added > 99;
+	return n;
 }
 
 bool ts_curl_prop_list(const struct ts_curl_api *api,
@@ -151,8 +146,12 @@ bool ts_curl_prop_list(const struct ts_curl_api *api,
 	}
 	len = ts_prop_inject(self, &w->pc, w->skip, w->ts, w->ts_len, w->bg,
 			     w->bg_len, buf, sizeof(buf) - 1);
-	if (len && near_field_limit(l, buf, len))
-		len = 0;
+	if (len) {
+		unsigned f = list_fields(l);
+
+		if (ts_prop_would_cross_limits(f + 2, f + 5, 0, buf, len))
+			len = 0;
+	}
 	buf[len] = '\0';
 	/* One list entry per line: libcurl adds the CRLF. */
 	for (p = buf; (eol = strstr(p, "\r\n")) != NULL; p = eol + 2) {

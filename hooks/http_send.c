@@ -465,35 +465,6 @@ static bool may_propagate(struct plan *pl)
 					    (uint16_t)port);
 }
 
-/*
- * Would the lines[0, n) we insert take the request head p (complete: we
- * insert at its end) over a limit it was within?  Servers refuse a head
- * past their limits (400 or 431): 99 header fields (Python's http.server
- * and http.client count the empty line in their 100), 100 (Apache
- * httpd's LimitRequestFields, Tomcat's maxHeaderCount), and 8 KiB or
- * 16 KiB in all (Tomcat and Jetty; Node.js and HAProxy's buffers).  A request the program wrote within one
- * goes as it was: a trace not continued there beats a request refused.
- * A head already past a limit was meant for a server that allows it.
- */
-static bool grows_past_limit(const struct ts_http_parser *p,
-			     const char *lines, size_t n)
-{
-	static const uint64_t sizes[] = { 8192, 16384 };
-	static const unsigned counts[] = { 99, 100 };
-	uint64_t head = p->header_bytes + 2; /* with the empty line */
-	unsigned added = 0, i;
-
-	for (i = 0; i < n; i++)
-		added += lines[i] == '\n';
-	for (i = 0; i < sizeof(counts) / sizeof(*counts); i++)
-		if (p->fields <= counts[i] && p->fields + added > counts[i])
-			return true;
-	for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
-		if (head <= sizes[i] && head + n > sizes[i])
-			return true;
-	return false;
-}
-
 /* The context headers missing from the request, at the end of its head. */
 static void plan_insert(struct plan *pl, uint64_t at, const struct plan_group *g,
 			unsigned fwd)
@@ -513,7 +484,11 @@ static void plan_insert(struct plan *pl, uint64_t at, const struct plan_group *g
 		return;
 	n = ts_prop_inject(&g->d.self, &ts_cfg.prop, fwd, ts, tl, bg, bl, bytes,
 			   cap < TS_HTTP_EDIT_MAX ? cap : TS_HTTP_EDIT_MAX);
-	if (n && grows_past_limit(pl->w.p, bytes, n)) {
+	/* The head is complete here (we insert at its end); +2: its empty
+	 * line. */
+	if (n && ts_prop_would_cross_limits(pl->w.p->fields, pl->w.p->fields,
+					    pl->w.p->header_bytes + 2, bytes,
+					    n)) {
 		if (ts_log_enabled(TS_LOG_DEBUG))
 			ts_debug("fd %d: the context headers would take the "
 				 "request past a size or field count servers "

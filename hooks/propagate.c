@@ -831,3 +831,31 @@ size_t ts_prop_inject(const struct ts_span_ctx *c,
 	}
 	return o.full ? 0 : o.n; /* cannot happen: everything was measured */
 }
+
+/*
+ * Servers refuse a head past their limits (400 or 431): 99 header fields
+ * (Python's http.server and http.client count the empty line in their
+ * 100), 100 (Apache httpd's LimitRequestFields, Tomcat's maxHeaderCount),
+ * and 8 KiB or 16 KiB in all (Tomcat and Jetty; Node.js and HAProxy's
+ * buffers).  A request the program wrote within one goes as it was: a
+ * trace not continued there beats a request refused.  A head already
+ * past a limit was meant for a server that allows it.
+ */
+bool ts_prop_would_cross_limits(unsigned fields_lo, unsigned fields_hi,
+				uint64_t head_bytes, const char *lines,
+				size_t n)
+{
+	static const uint64_t sizes[] = { 8192, 16384 };
+	static const unsigned counts[] = { 99, 100 };
+	unsigned added = 0, i;
+
+	for (i = 0; i < n; i++)
+		added += lines[i] == '\n';
+	for (i = 0; i < sizeof(counts) / sizeof(*counts); i++)
+		if (fields_lo <= counts[i] && fields_hi + added > counts[i])
+			return true;
+	for (i = 0; head_bytes && i < sizeof(sizes) / sizeof(*sizes); i++)
+		if (head_bytes <= sizes[i] && head_bytes + n > sizes[i])
+			return true;
+	return false;
+}

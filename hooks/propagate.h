@@ -127,6 +127,17 @@ size_t ts_prop_inject(const struct ts_span_ctx *c,
 		      const char *ts, size_t ts_len, const char *bg,
 		      size_t bg_len, char *buf, size_t size);
 
+/*
+ * Would the lines[0, n) ts_prop_inject() wrote take a request head past a
+ * limit servers refuse it for, when the head was within it?  The head has
+ * fields_lo to fields_hi header fields (its count, or a range where it is
+ * estimated) and head_bytes in all (0: not known, not checked).  See
+ * propagate.c for the limits.
+ */
+bool ts_prop_would_cross_limits(unsigned fields_lo, unsigned fields_hi,
+				uint64_t head_bytes, const char *lines,
+				size_t n);
+
 /* Write the 2n lowercase hex digits of id[0..n) into out. */
 void ts_prop_hex(const uint8_t *id, size_t n, char *out);
 
