@@ -26,6 +26,7 @@
 #include "../preload/log.h"
 #include "../preload/real.h"
 #include "exporter.h"
+#include "fd_high.h"
 #include "otlp_json.h"
 
 #define HIGH_FD 700 /* out of the way of applications' low descriptors */
@@ -49,16 +50,12 @@ static bool fd_is_ours(void)
 static int file_open(const char *path)
 {
 	struct stat sb;
-	int fd, high;
+	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
-	if (high >= 0) {
-		TS_REAL(close)(fd);
-		fd = high;
-	}
+	fd = ts_fd_move_high(fd, HIGH_FD);
 	if (fstat(fd, &sb) != 0) {
 		int err = -errno;
 

@@ -23,6 +23,7 @@
 
 #include "../preload/clock.h"
 #include "../preload/real.h"
+#include "fd_high.h"
 #include "http_client.h"
 
 #define HIGH_FD 710           /* out of the way of applications' descriptors */
@@ -184,16 +185,12 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 /* A new non-blocking socket for `family`, above the app's descriptors. */
 static int new_socket(int family)
 {
-	int fd, high, one = 1;
+	int fd, one = 1;
 
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
-	if (high >= 0) {
-		TS_REAL(close)(fd);
-		fd = high;
-	}
+	fd = ts_fd_move_high(fd, HIGH_FD);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }

@@ -32,6 +32,7 @@
 #include "../preload/span.h"
 #include "../hooks/threads.h"
 #include "exporter.h"
+#include "fd_high.h"
 #include "http_curl.h"
 #include "reporter.h"
 #include "span_prefetch.h"
@@ -223,15 +224,11 @@ static bool pstat_ours(void)
 static void pstat_open(void)
 {
 	struct stat sb;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), high;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
-	if (high >= 0) {
-		TS_REAL(close)(fd);
-		fd = high;
-	}
+	fd = ts_fd_move_high(fd, HIGH_FD);
 	if (fstat(fd, &sb) != 0) {
 		TS_REAL(close)(fd);
 		return;

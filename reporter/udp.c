@@ -14,6 +14,7 @@
 #include "../preload/clock.h"
 #include "../preload/log.h"
 #include "../preload/real.h"
+#include "fd_high.h"
 #include "udp.h"
 
 #define HIGH_FD 710 /* out of the way of applications' low descriptors */
@@ -81,17 +82,13 @@ static int open_socket(struct ts_udp *u)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&u->addrs[u->cur];
 	struct stat sb;
-	int fd, high, err;
+	int fd, err;
 
 	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_UDP);
 	if (fd < 0)
 		return -errno;
-	high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, HIGH_FD);
-	if (high >= 0) {
-		TS_REAL(close)(fd);
-		fd = high;
-	}
+	fd = ts_fd_move_high(fd, HIGH_FD);
 	if (TS_REAL(connect)(fd, sa, u->addrlens[u->cur]) != 0 ||
 	    fstat(fd, &sb) != 0) {
 		err = -errno;

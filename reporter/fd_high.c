@@ -1,0 +1,17 @@
+/*
+ * fd_high.c - see fd_high.h.
+ */
+#include <fcntl.h>
+
+#include "../preload/real.h"
+#include "fd_high.h"
+
+int ts_fd_move_high(int fd, int base)
+{
+	int high = TS_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
+
+	if (high < 0)
+		return fd;
+	TS_REAL(close)(fd);
+	return high;
+}
