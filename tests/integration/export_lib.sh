@@ -14,6 +14,21 @@
 COLLECTOR="/usr/bin/python3 $ROOT/tests/integration/collector.py"
 "$ROOT/scripts/install-npm-tools" || fail "cannot install the npm decoders (scripts/install-npm-tools)"
 
+# traced_calls: a traced python http.server (exporters otlp,file) on a
+#   free port, called by traced curl for /headers?x=1, /status/503 and a
+#   /call that calls /status/201 back, 0.3 s apart (separate batches);
+#   sets PORT and URL.
+traced_calls() {
+	local path
+	PORT=$(free_port)
+	start_traced_exp otlp,file pyserver "$T/server.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
+	URL="http://127.0.0.1:$PORT"
+	for path in "headers?x=1" "status/503" "call?url=$URL/status/201"; do
+		traced_exp otlp,file curl "$(command -v curl)" -sS -o /dev/null "$URL/$path"
+		sleep 0.3
+	done
+}
+
 # make_cert: a self-signed certificate for 127.0.0.1 (its own CA), in
 #   $T/cert.pem with its key in $T/key.pem.
 make_cert() {

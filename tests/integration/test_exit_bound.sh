@@ -75,17 +75,24 @@ for us in 97000 99000 100000 100500 101000 102000 104000; do
 done
 note "exit at 97-104 ms with a 100 ms schedule: both spans exported every time"
 
+# timed_rawclient NAME MODE: rawclient MODE PORT under the shim, spans
+# to $T/NAME.jsonl, output in $T/NAME.out, killed after 30 s; sets rc
+# (its exit status) and el (ms it ran).
+timed_rawclient() {
+	rm -f "$T/$1.jsonl"
+	rc=0
+	t0=$(now_ms)
+	OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/$1.jsonl" LD_PRELOAD="$PRELOAD" \
+		timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" "$2" "$PORT" >"$T/$1.out" 2>&1 ||
+		rc=$?
+	el=$(($(now_ms) - t0))
+}
+
 # main() ends by pthread_exit() and its worker thread by returning: the
 # process ends with its last thread, exit status 0, as without the shim.
 # The old build's reporter thread kept it alive for ever (and unkillable
 # but by SIGKILL: no thread left could take a signal).
-rm -f "$T/texit.jsonl"
-rc=0
-t0=$(now_ms)
-OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/texit.jsonl" LD_PRELOAD="$PRELOAD" \
-	timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" threadexit "$PORT" >"$T/texit.out" 2>&1 ||
-	rc=$?
-el=$(($(now_ms) - t0))
+timed_rawclient texit threadexit
 [ "$rc" = 0 ] || { cat "$T/texit.out"; fail "a program whose threads all ended by pthread_exit or return: exit status $rc after $el ms"; }
 n=$(grep -o '"spanId"' "$T/texit.jsonl" | wc -l)
 [ "$n" = 1 ] || fail "pthread_exit: $n spans in the file"
@@ -97,12 +104,7 @@ note "main() by pthread_exit, its thread by return: the process ended (status 0,
 
 # The same, its thread ending by the exit system call, which no count
 # sees: the reporter's once-a-second look at /proc finds the end.
-rc=0
-t0=$(now_ms)
-OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/rawexit.jsonl" LD_PRELOAD="$PRELOAD" \
-	timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" rawexit "$PORT" >"$T/rawexit.out" 2>&1 ||
-	rc=$?
-el=$(($(now_ms) - t0))
+timed_rawclient rawexit rawexit
 [ "$rc" = 0 ] || { cat "$T/rawexit.out"; fail "a thread ended by SYS_exit, main by pthread_exit: exit status $rc after $el ms"; }
 [ "$el" -lt 5000 ] || fail "a thread ended by SYS_exit: the process ended $el ms after its start"
 note "its thread ended by the exit system call instead: status 0 after $el ms"
@@ -119,11 +121,7 @@ note "thread-specific keys: \"$got\", as without the shim"
 # kills it on any open): the shim opens nothing on a schedule.  The build
 # before the thread count read /proc/self/stat once a second and the
 # filter killed the program (SIGSYS, status 159).
-rm -f "$T/sandbox.jsonl"
-rc=0
-OTEL_BSP_SCHEDULE_DELAY=100 OTEL_TRACES_EXPORTER=file TRACESHIM_FILE="$T/sandbox.jsonl" LD_PRELOAD="$PRELOAD" \
-	timeout --foreground -s KILL 30 "$ROOT/$BUILD/tests/apps/rawclient" sandbox "$PORT" >"$T/sandbox.out" 2>&1 ||
-	rc=$?
+OTEL_BSP_SCHEDULE_DELAY=100 timed_rawclient sandbox sandbox
 [ "$rc" = 0 ] || { cat "$T/sandbox.out"; fail "a program under a seccomp filter that kills on open: exit status $rc"; }
 n=$(grep -o '"spanId"' "$T/sandbox.jsonl" | wc -l)
 [ "$n" = 2 ] || fail "seccomp sandbox: $n spans in the file"

@@ -13,13 +13,7 @@ source "$(dirname "$0")/export_lib.sh"
 start_collector "$T/c1" ok
 export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT/"
 export OTEL_EXPORTER_OTLP_HEADERS='api-key=s3cr%3Dt%20v , X-Tenant = a%2Cb,x-empty='
-PORT=$(free_port)
-start_traced_exp otlp,file pyserver "$T/server.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
-URL="http://127.0.0.1:$PORT"
-for path in "headers?x=1" "status/503" "call?url=$URL/status/201"; do
-	traced_exp otlp,file curl "$(command -v curl)" -sS -o /dev/null "$URL/$path"
-	sleep 0.3 # separate batches from the server
-done
+traced_calls
 # Bytes that are not UTF-8 in a header (obs-text, which HTTP allows):
 # proto3 strings must be valid UTF-8 (python3-protobuf refuses the whole
 # request otherwise), so they arrive repaired.

@@ -24,13 +24,7 @@ start_grpc "$T/g1" ok
 # A path in the endpoint is not used (gRPC names its method itself).
 export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$COLLECTOR_PORT/ignored/"
 export OTEL_EXPORTER_OTLP_HEADERS='api-key=s3cr%3Dt%20v , x-tenant = a%2Cb'
-PORT=$(free_port)
-start_traced_exp otlp,file pyserver "$T/server.log" python3 "$ROOT/tests/integration/pyserver.py" "$PORT"
-URL="http://127.0.0.1:$PORT"
-for path in "headers?x=1" "status/503" "call?url=$URL/status/201"; do
-	traced_exp otlp,file curl "$(command -v curl)" -sS -o /dev/null "$URL/$path"
-	sleep 0.3 # separate batches from the server
-done
+traced_calls
 wait_spans 7
 sleep 0.3
 stop_all
