@@ -41,10 +41,7 @@ static struct {
 
 static bool fd_is_ours(void)
 {
-	struct stat sb;
-
-	return st.fd >= 0 && fstat(st.fd, &sb) == 0 && sb.st_dev == st.dev &&
-	       sb.st_ino == st.ino;
+	return ts_fd_is(st.fd, st.dev, st.ino);
 }
 
 static int file_open(const char *path)

@@ -2,6 +2,7 @@
  * fd_high.c - see fd_high.h.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "../preload/real.h"
 #include "fd_high.h"
@@ -14,4 +15,12 @@ int ts_fd_move_high(int fd, int base)
 		return fd;
 	TS_REAL(close)(fd);
 	return high;
+}
+
+bool ts_fd_is(int fd, dev_t dev, ino_t ino)
+{
+	struct stat sb;
+
+	return fd >= 0 && fstat(fd, &sb) == 0 && sb.st_dev == dev &&
+	       sb.st_ino == ino;
 }

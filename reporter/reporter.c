@@ -83,6 +83,13 @@ static void futex_wake_all(uint32_t *word)
  */
 static int exiting, preparing;
 
+/* The announced set-up is over (or will not be): mark_exit() goes on. */
+static void prepare_done(void)
+{
+	__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
+	futex_wake_all((uint32_t *)&preparing);
+}
+
 static void mark_exit(void)
 {
 	uint64_t deadline = ts_clock_mono_ns() + 2000000000ull;
@@ -215,10 +222,7 @@ static struct {
 
 static bool pstat_ours(void)
 {
-	struct stat sb;
-
-	return pstat.fd >= 0 && fstat(pstat.fd, &sb) == 0 &&
-	       sb.st_dev == pstat.dev && sb.st_ino == pstat.ino;
+	return ts_fd_is(pstat.fd, pstat.dev, pstat.ino);
 }
 
 static void pstat_open(void)
@@ -282,8 +286,7 @@ static void *reporter_main(void *arg)
 	prctl(PR_SET_NAME, "traceshim");
 	if (arg) { /* `preparing` set by ts_reporter_start_once() */
 		ts_curl_prepare();
-		__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
-		futex_wake_all((uint32_t *)&preparing);
+		prepare_done();
 	}
 	batch = malloc(sizeof(*batch) * rep.cfg->max_export_batch);
 	if (!batch) {
@@ -399,10 +402,8 @@ void ts_reporter_start_once(void)
 		atexit(mark_exit);
 		__atomic_store_n(&preparing, 1, __ATOMIC_SEQ_CST);
 		prep = !__atomic_load_n(&exiting, __ATOMIC_SEQ_CST);
-		if (!prep) {
-			__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
-			futex_wake_all((uint32_t *)&preparing);
-		}
+		if (!prep)
+			prepare_done();
 	}
 	/* The thread inherits a full mask: no app signal is ever run there. */
 	sigfillset(&all);
@@ -414,10 +415,8 @@ void ts_reporter_start_once(void)
 				      prep ? &preparing : NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err && prep) {
-		__atomic_store_n(&preparing, 0, __ATOMIC_SEQ_CST);
-		futex_wake_all((uint32_t *)&preparing);
-	}
+	if (err && prep)
+		prepare_done();
 	if (err) {
 		__atomic_store_n(&rep.state, ST_FAILED, __ATOMIC_RELEASE);
 		ts_warn_once("cannot start the reporter thread: %s; spans are "
