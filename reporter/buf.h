@@ -132,4 +132,13 @@ static inline char *ts_copy_small(char *d, const char *s, size_t n)
  */
 size_t ts_utf8_seq_len(const unsigned char *p, size_t avail);
 
+/* The value of hex digit c (either case), -1 when it is none. */
+static inline int ts_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 #endif /* TS_BUF_H */

@@ -14,6 +14,7 @@
 
 #include "../preload/clock.h"
 #include "../preload/log.h"
+#include "buf.h"
 #include "http_curl.h"
 #include "pb_read.h"
 #include "reporter.h"
@@ -138,14 +139,6 @@ static bool header_value(const char *p, size_t len, const char *name,
 	return true;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* grpc-message is percent-encoded: decoded into dst, one printable line. */
 static void grpc_message(char *dst, size_t cap, const char *v, size_t n)
 {
@@ -155,8 +148,8 @@ static void grpc_message(char *dst, size_t cap, const char *v, size_t n)
 
 	for (i = 0; i < n && o + 1 < cap; i++) {
 		c = v[i];
-		if (c == '%' && i + 2 < n && (hi = hex_digit(v[i + 1])) >= 0 &&
-		    (lo = hex_digit(v[i + 2])) >= 0) {
+		if (c == '%' && i + 2 < n && (hi = ts_hexval(v[i + 1])) >= 0 &&
+		    (lo = ts_hexval(v[i + 2])) >= 0) {
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}

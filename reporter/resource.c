@@ -15,18 +15,8 @@
 #include "../preload/log.h"
 #include "../preload/real.h"
 #include "../hooks/redact.h"
+#include "buf.h"
 #include "resource.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decode p[0..len) into out (at most len bytes), trimming blanks.
@@ -45,9 +35,9 @@ static long pct_decode(const char *p, size_t len, char *out)
 			out[n++] = p[i];
 			continue;
 		}
-		if (i + 2 >= len || hexval(p[i + 1]) < 0 || hexval(p[i + 2]) < 0)
+		if (i + 2 >= len || ts_hexval(p[i + 1]) < 0 || ts_hexval(p[i + 2]) < 0)
 			return -1;
-		out[n++] = (char)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+		out[n++] = (char)(ts_hexval(p[i + 1]) << 4 | ts_hexval(p[i + 2]));
 		i += 2;
 	}
 	return (long)n;

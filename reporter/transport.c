@@ -38,14 +38,6 @@ enum {
 
 /* --- header lists ------------------------------------------------------ */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decode p[0, n) into out; false on a bad escape or a byte that
  * cannot be in a header (CR, LF, NUL, other controls but tab). */
 static bool decode(const char *p, size_t n, char *out, size_t cap,
@@ -57,11 +49,11 @@ static bool decode(const char *p, size_t n, char *out, size_t cap,
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)p[i];
 		if (c == '%') {
-			if (i + 2 >= n || hexval(p[i + 1]) < 0 ||
-			    hexval(p[i + 2]) < 0)
+			if (i + 2 >= n || ts_hexval(p[i + 1]) < 0 ||
+			    ts_hexval(p[i + 2]) < 0)
 				return false;
-			c = (unsigned char)(hexval(p[i + 1]) << 4 |
-					    hexval(p[i + 2]));
+			c = (unsigned char)(ts_hexval(p[i + 1]) << 4 |
+					    ts_hexval(p[i + 2]));
 			i += 2;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f || o + 1 >= cap)
